@@ -104,6 +104,13 @@ def proxy_env(
 
 
 @pytest.fixture
+def thinking_ollama() -> Iterator[FakeOllama]:
+    """An Ollama whose model can think (`thinking` among its capabilities)."""
+    with FakeOllama(capabilities=["completion", "tools", "thinking"]) as fake:
+        yield fake
+
+
+@pytest.fixture
 def start_proxy(tmp_path: Path) -> Iterator[Callable[..., RunningProxy]]:
     started: list[RunningProxy] = []
 

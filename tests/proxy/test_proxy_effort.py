@@ -6,35 +6,19 @@ server's `reasoning_effort: "none"`), and an effort that cannot be sent said in 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.fakes.ollama import FakeOllama
 from tests.fakes.openai import FakeOpenAI
 from tests.proxy.conftest import RunningProxy
-from tests.proxy.test_proxy_faults import (
-    ANTHROPIC_HEADERS,
-    OPENAI_HEADERS,
-    _chat,
-    _last_row,
-    _messages,
-)
+from tests.proxy.test_proxy_faults import _chat, _last_row, _messages
 from tests.proxy.test_proxy_sdks import SIMPLE
+from tests.proxy.thinking import openai_local, post
 
 DISABLED = {"type": "disabled"}
-
-
-@pytest.fixture
-def thinking_ollama() -> Iterator[FakeOllama]:
-    with FakeOllama(capabilities=["completion", "tools", "thinking"]) as fake:
-        yield fake
-
-
-def _openai_local(proxy_env: dict[str, str], fake: FakeOpenAI) -> dict[str, str]:
-    return proxy_env | {"OCP_LOCAL_BACKEND": "openai", "OCP_LOCAL_BASE_URL": fake.base_url}
 
 
 def _sent_think(fake: FakeOllama) -> Any:
@@ -48,8 +32,7 @@ def test_an_anthropic_effort_without_thinking_is_sent_as_ollamas_level_and_not_s
 ) -> None:
     proxy = start_proxy(proxy_env | {"OCP_OLLAMA_URL": thinking_ollama.url})
     body = _messages(text=SIMPLE) | {"output_config": {"effort": "low"}}
-    with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        answered = http.post("/v1/messages", json=body, headers=ANTHROPIC_HEADERS)
+    answered = post(proxy, "/v1/messages", body)
     assert answered.status_code == 200, answered.text
     assert _sent_think(thinking_ollama) == "low"
     # thinking not asked to be seen: dropped, still counted
@@ -62,10 +45,9 @@ def test_an_anthropic_effort_without_thinking_reaches_an_openai_compatible_serve
     proxy_env: dict[str, str],
     fake_openai: FakeOpenAI,
 ) -> None:
-    proxy = start_proxy(_openai_local(proxy_env, fake_openai))
+    proxy = start_proxy(openai_local(proxy_env, fake_openai))
     body = _messages(text=SIMPLE) | {"output_config": {"effort": "max"}}
-    with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        answered = http.post("/v1/messages", json=body, headers=ANTHROPIC_HEADERS)
+    answered = post(proxy, "/v1/messages", body)
     assert answered.status_code == 200, answered.text
     assert fake_openai.requests_to("/v1/chat/completions")[0].body["reasoning_effort"] == "max"
 
@@ -85,10 +67,7 @@ def test_anthropic_thinking_on_but_hidden_or_off_is_sent_to_ollama_as_asked(
     sent: bool,
 ) -> None:
     proxy = start_proxy(proxy_env | {"OCP_OLLAMA_URL": thinking_ollama.url})
-    with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        answered = http.post(
-            "/v1/messages", json=_messages(text=SIMPLE) | asked, headers=ANTHROPIC_HEADERS
-        )
+    answered = post(proxy, "/v1/messages", _messages(text=SIMPLE) | asked)
     assert answered.status_code == 200, answered.text
     assert _sent_think(thinking_ollama) is sent
     assert [b["type"] for b in answered.json()["content"]] == ["text"]
@@ -102,8 +81,7 @@ def test_an_openai_clients_none_effort_turns_ollamas_thinking_off(
     # A thinking model thinks when `think` is absent (Ollama's default for it): "none" says off.
     proxy = start_proxy(proxy_env | {"OCP_OLLAMA_URL": thinking_ollama.url})
     body = _chat(text=SIMPLE) | {"reasoning_effort": "none"}
-    with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        answered = http.post("/v1/chat/completions", json=body, headers=OPENAI_HEADERS)
+    answered = post(proxy, "/v1/chat/completions", body)
     assert answered.status_code == 200, answered.text
     assert _sent_think(thinking_ollama) is False
     assert "reasoning" not in answered.json()["choices"][0]["message"]
@@ -114,10 +92,9 @@ def test_an_openai_clients_none_effort_reaches_an_openai_compatible_server(
     proxy_env: dict[str, str],
     fake_openai: FakeOpenAI,
 ) -> None:
-    proxy = start_proxy(_openai_local(proxy_env, fake_openai))
+    proxy = start_proxy(openai_local(proxy_env, fake_openai))
     body = _chat(text=SIMPLE) | {"reasoning": {"effort": "none"}}
-    with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        answered = http.post("/v1/chat/completions", json=body, headers=OPENAI_HEADERS)
+    answered = post(proxy, "/v1/chat/completions", body)
     assert answered.status_code == 200, answered.text
     assert fake_openai.requests_to("/v1/chat/completions")[0].body["reasoning_effort"] == "none"
 
@@ -130,8 +107,7 @@ def test_a_model_that_cannot_think_is_still_told_not_to(
     # Ollama refuses `think` only when it asks for thinking (true or a level), not false.
     proxy = start_proxy(proxy_env)
     body = _chat(text=SIMPLE) | {"reasoning_effort": "none"}
-    with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        answered = http.post("/v1/chat/completions", json=body, headers=OPENAI_HEADERS)
+    answered = post(proxy, "/v1/chat/completions", body)
     assert answered.status_code == 200, answered.text
     assert [r.body.get("think") for r in fake_ollama.requests_to("/api/chat")] == [False]
 
@@ -143,8 +119,7 @@ def test_an_effort_with_thinking_disabled_is_not_sent_and_the_trace_says_why(
 ) -> None:
     proxy = start_proxy(proxy_env | {"OCP_OLLAMA_URL": thinking_ollama.url})
     body = _messages(text=SIMPLE) | {"thinking": DISABLED, "output_config": {"effort": "high"}}
-    with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        answered = http.post("/v1/messages", json=body, headers=ANTHROPIC_HEADERS)
+    answered = post(proxy, "/v1/messages", body)
     assert answered.status_code == 200, answered.text
     assert _sent_think(thinking_ollama) is False
     notes = " ".join(proxy.call(_last_row)["notes"])

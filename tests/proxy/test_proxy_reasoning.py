@@ -6,10 +6,9 @@ whose tool step a paid call without a thinking block continues."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-import anthropic
 import httpx
 import pytest
 
@@ -24,23 +23,16 @@ from tests.proxy.test_proxy_faults import (
     _chat,
     _last_row,
     _messages,
-    _sse_events,
 )
 from tests.proxy.test_proxy_sdks import HARD, SIMPLE
-
-ADAPTIVE = {"type": "adaptive"}
-THOUGHT = "221 = 13 * 17, so it is not prime"
-
-
-@pytest.fixture
-def thinking_ollama() -> Iterator[FakeOllama]:
-    with FakeOllama(capabilities=["completion", "tools", "thinking"]) as fake:
-        yield fake
-
-
-def _openai_local(proxy_env: dict[str, str], fake: FakeOpenAI) -> dict[str, str]:
-    """A local llama.cpp or vLLM: an OpenAI-compatible server."""
-    return proxy_env | {"OCP_LOCAL_BACKEND": "openai", "OCP_LOCAL_BASE_URL": fake.base_url}
+from tests.proxy.thinking import (
+    ADAPTIVE,
+    THOUGHT,
+    openai_local,
+    openai_reasoning,
+    post,
+    sdk_message_with_thinking,
+)
 
 
 # ---- reasoning_content ----------------------------------------------------------------------
@@ -52,16 +44,8 @@ def test_a_local_servers_reasoning_content_reaches_an_anthropic_client_as_a_thin
     stream: bool,
 ) -> None:
     fake_openai.reply = {"reasoning_content": THOUGHT, "content": "No."}
-    proxy = start_proxy(_openai_local(proxy_env, fake_openai))
-    client = anthropic.Anthropic(base_url=proxy.url, api_key="sk-ant-test", max_retries=0)
-    asked = {"model": "claude-opus-5-5", "max_tokens": 100, "thinking": ADAPTIVE}
-    messages = [{"role": "user", "content": SIMPLE}]
-    with client:
-        if stream:
-            with client.messages.stream(**asked, messages=messages) as events:  # type: ignore[arg-type]
-                message = events.get_final_message()
-        else:
-            message = client.messages.create(**asked, messages=messages)  # type: ignore[call-overload]
+    proxy = start_proxy(openai_local(proxy_env, fake_openai))
+    message = sdk_message_with_thinking(proxy, SIMPLE, stream)
     assert [b.type for b in message.content] == ["thinking", "text"]
     assert message.content[0].type == "thinking" and message.content[0].thinking == THOUGHT
     assert message.content[1].type == "text" and message.content[1].text == "No."
@@ -78,23 +62,13 @@ def test_a_local_servers_reasoning_content_reaches_an_openai_client_as_reasoning
     stream: bool,
 ) -> None:
     fake_openai.reply = {"reasoning_content": THOUGHT, "content": "No."}
-    proxy = start_proxy(_openai_local(proxy_env, fake_openai))
+    proxy = start_proxy(openai_local(proxy_env, fake_openai))
     body = _chat(text=SIMPLE) | {"reasoning_effort": "low", "stream": stream}
     if stream:
         body["stream_options"] = {"include_usage": True}
-    with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        answered = http.post("/v1/chat/completions", json=body, headers=OPENAI_HEADERS)
+    answered = post(proxy, "/v1/chat/completions", body)
     assert answered.status_code == 200, answered.text
-    if stream:
-        chunks = [json.loads(data) for _, data in _sse_events(answered.text) if data != "[DONE]"]
-        deltas = [c["choices"][0]["delta"] for c in chunks if c["choices"]]
-        reasoning = "".join(d.get("reasoning") or "" for d in deltas)
-        text = "".join(d.get("content") or "" for d in deltas)
-        usage = chunks[-1]["usage"]
-    else:
-        message = answered.json()["choices"][0]["message"]
-        reasoning, text = message.get("reasoning"), message["content"]
-        usage = answered.json()["usage"]
+    reasoning, text, usage = openai_reasoning(answered, stream)
     assert (reasoning, text) == (THOUGHT, "No.")
     assert 0 < usage["completion_tokens_details"]["reasoning_tokens"] <= usage["completion_tokens"]
 
@@ -106,10 +80,8 @@ def test_reasoning_content_not_asked_for_is_dropped_but_counted(
 ) -> None:
     # llama.cpp with --reasoning-format sends a thinking model's thinking whether or not asked
     fake_openai.reply = {"reasoning_content": THOUGHT, "content": "No."}
-    proxy = start_proxy(_openai_local(proxy_env, fake_openai))
-    with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        answered = http.post("/v1/messages", json=_messages(text=SIMPLE), headers=ANTHROPIC_HEADERS)
-    message = answered.json()
+    proxy = start_proxy(openai_local(proxy_env, fake_openai))
+    message = post(proxy, "/v1/messages", _messages(text=SIMPLE)).json()
     assert message["content"] == [{"type": "text", "text": "No."}]
     assert message["usage"]["output_tokens_details"]["thinking_tokens"] > 0
     assert "reasoning_effort" not in fake_openai.requests_to("/v1/chat/completions")[0].body
@@ -122,10 +94,8 @@ def test_an_answer_that_is_all_reasoning_content_escalates(
 ) -> None:
     # A model that spent its tokens thinking gave no answer: the paid tier gives one.
     fake_openai.reply = {"reasoning_content": THOUGHT, "content": ""}
-    proxy = start_proxy(_openai_local(proxy_env, fake_openai))
-    body = _messages(text=SIMPLE) | {"thinking": ADAPTIVE}
-    with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        answered = http.post("/v1/messages", json=body, headers=ANTHROPIC_HEADERS)
+    proxy = start_proxy(openai_local(proxy_env, fake_openai))
+    answered = post(proxy, "/v1/messages", _messages(text=SIMPLE) | {"thinking": ADAPTIVE})
     assert answered.status_code == 200, answered.text
     row = proxy.call(_last_row)
     assert row["answered_tier"] != "local" and row["attempts"][0]["tier"] == "local"
@@ -149,10 +119,7 @@ def test_an_openai_clients_effort_is_sent_to_ollama_as_its_think_level(
     level: str,
 ) -> None:
     proxy = start_proxy(proxy_env | {"OCP_OLLAMA_URL": thinking_ollama.url})
-    with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        answered = http.post(
-            "/v1/chat/completions", json=_chat(text=SIMPLE) | asked, headers=OPENAI_HEADERS
-        )
+    answered = post(proxy, "/v1/chat/completions", _chat(text=SIMPLE) | asked)
     assert answered.status_code == 200, answered.text
     assert answered.json()["choices"][0]["message"]["reasoning"].startswith("thinking about")
     assert thinking_ollama.requests_to("/api/chat")[0].body["think"] == level
@@ -165,8 +132,7 @@ def test_an_anthropic_clients_effort_is_sent_to_ollama_as_its_think_level(
 ) -> None:
     proxy = start_proxy(proxy_env | {"OCP_OLLAMA_URL": thinking_ollama.url})
     body = _messages(text=SIMPLE) | {"thinking": ADAPTIVE, "output_config": {"effort": "low"}}
-    with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        answered = http.post("/v1/messages", json=body, headers=ANTHROPIC_HEADERS)
+    answered = post(proxy, "/v1/messages", body)
     assert answered.status_code == 200, answered.text
     assert [b["type"] for b in answered.json()["content"]] == ["thinking", "text"]
     assert thinking_ollama.requests_to("/api/chat")[0].body["think"] == "low"
@@ -177,10 +143,9 @@ def test_an_effort_is_sent_to_an_openai_compatible_local_server_as_reasoning_eff
     proxy_env: dict[str, str],
     fake_openai: FakeOpenAI,
 ) -> None:
-    proxy = start_proxy(_openai_local(proxy_env, fake_openai))
+    proxy = start_proxy(openai_local(proxy_env, fake_openai))
     body = _messages(text=SIMPLE) | {"thinking": ADAPTIVE, "output_config": {"effort": "xhigh"}}
-    with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        answered = http.post("/v1/messages", json=body, headers=ANTHROPIC_HEADERS)
+    answered = post(proxy, "/v1/messages", body)
     assert answered.status_code == 200, answered.text
     assert fake_openai.requests_to("/v1/chat/completions")[0].body["reasoning_effort"] == "high"
 
@@ -199,7 +164,7 @@ def test_a_local_server_that_refuses_reasoning_effort_is_asked_again_without_it(
         }
     }
     fake_openai.fail_next(400, refused, path="/v1/chat/completions")
-    proxy = start_proxy(_openai_local(proxy_env, fake_openai))
+    proxy = start_proxy(openai_local(proxy_env, fake_openai))
     body = _chat(text=SIMPLE) | {"reasoning_effort": "medium"}
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
         for _ in range(2):
@@ -227,7 +192,7 @@ def test_a_local_server_that_refuses_one_effort_is_still_sent_the_others(
     # An older vLLM takes "low", "medium" and "high" alone: its "none" refused says nothing
     # of the levels it takes.
     fake_openai.efforts = ("low", "medium", "high")
-    proxy = start_proxy(_openai_local(proxy_env, fake_openai))
+    proxy = start_proxy(openai_local(proxy_env, fake_openai))
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
         for effort in ("none", "high"):
             body = _chat(text=SIMPLE) | {"reasoning_effort": effort}
@@ -288,10 +253,7 @@ def test_an_openai_clients_bad_effort_is_a_400_naming_the_field(
     param: str,
 ) -> None:
     proxy = start_proxy(proxy_env)
-    with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        answered = http.post(
-            "/v1/chat/completions", json=_chat(text=SIMPLE) | asked, headers=OPENAI_HEADERS
-        )
+    answered = post(proxy, "/v1/chat/completions", _chat(text=SIMPLE) | asked)
     assert answered.status_code == 400, answered.text
     error = answered.json()["error"]
     assert error["param"] == param and f"'{param}'" in error["message"]
@@ -305,8 +267,7 @@ def test_an_anthropic_clients_bad_effort_is_a_400_naming_the_field(
 ) -> None:
     proxy = start_proxy(proxy_env)
     body = _messages(text=SIMPLE) | {"thinking": ADAPTIVE, "output_config": {"effort": "huge"}}
-    with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        answered = http.post("/v1/messages", json=body, headers=ANTHROPIC_HEADERS)
+    answered = post(proxy, "/v1/messages", body)
     assert answered.status_code == 400, answered.text
     message = answered.json()["error"]["message"]
     assert message.startswith("output_config.effort: Input should be 'low'"), message
@@ -359,9 +320,7 @@ def test_a_paid_step_whose_signed_thinking_block_the_client_left_out_says_the_cl
     # A paid model's tool call (its id the API's), resent without the thinking block it came
     # with: the client dropped it; the local model had no part in the step.
     proxy = start_proxy(proxy_env | {"OCP_OLLAMA_URL": "http://127.0.0.1:9"})
-    body = _tool_step(wire_id("toolu_01", 22))
-    with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        answered = http.post("/v1/messages", json=body, headers=ANTHROPIC_HEADERS)
+    answered = post(proxy, "/v1/messages", _tool_step(wire_id("toolu_01", 22)))
     assert answered.status_code == 200, answered.text
     notes = json.dumps(proxy.call(_last_row)["notes"])
     assert "the client resent the tool step" in notes, notes

@@ -5,9 +5,8 @@ in the client's dialect when the client asked for it (Anthropic `thinking` block
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
-import anthropic
 import httpx
 import openai
 import pytest
@@ -19,22 +18,18 @@ from tests.fakes.openai import FakeOpenAI
 from tests.proxy.conftest import RunningProxy
 from tests.proxy.test_proxy_faults import (
     ANTHROPIC_HEADERS,
-    OPENAI_HEADERS,
     _chat,
     _last_row,
     _messages,
     _sse_events,
 )
 from tests.proxy.test_proxy_sdks import HARD, SIMPLE
+from tests.proxy.thinking import ADAPTIVE, openai_reasoning, post, sdk_message_with_thinking
 
-ADAPTIVE = {"type": "adaptive"}
-
-
-@pytest.fixture
-def thinking_ollama() -> Iterator[FakeOllama]:
-    """An Ollama whose model can think (`thinking` among its capabilities)."""
-    with FakeOllama(capabilities=["completion", "tools", "thinking"]) as fake:
-        yield fake
+# A thinking block as the local model's answer carried it, and one the API signed.
+LOCAL_BLOCK = {"type": "thinking", "thinking": "local", "signature": LOCAL_SIGNATURE}
+OWN_BLOCK = {"type": "thinking", "thinking": "earlier", "signature": "EqQBCkYIBxgCKkB"}
+TEXT_BLOCK = {"type": "text", "text": "an answer"}
 
 
 def _local(proxy_env: dict[str, str], ollama: FakeOllama) -> dict[str, str]:
@@ -49,15 +44,7 @@ def test_an_anthropic_client_that_asks_for_thinking_gets_the_local_models_thinki
     stream: bool,
 ) -> None:
     proxy = start_proxy(_local(proxy_env, thinking_ollama))
-    client = anthropic.Anthropic(base_url=proxy.url, api_key="sk-ant-test", max_retries=0)
-    asked = {"model": "claude-opus-5-5", "max_tokens": 100, "thinking": ADAPTIVE}
-    messages = [{"role": "user", "content": SIMPLE}]
-    with client:
-        if stream:
-            with client.messages.stream(**asked, messages=messages) as events:  # type: ignore[arg-type]
-                message = events.get_final_message()
-        else:
-            message = client.messages.create(**asked, messages=messages)  # type: ignore[call-overload]
+    message = sdk_message_with_thinking(proxy, SIMPLE, stream)
     assert [b.type for b in message.content] == ["thinking", "text"]
     thought = message.content[0]
     assert thought.type == "thinking" and thought.thinking == f"thinking about: {SIMPLE}"
@@ -77,9 +64,7 @@ def test_a_streamed_thinking_block_is_signed_just_before_it_stops(
     # As the API streams it: the block starts empty, thinking_delta pieces, a signature_delta,
     # content_block_stop, then the text block at the next index.
     proxy = start_proxy(_local(proxy_env, thinking_ollama))
-    body = _messages(text=SIMPLE, stream=True, thinking=ADAPTIVE)
-    with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        answered = http.post("/v1/messages", json=body, headers=ANTHROPIC_HEADERS)
+    answered = post(proxy, "/v1/messages", _messages(text=SIMPLE, stream=True, thinking=ADAPTIVE))
     events = [(name, json.loads(data)) for name, data in _sse_events(answered.text)]
     blocks = [
         (d["index"], d.get("content_block", d.get("delta", {})).get("type", name))
@@ -112,9 +97,7 @@ def test_thinking_the_client_did_not_ask_for_is_dropped_but_counted(
     )  # fmt: skip
     fake_ollama.raw_stream_next(lines, "application/x-ndjson", path="/api/chat")
     proxy = start_proxy(proxy_env)
-    with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        answered = http.post("/v1/messages", json=_messages(text=SIMPLE), headers=ANTHROPIC_HEADERS)
-    message = answered.json()
+    message = post(proxy, "/v1/messages", _messages(text=SIMPLE)).json()
     assert message["content"] == [{"type": "text", "text": "No."}]
     assert message["usage"]["output_tokens"] == 12
     assert "think" not in fake_ollama.requests_to("/api/chat")[0].body
@@ -145,9 +128,7 @@ def test_an_answer_that_is_all_thinking_is_empty_and_goes_paid(
 ) -> None:
     thinking_ollama.reply = {"content": "", "thinking": "hmm"}
     proxy = start_proxy(_local(proxy_env, thinking_ollama) | {"ANTHROPIC_API_KEY": "sk-ant-t"})
-    body = _messages(text=SIMPLE, stream=True, thinking=ADAPTIVE)
-    with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        answered = http.post("/v1/messages", json=body, headers=ANTHROPIC_HEADERS)
+    answered = post(proxy, "/v1/messages", _messages(text=SIMPLE, stream=True, thinking=ADAPTIVE))
     assert answered.status_code == 200 and "hmm" not in answered.text
     row = proxy.call(_last_row)
     assert [a["outcome"] for a in row["attempts"]] == ["empty", "ok"]
@@ -162,20 +143,10 @@ def test_an_openai_client_that_asks_for_reasoning_gets_it_and_its_token_count(
     stream: bool,
 ) -> None:
     proxy = start_proxy(_local(proxy_env, thinking_ollama))
-    with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        body = _chat(SIMPLE, stream=stream, reasoning_effort="low")
-        if stream:
-            body["stream_options"] = {"include_usage": True}
-        answered = http.post("/v1/chat/completions", json=body)
+    body = _chat(SIMPLE, stream=stream, reasoning_effort="low")
     if stream:
-        chunks = [json.loads(d) for _, d in _sse_events(answered.text) if d != "[DONE]"]
-        deltas = [c["choices"][0]["delta"] for c in chunks if c["choices"]]
-        reasoning = "".join(d.get("reasoning", "") for d in deltas)
-        text = "".join(d.get("content") or "" for d in deltas)
-        usage = chunks[-1]["usage"]
-    else:
-        message = answered.json()["choices"][0]["message"]
-        reasoning, text, usage = message["reasoning"], message["content"], answered.json()["usage"]
+        body["stream_options"] = {"include_usage": True}
+    reasoning, text, usage = openai_reasoning(post(proxy, "/v1/chat/completions", body), stream)
     assert reasoning == f"thinking about: {SIMPLE}" and text.startswith("local answer")
     assert 0 < usage["completion_tokens_details"]["reasoning_tokens"] < usage["completion_tokens"]
     client = openai.OpenAI(base_url=proxy.url + "/v1", api_key="sk-openai", max_retries=0)
@@ -194,24 +165,19 @@ def test_a_local_thinking_block_is_taken_out_before_the_conversation_goes_paid(
     # The API verifies a thinking block's signature and refuses one it did not make (400
     # "Invalid `signature` in `thinking` block"): a conversation that had a local answer with
     # thinking would fail every paid turn after. The provider's own blocks pass as they are.
-    own = {"type": "thinking", "thinking": "earlier", "signature": "EqQBCkYIBxgCKkB"}
-    local = {"type": "thinking", "thinking": "local", "signature": LOCAL_SIGNATURE}
-    text = {"type": "text", "text": "an answer"}
     messages = [
         {"role": "user", "content": "first question"},
-        {"role": "assistant", "content": [own, text]},
+        {"role": "assistant", "content": [OWN_BLOCK, TEXT_BLOCK]},
         {"role": "user", "content": "second question"},
-        {"role": "assistant", "content": [local, text]},
+        {"role": "assistant", "content": [LOCAL_BLOCK, TEXT_BLOCK]},
         {"role": "user", "content": HARD},
     ]
     proxy = start_proxy(proxy_env)
-    body = _messages(thinking=ADAPTIVE) | {"messages": messages}
-    with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        answered = http.post("/v1/messages", json=body, headers=ANTHROPIC_HEADERS)
+    answered = post(proxy, "/v1/messages", _messages(thinking=ADAPTIVE) | {"messages": messages})
     assert answered.status_code == 200, answered.text
     sent = fake_anthropic.requests_to("/v1/messages")[0].body["messages"]
-    assert sent[1]["content"] == [own, text]
-    assert sent[3]["content"] == [text]
+    assert sent[1]["content"] == [OWN_BLOCK, TEXT_BLOCK]
+    assert sent[3]["content"] == [TEXT_BLOCK]
 
 
 def test_a_local_thinking_block_is_taken_out_before_its_tokens_are_counted_upstream(
@@ -219,20 +185,17 @@ def test_a_local_thinking_block_is_taken_out_before_its_tokens_are_counted_upstr
     proxy_env: dict[str, str],
     fake_anthropic: FakeAnthropic,
 ) -> None:
-    local = {"type": "thinking", "thinking": "local", "signature": LOCAL_SIGNATURE}
-    text = {"type": "text", "text": "an answer"}
     messages = [
         {"role": "user", "content": "a question"},
-        {"role": "assistant", "content": [local, text]},
+        {"role": "assistant", "content": [LOCAL_BLOCK, TEXT_BLOCK]},
         {"role": "user", "content": "another"},
     ]
     proxy = start_proxy(proxy_env)
     body = {"model": "claude-opus-5-5", "messages": messages}
-    with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        counted = http.post("/v1/messages/count_tokens", json=body, headers=ANTHROPIC_HEADERS)
+    counted = post(proxy, "/v1/messages/count_tokens", body)
     assert counted.status_code == 200, counted.text
     sent = fake_anthropic.requests_to("/v1/messages/count_tokens")[0].body["messages"]
-    assert sent[1]["content"] == [text]
+    assert sent[1]["content"] == [TEXT_BLOCK]
 
 
 def test_a_local_answer_that_was_only_thinking_leaves_no_empty_message_to_go_paid(
@@ -243,16 +206,13 @@ def test_a_local_answer_that_was_only_thinking_leaves_no_empty_message_to_go_pai
     # A local answer whose text began with the client's stop sequence is its thinking alone;
     # taken out, the assistant turn would be empty, which the API refuses (400 "all messages
     # must have non-empty content except for the optional final assistant message").
-    local = {"type": "thinking", "thinking": "local", "signature": LOCAL_SIGNATURE}
     messages = [
         {"role": "user", "content": "first question"},
-        {"role": "assistant", "content": [local]},
+        {"role": "assistant", "content": [LOCAL_BLOCK]},
         {"role": "user", "content": HARD},
     ]
     proxy = start_proxy(proxy_env)
-    body = _messages(thinking=ADAPTIVE) | {"messages": messages}
-    with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        answered = http.post("/v1/messages", json=body, headers=ANTHROPIC_HEADERS)
+    answered = post(proxy, "/v1/messages", _messages(thinking=ADAPTIVE) | {"messages": messages})
     assert answered.status_code == 200, answered.text
     sent = fake_anthropic.requests_to("/v1/messages")[0].body["messages"]
     assert sent == [messages[0], messages[2]]
@@ -261,7 +221,6 @@ def test_a_local_answer_that_was_only_thinking_leaves_no_empty_message_to_go_pai
 def _local_tool_step(model: str, thinking: dict[str, str] | None = None) -> dict[str, object]:
     """A conversation whose last step the local model took (its thinking, taken out before a
     paid call, and a tool call), closed by the tool's result."""
-    local = {"type": "thinking", "thinking": "local", "signature": LOCAL_SIGNATURE}
     call = {"type": "tool_use", "id": "toolu_1", "name": "read_file", "input": {"path": "a.py"}}
     result = {"type": "tool_result", "tool_use_id": "toolu_1", "content": "print('a')"}
     tool = {"name": "read_file", "input_schema": {"type": "object"}}
@@ -273,7 +232,7 @@ def _local_tool_step(model: str, thinking: dict[str, str] | None = None) -> dict
             "tools": [tool],
             "messages": [
                 {"role": "user", "content": HARD},
-                {"role": "assistant", "content": [local, call]},
+                {"role": "assistant", "content": [LOCAL_BLOCK, call]},
                 {"role": "user", "content": [result]},
             ],
         }
@@ -292,9 +251,7 @@ def test_a_paid_step_after_a_local_tool_call_goes_with_thinking_off_and_says_why
     # otherwise (400 "a final `assistant` message must start with a thinking block"); the
     # local step has none the API would take. Turning thinking off is its documented way out.
     proxy = start_proxy(proxy_env | {"OCP_OLLAMA_URL": "http://127.0.0.1:9"})
-    body = _local_tool_step("claude-sonnet-5-5", thinking)
-    with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        answered = http.post("/v1/messages", json=body, headers=ANTHROPIC_HEADERS)
+    answered = post(proxy, "/v1/messages", _local_tool_step("claude-sonnet-5-5", thinking))
     assert answered.status_code == 200, answered.text
     sent = fake_anthropic.requests_to("/v1/messages")[0].body
     assert sent["thinking"] == {"type": "disabled"}
@@ -308,12 +265,10 @@ def test_a_paid_step_after_a_signed_tool_call_keeps_thinking_on(
     proxy_env: dict[str, str],
     fake_anthropic: FakeAnthropic,
 ) -> None:
-    own = {"type": "thinking", "thinking": "earlier", "signature": "EqQBCkYIBxgCKkB"}
     body = _local_tool_step("claude-sonnet-5-5", thinking=ADAPTIVE)
-    body["messages"][1]["content"][0] = own  # type: ignore[index]
+    body["messages"][1]["content"][0] = OWN_BLOCK  # type: ignore[index]
     proxy = start_proxy(proxy_env | {"OCP_OLLAMA_URL": "http://127.0.0.1:9"})
-    with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        answered = http.post("/v1/messages", json=body, headers=ANTHROPIC_HEADERS)
+    answered = post(proxy, "/v1/messages", body)
     assert answered.status_code == 200, answered.text
     assert fake_anthropic.requests_to("/v1/messages")[0].body["thinking"] == ADAPTIVE
 
@@ -326,9 +281,7 @@ def test_a_tool_loop_stays_local_when_the_paid_model_cannot_turn_thinking_off(
     # Opus 5.5 cannot turn thinking off (reference A8): its paid step would be refused either
     # way, so the local model, which took the loop's last step, takes this one too.
     proxy = start_proxy(proxy_env | {"OCP_PAID_MODEL": "claude-opus-5-5"})
-    body = _local_tool_step("claude-opus-5-5", thinking=ADAPTIVE)
-    with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        answered = http.post("/v1/messages", json=body, headers=ANTHROPIC_HEADERS)
+    answered = post(proxy, "/v1/messages", _local_tool_step("claude-opus-5-5", thinking=ADAPTIVE))
     assert answered.status_code == 200, answered.text
     assert not fake_anthropic.requests_to("/v1/messages")
     assert "tool loop kept local" in json.dumps(proxy.call(_last_row)["notes"])
@@ -352,8 +305,7 @@ def test_a_local_answers_reasoning_resent_by_an_openai_client_is_taken_out_befor
             {"role": "user", "content": HARD},
         ]
     }
-    with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        answered = http.post("/v1/chat/completions", json=body, headers=OPENAI_HEADERS)
+    answered = post(proxy, "/v1/chat/completions", body)
     assert answered.status_code == 200, answered.text
     sent = fake_openai.requests_to("/v1/chat/completions")[0].body["messages"]
     assert sent[1] == {"role": "assistant", "content": "an answer"}
