@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from ocp_server.proxy import Proxy
 from tests.fakes.ollama import FakeOllama
 from tests.proxy.conftest import RunningProxy
+from tests.proxy.test_proxy_sdks import _rows
 from tests.server.test_real_clients import AgentLoopAnthropic, claude_binary, client_env
 
 pytestmark = pytest.mark.clients
@@ -34,10 +34,6 @@ class ReadLoopAnthropic(AgentLoopAnthropic):
             if self.script:
                 return self.script.pop(0)
         return {"text": "ok"}
-
-
-async def _rows(proxy: Proxy) -> list[dict[str, Any]]:
-    return list(proxy.recorder.summary({})["recent"])
 
 
 @pytest.mark.timeout(240)

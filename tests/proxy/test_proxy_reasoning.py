@@ -12,7 +12,6 @@ from typing import Any
 import httpx
 import pytest
 
-from ocp_server.proxy import Proxy
 from ocp_server.proxy.chat import wire_id
 from tests.fakes.ollama import FakeOllama
 from tests.fakes.openai import FakeOpenAI
@@ -24,7 +23,7 @@ from tests.proxy.test_proxy_faults import (
     _last_row,
     _messages,
 )
-from tests.proxy.test_proxy_sdks import HARD, SIMPLE
+from tests.proxy.test_proxy_sdks import HARD, SIMPLE, _rows
 from tests.proxy.thinking import (
     ADAPTIVE,
     THOUGHT,
@@ -173,15 +172,9 @@ def test_a_local_server_that_refuses_reasoning_effort_is_asked_again_without_it(
     sent = [r.body.get("reasoning_effort") for r in fake_openai.requests_to("/v1/chat/completions")]
     assert sent == ["medium", None, None]
     assert proxy.call(_last_row)["answered_tier"] == "local"
-    later, first = (row["notes"] for row in proxy.call(_recent_rows))
+    later, first = (row["notes"] for row in proxy.call(_rows))
     assert any("refused reasoning_effort 'medium'" in note for note in first), first
     assert any("reasoning_effort 'medium' not sent" in note for note in later), later
-
-
-async def _recent_rows(proxy: Proxy) -> list[dict[str, Any]]:
-    """Every recorded request, the newest first."""
-    rows: list[dict[str, Any]] = proxy.recorder.summary({})["recent"]
-    return rows
 
 
 def test_a_local_server_that_refuses_one_effort_is_still_sent_the_others(
@@ -234,7 +227,7 @@ def test_an_ollama_that_refuses_max_is_still_sent_the_levels_it_knows(
                 assert answered.status_code == 200, answered.text
         sent = [r.body["think"] for r in ollama.requests_to("/api/chat")]
     assert sent == ["max", True, "high"]
-    assert "refused think 'max'" in " ".join(proxy.call(_recent_rows)[1]["notes"])
+    assert "refused think 'max'" in " ".join(proxy.call(_rows)[1]["notes"])
 
 
 @pytest.mark.parametrize(

@@ -224,6 +224,7 @@ def test_a_paid_stream_is_relayed_event_by_event_and_its_usage_is_costed(
 
 
 async def _rows(proxy: Proxy) -> list[dict[str, Any]]:
+    """Every recorded request, the newest first."""
     return list(proxy.recorder.summary({})["recent"])
 
 
