@@ -14,6 +14,8 @@ import string
 from dataclasses import dataclass, field
 from typing import Any
 
+from ocp_router.backends.reasoning import THINK_LEVELS
+
 
 class BadRequest(ValueError):
     """The client's body is not what its dialect accepts; the message names the field."""
@@ -124,22 +126,9 @@ class Chat:
     notes: tuple[str, ...] = ()
 
 
-#: The level each effort of the clients' APIs (OpenAI's `reasoning_effort`, Anthropic's
-#: `output_config.effort`) is sent to a local model as: Ollama's own `think` levels ("low",
-#: "medium", "high", "max": ../shared/reference ollama-api.md §6, which its `/v1` also takes as
-#: `reasoning_effort`), the nearest for those it has not ("minimal", "xhigh").
-THINK_LEVELS = {
-    "minimal": "low",
-    "low": "low",
-    "medium": "medium",
-    "high": "high",
-    "xhigh": "high",
-    "max": "max",
-}
-
-
 def think_level(effort: Any) -> str | None:
-    """The `think` level for a (validated) effort, None for none or no effort."""
+    """The `think` level for a (validated) effort, None for none or no effort (THINK_LEVELS:
+    one table for the proxy and the router's Ollama backend)."""
     return THINK_LEVELS.get(effort) if isinstance(effort, str) else None
 
 
