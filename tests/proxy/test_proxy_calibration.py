@@ -115,3 +115,39 @@ async def test_an_outcome_saved_on_a_proxied_request_teaches_its_local_models_ca
     stored = json.loads(calibration_path(workspace.parent).read_text("utf-8"))
     learned = stored["models"][f"llama3.2 @ {fake_ollama.url}"]["task_types"]
     assert learned[row["task_type"]]["outcomes"] == 1
+
+
+async def test_an_outcome_on_a_request_the_route_mode_forced_local_teaches_nothing(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_ollama: FakeOllama,
+    fake_anthropic: FakeAnthropic,
+    workspace: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """OCP_ROUTE_MODE=local sends every request to the local model, routing decides none: an
+    outcome on one says nothing of where routing's thresholds lie (as on a forced route of
+    `ocp_model_route`, which `learn` refuses)."""
+    proxy = start_proxy(_phase1_only(proxy_env) | {"OCP_ROUTE_MODE": "local"})
+    async with httpx.AsyncClient(base_url=proxy.url, timeout=20) as http:
+        answered = await http.post(
+            "/v1/messages", json=_messages(text=NEAR), headers=ANTHROPIC_HEADERS
+        )
+    assert answered.status_code == 200, answered.text
+    row = proxy.call(_last_row)
+    assert row["answered_tier"] == "local" and row["phase"] == "explicit", row
+    proxy.stop()  # its queued traces written
+    env = paid_env(fake_ollama, fake_anthropic) | {"OCP_CLASSIFIER_MODEL": "none"}
+    async with inproc_client(workspace, monkeypatch, env) as client:
+        out = await client.call_tool(
+            "ocp_result_save",
+            {
+                "trace_id": answered.headers["request-id"],
+                "outcome": "escalated: re-asked on the paid model",
+            },
+        )
+    assert not out.is_error and out.structured_content is not None, out.content
+    saved: dict[str, Any] = out.structured_content
+    assert saved["saved"]["calibration"] == 0
+    assert any("forced" in w for w in saved["warnings"]), saved["warnings"]
+    assert not calibration_path(workspace.parent).exists()

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from ocp_router.redact_names import redact_name
+from ocp_router.tiers import Phase
 from ocp_server.at_rest import redacted_head
 from ocp_server.ledger import WorkspaceLedger
 from ocp_server.outcomes import route_facts
@@ -143,7 +144,8 @@ def _redact_outside_texts(record: ProxyRecord) -> None:
 
 def _learnable(r: ProxyRecord) -> dict[str, Any]:
     """The route's facts an outcome saved on it (`ocp_result_save`, its request id as the
-    trace id) teaches routing from, as the route tool's traces carry them."""
+    trace id) teaches routing from, as the route tool's traces carry them (a forced route
+    teaches nothing)."""
     return route_facts(
         decision="local" if r.tier == "local" else "paid",
         answered_tier=r.answered_tier,
@@ -152,6 +154,8 @@ def _learnable(r: ProxyRecord) -> dict[str, Any]:
         raw_score=r.raw_score,
         complexity_score=r.complexity,
         local_model=r.local_model,
+        # OCP_ROUTE_MODE=local or paid sends every request to its tier: routing decided none
+        forced=r.phase == Phase.EXPLICIT,
     )
 
 
