@@ -37,17 +37,18 @@ def forget() -> None:
 
 
 def remembered(judge: Callable[P, R]) -> Callable[P, R]:
-    """`judge`, a pure function of a value (its first argument) and hashable options, with
-    its results for values up to MEMO_MAX_CHARS long remembered (the last MEMO_SIZE)."""
+    """`judge`, a pure function of a value and hashable options, with its results remembered
+    (the last MEMO_SIZE) when no text it is given is longer than MEMO_MAX_CHARS."""
     cache = lru_cache(maxsize=MEMO_SIZE)(judge)
     _CLEARS.append(cache.cache_clear)
     cached: Callable[..., R] = cache
 
     @wraps(judge)
     def judged(*args: P.args, **kwargs: P.kwargs) -> R:
-        value = args[0]
-        if isinstance(value, str) and len(value) <= MEMO_MAX_CHARS:
-            return cached(*args, **kwargs)
-        return judge(*args, **kwargs)
+        # every text, not the first: assignment_kind's value comes after its name's class
+        for a in args:
+            if isinstance(a, str) and len(a) > MEMO_MAX_CHARS:
+                return judge(*args, **kwargs)
+        return cached(*args, **kwargs)
 
     return judged
