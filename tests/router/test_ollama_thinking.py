@@ -195,6 +195,7 @@ async def test_a_think_block_only_is_an_empty_answer_that_says_only_thinking(
         "<thin",
         "   ",
         "<think></think>ok",
+        f"<think>{THOUGHT * 40}</think</think>\n after",
     ],
 )
 def test_a_streamed_answer_cut_anywhere_splits_as_the_whole_answer_does(content: str) -> None:
