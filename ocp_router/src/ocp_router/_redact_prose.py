@@ -53,6 +53,11 @@ _PROSE_RE = re.compile(
     r"|[ \t]+(?P<to>to)|(?P<colon>:)|(?P<bare>))"
     r"[ \t]+[\"'`]?(?P<v>[^\s\"'`]{3,256})"
 )
+# A template's field named "password" ("{{ password }}", "{{- .Values.db.password | quote
+# -}}", "${password}", "%(password)s", "<password>", "<%= password %>"), what opens it before
+# the name and what closes it after: the words after it are the line's, no value given to it.
+_TEMPLATE_OPEN_RE = re.compile(r"(?:\{\{-?|\{%-?|<%=?|[$#%]?\{|%\(|<)[ \t]*(?:[\w-]*\.)*\Z")
+_TEMPLATE_CLOSE_RE = re.compile(r"\w*[ \t]*(?:\|[^|{}\n]{1,64})*(?:-?\}\}|%\}|\}|\)s|%?>)")
 _WORD_OPS = ("is", "was", "will be", "should be", "is now", "was now", "to")
 # "DB creds are admin / X", "credentials: deploy:X", "login with admin:X": a user and a
 # password after a word that announces both; only a chosen password counts (see
@@ -184,6 +189,10 @@ def prose_hits(text: str, lowered: str) -> Iterator[Hit]:
                 continue  # inside a longer name (bypass is, pw_hash:); DB_PASSWORD to X counts
         if m.group("colon") and not line_before(lowered, m.start()).strip(" \t-*>"):
             continue  # "password: x" opening a line is an assignment: that rule's
+        if _TEMPLATE_CLOSE_RE.match(lowered, m.end("kw")) and _TEMPLATE_OPEN_RE.search(
+            line_before(lowered, m.start(), 64)
+        ):
+            continue  # "{{ password }}@db": a template's field, the rest of its line no value
         # "password to X", "password X", "staging password: X": only a chosen password
         strict = m.group("to") or m.group("set") or m.group("colon") or m.group("bare") is not None
         s, e = m.span("v")

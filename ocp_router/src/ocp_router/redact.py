@@ -158,7 +158,8 @@ What is left alone, so that explanations of code are not damaged:
   ``%(pw)s``, ``{password}`` (a literal that merely contains a brace pair, ``Xk{Gb}9$q!``, is
   not a template), f-strings with fields, ``os.environ['API_KEY']``, ``get_password()``,
   ``request.headers["Authorization"]``, ``settings.SECRET_KEY``, ``process.env.API_KEY!``,
-  YAML tags (``!vault``, ``!secret name``).
+  YAML tags (``!vault``, ``!secret name``); a template's field named password in a URL
+  (``app:{{ password }}@db``, ``<%= password %>``) with the rest of its line.
 - Where names are variables (code), a bare variable on the right: one made of words or
   naming a secret (``password = user_password``, ``pw = dbPass``), not random letters
   (``password = jpoKfCiSxxg`` is a literal), nor words with a digit and a symbol inside

@@ -1,0 +1,65 @@
+"""A template in a URL's password position (a Jinja, Helm or Ansible `{{ password }}`, a
+shell `${…}` or `$VAR`, Python's `%(name)s`, a doc's `<password>`) stands for a password and
+is left, with the rest of its line: `{{ password }}@db.internal:5432/app` read as the prose
+"password X", and everything after the field's name up to the closing quote was redacted.
+A real password next to such a template is still found.
+
+Secrets are assembled at run time, so this file holds no literal password."""
+
+from __future__ import annotations
+
+import pytest
+
+from ocp_router.redact import marker, redact
+
+TEMPLATES = [
+    "{{ password }}",
+    "{{password}}",
+    "{{ .Values.db.password }}",
+    "{{- .Values.password -}}",
+    "{{ .Values.postgresql.auth.password | quote }}",
+    "{{ password | urlencode }}",
+    "${password}",
+    "${DB_PASSWORD}",
+    "$DB_PASSWORD",
+    "%(password)s",
+    "<password>",
+    "<%= password %>",
+]
+URLS = [
+    "postgres://app:{pw}@db.internal:5432/app",
+    'DATABASE_URL="postgres://app:{pw}@db.internal:5432/app" # the app\'s database\n',
+    'database_url: "postgres://app:{pw}@db.internal:5432/app"\n',
+    "  url: mysql://root:{pw}@db.internal:3306/app?charset=utf8 from the chart\n",
+    "REDIS_URL=redis://default:{pw}@cache.internal:6379/0\n",
+    "broker_url = 'amqp://guest:{pw}@rabbit.internal:5672/vhost', other = 1\n",
+    "MONGO_URI=mongodb+srv://admin:{pw}@cluster0.abcde.mongodb.net/db?retryWrites=true\n",
+    "jdbc:postgresql://db.internal:5432/app?user=app&password={pw}&ssl=true\n",
+    "Server=db.internal;User Id=app;Password={pw};Database=app\n",
+    "DB_PASSWORD={pw}\n",
+    'password: "{pw}"\n',
+]
+
+
+@pytest.mark.parametrize("url", URLS)
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_a_template_in_a_password_position_is_left_with_its_line(url: str, template: str) -> None:
+    text = url.replace("{pw}", template)
+    assert redact(text).text == text
+
+
+def test_a_template_named_password_leaves_the_prose_after_it() -> None:
+    text = "the password {{ password }} is set by helm at deploy time\n"
+    assert redact(text).text == text
+
+
+def test_a_real_password_beside_templates_is_still_redacted() -> None:
+    pw = "Xk9#mQ2v" + "!Lp7"
+    for text in [
+        f"primary: postgres://app:{pw}@db.internal:5432/app replica: {{{{ replica_url }}}}\n",
+        f"DB_PASSWORD={{{{ password }}}}\nBACKUP_DB_PASSWORD={pw}\n",
+        f"url: postgres://app:{{{{ password }}}}@db/app  # the password is {pw}\n",
+    ]:
+        out = redact(text).text
+        assert pw not in out, out
+        assert marker("connection_string_password") in out or marker("password_assignment") in out
