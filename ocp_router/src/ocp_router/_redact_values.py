@@ -16,7 +16,7 @@ from urllib.parse import unquote
 from ocp_router._redact_base import MARKER_OPEN, MARKERS
 from ocp_router._redact_encoded import documented_value, encoded_prose
 from ocp_router._redact_memo import remembered
-from ocp_router._redact_name_class import classify_name, documented_name
+from ocp_router._redact_name_class import NAME_WORD_RE, classify_name, documented_name
 from ocp_router._redact_rule_strings import validation_rules
 from ocp_router._redact_sequences import in_runs, sequential
 from ocp_router._redact_type_names import secret_type_name
@@ -316,7 +316,7 @@ def is_reference(
     if not _IDENT_RE.fullmatch(core) or core[0] in "$@":
         return True  # an attribute, call, subscript, $var or @ivar
     low = core.lower()
-    if any(w in low for w in _REFERENCE_WORDS):
+    if _holds_reference_word(core):
         return True
     if name_words and any(len(w) > 2 and w in low for w in name_words):
         return True
@@ -435,7 +435,18 @@ def plain_word(v: str) -> bool:
 
 def names_a_secret(v: str) -> bool:
     """An identifier or attribute chain naming a secret (user.password, STRIPE_KEY)."""
-    return _CODE_EXPR_RE.fullmatch(v) is not None and any(w in v.lower() for w in _REFERENCE_WORDS)
+    return _CODE_EXPR_RE.fullmatch(v) is not None and _holds_reference_word(v)
+
+
+def _holds_reference_word(v: str) -> bool:
+    """A word of `_REFERENCE_WORDS` in `v`; "pw" only starting or ending one of its words
+    (dbPw, pw_hash, pwd): two letters a random password holds by chance (ypwlpingngl)."""
+    low = v.lower()
+    if any(w in low for w in _REFERENCE_WORDS if w != "pw"):
+        return True
+    return "pw" in low and any(
+        w.lower().startswith("pw") or w.lower().endswith("pw") for w in NAME_WORD_RE.findall(v)
+    )
 
 
 def literal_password(v: str, *, code: bool = False) -> bool:
