@@ -357,7 +357,7 @@ def _other_value(
     before = text[start - 1] if start else "\n"
     words = words_of_name(name)
     m: re.Match[str] | None = None
-    sql = False  # WITH PASSWORD 'x': the statement names it, a word there is one too
+    sql = False  # WITH PASSWORD 'x', setPassword("x"), <add key=.. value="x"/>: a word there too
     if before in "\"'":
         m = _PAIR_TAIL_RE.match(text, name_end) or _ATTR_TAIL_RE.match(text, name_end)
         if m is not None and m.group("rq") != before:
@@ -392,7 +392,8 @@ def _other_value(
     if before in "\"'" and (d := _DEFINE_BEFORE_RE.search(line_before(text, start - 1))):
         php = d.group("fn").lower() == "define"
         return _defined_value(raw, s, e, words, name_class, php)
-    if name_class == "password" and (plain_word(v) and not sql or any(c.isspace() for c in v)):
+    said = sql or m.re is _ATTR_TAIL_RE or m.re is _CALL_TAIL_RE  # names what v is
+    if name_class == "password" and (plain_word(v) and not said or any(c.isspace() for c in v)):
         return None
     if (
         name_class == "password"

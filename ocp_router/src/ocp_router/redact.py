@@ -85,7 +85,8 @@ What is detected (kind in brackets):
   ``pass`` names a password after a qualifier: DB_PASS, ansible_become_pass, not first_pass):
 
   - last word password/passwd/pwd/pass/passphrase/pw: any literal of 3+ characters
-    (``password_assignment``);
+    (``password_assignment``), a lone word only where a setter, a .NET key or SQL names it
+    (``setPassword("sunshine")``, ``<add key="DbPassword" value="…"/>``);
   - last word secret/token/apikey/credential(s)/creds, or key after api/secret/access/private/
     client/signing/session/... : a literal that looks like a credential, i.e. 8+ characters,
     no spaces, a digit, mostly alphanumeric, not made of words (``generic_secret_assignment``;
