@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -307,3 +308,29 @@ def test_init_in_a_sub_folder_names_the_project_whose_index_answers_and_the_conf
     assert f"added to {project / '.git' / 'info' / 'exclude'}," in said, said  # not src/../.git
     plain = run(indexed, "init", "--client", "claude-code", "--no-check")
     assert "is inside" not in plain.stdout, plain.stdout
+
+
+def test_every_command_in_the_git_folder_is_refused_even_with_an_index_built_there(
+    indexed: Path,
+) -> None:
+    # status said "not indexed yet; refusing…" with exit 0, and an index an older
+    # `index --force` built in .git (.git/.ocp) was used by restore, stats and routing.
+    shutil.copytree(indexed / ".ocp", indexed / ".git" / ".ocp")
+    folder = indexed / ".git"
+    project = str(indexed.resolve())
+    for args in (("status",), ("restore",), ("stats",), ("routing", "explain")):
+        done = run(folder, *args)
+        said = " ".join(done.stderr.split())
+        assert done.returncode == 2, (args, done.stdout, done.stderr)
+        assert f"inside the .git folder of the project {project}" in said, (args, said)
+        assert f"`cd {project}`" in said and not done.stdout, (args, said, done.stdout)
+
+
+def test_doctor_at_the_project_warns_of_an_index_left_in_its_git_folder(indexed: Path) -> None:
+    stale = indexed / ".git" / ".ocp"
+    shutil.copytree(indexed / ".ocp", stale)
+    done = run(indexed, "doctor", "--json")
+    checks = json.loads(done.stdout)
+    warned = [c for c in checks if str(stale.resolve()) in c["detail"]]
+    assert warned and warned[0]["status"] == "warn", checks
+    assert f"rm -r {stale.resolve()}" in warned[0]["detail"], warned

@@ -472,12 +472,19 @@ _READS_KEPT = frozenset({"status", "index", "search"})
 def _refused(args: argparse.Namespace, workspace: Path) -> str | None:
     """Why this command may not open `workspace` (/, the home folder, /etc, ~/.ssh, /tmp…:
     opening one creates its database and indexes it), or None. An index made on purpose
-    before (`index --force`) is used; `index` and `search` check their own --force."""
+    before (`index --force`) is used; `index` and `search` check their own --force. A folder
+    inside a project's .git is refused for every command but init (its own refusal) and
+    doctor (a failed check), an index built there before or not."""
+    from ocp_server.first_run import NO_FORCE_HINT, git_folder_refusal, refuse_reason
+
+    if args.command not in _OWN_WORKSPACE_CHECK and (
+        why := git_folder_refusal(workspace, verb=f"run {args.command} in")
+    ):
+        return why
     if args.command in _OWN_REFUSAL:
         return None
     if ServerSettings.from_env().db_path_for(workspace).exists():
         return None
-    from ocp_server.first_run import NO_FORCE_HINT, refuse_reason
 
     return refuse_reason(workspace, max_files=0, count=False, force_hint=NO_FORCE_HINT)
 

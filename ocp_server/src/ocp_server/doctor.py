@@ -36,7 +36,7 @@ from ocp_server.index.ignore_probe import ignores_everything, ignores_everything
 from ocp_server.index.workspace import WorkspaceIndex
 from ocp_server.launcher import COMPILE_BYTECODE
 from ocp_server.mcp_config import find_ocp_entries
-from ocp_server.settings import ServerSettings, resolve_workspace
+from ocp_server.settings import ServerSettings, resolve_workspace, workspace_db_path
 from ocp_server.status import index_report
 from ocp_server.workspaces import database_naming
 from ocp_wire import TOOL_SHAPES
@@ -85,8 +85,7 @@ async def _workspace_checks(settings: ServerSettings, flag: Path | None) -> list
             said = "--workspace" + said.removeprefix("OCP_WORKSPACE")
         return [Check("workspace", "fail", said)]
     checks = [Check("workspace", "ok", str(path))]
-    if check := _git_ignore_check(path):
-        checks.append(check)
+    checks += [c for c in (_git_ignore_check(path), _git_folder_index(path)) if c]
     if reason := refuse_reason(path, max_files=settings.max_files, count=False):
         checks.append(Check("index", "warn", reason))
         return checks
@@ -173,6 +172,21 @@ def _git_ignore_check(path: Path) -> Check | None:
     if rule is None or listed is None:
         return None
     return Check("git ignore", "warn", ignores_everything_note(path, rule, len(listed)))
+
+
+def _git_folder_index(path: Path) -> Check | None:
+    """A warning of an index an older `ocp-server index --force` built in the project's .git:
+    git's own files, which no server or command uses now (first_run.git_folder_refusal)."""
+    stale = workspace_db_path(path / ".git").parent
+    if not stale.is_dir():
+        return None
+    return Check(
+        "git folder",
+        "warn",
+        f"{stale} is an index of git's own files, built by an older `ocp-server index --force` "
+        f"run in .git: nothing uses it (every command there is refused now). Remove it: "
+        f"`rm -r {stale}`",
+    )
 
 
 #: Less room than this on the disk holding the database, and an update's first batch cannot

@@ -94,7 +94,15 @@ def check_workspace(
 def in_git_folder(workspace: Path) -> None:
     """Raise WorkspaceRefused for a folder inside a project's `.git`, --force or not: `index
     --force` there indexed git's own files, an index no server serves."""
-    path = workspace.resolve()
-    if git_folder_work_tree(path) is not None and refusal(path) is not None:
-        reason = refuse_reason(path, max_files=0, count=False)
+    if (reason := git_folder_refusal(workspace)) is not None:
         raise WorkspaceRefused(reason)
+
+
+def git_folder_refusal(workspace: Path, verb: str = "index") -> str | None:
+    """Why no command may run in `workspace`, a folder inside a project's `.git` (naming the
+    project's root to `cd` to), else None. Refused even with an index there, built by an
+    older `index --force`: it holds git's own files, and no server serves it."""
+    path = workspace.resolve()
+    if git_folder_work_tree(path) is None or refusal(path) is None:
+        return None
+    return refuse_reason(path, max_files=0, count=False, verb=verb)
