@@ -59,12 +59,16 @@ def test_a_forced_routes_line_says_who_forced_it_without_naming_the_tier_twice(
     assert "paid by paid" not in done.stdout
 
 
-def test_a_dry_runs_text_says_no_model_was_called_not_answered_by_none(workspace: Path) -> None:
-    # With no Ollama running it said "(qwen3 would answer)": a dry run asks no model, and the
-    # route itself then handed the prompt back to the agent.
-    done = run(workspace, "route", "explain this function", "--dry-run", OCP_LOCAL_MODEL="qwen3")
+def test_a_dry_runs_text_says_no_model_was_called_not_answered_by_none(
+    workspace: Path, fake_ollama: FakeOllama
+) -> None:
+    # It said "(llama3.2 would answer)": a dry run asks no model to answer (only whether it
+    # is there: test_route_dry_run_reach.py).
+    done = run(
+        workspace, "route", "explain this function", "--dry-run", OCP_OLLAMA_URL=fake_ollama.url
+    )
     assert done.returncode == 0, done.stderr
-    assert "no model called (would go to qwen3)" in done.stdout
+    assert "no model called (would go to llama3.2)" in done.stdout
     assert "would answer" not in done.stdout
     assert "answered by none" not in done.stdout
     stats = run(workspace, "stats")

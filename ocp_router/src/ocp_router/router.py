@@ -91,6 +91,22 @@ class OCPRouter(Planning, Attempting, Outcomes):
                 chain.append((tier, model))
         return chain
 
+    async def planned_chain(self, decision: Decision) -> tuple[list[tuple[Tier, str]], str | None]:
+        """The (tier, model) pairs `execute` would try for `decision` now, and why the local
+        model was left out (None: it was not): decided local, its server is asked whether it
+        answers and has the model (`is_available`, within CHECK_TIMEOUT), as a dry run
+        must, to say what a real route would do rather than what was decided."""
+        chain = self._chain(decision)
+        local = self.local
+        if not chain or chain[0][0] is not Tier.LOCAL or local is None:
+            return chain, None
+        if await local.is_available():
+            return chain, None
+        where = getattr(local, "shown_url", None)
+        at = f" at {where}" if where else ""
+        why = f"the local model {local.model} is not reachable{at} (not running, or no such model)"
+        return [(t, m) for t, m in chain if t is not Tier.LOCAL], why
+
     async def paid_prompt(
         self,
         payload: AgentPayload,

@@ -8,6 +8,7 @@ memory lazily and keeps the index fresh in the background (the first build never
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -45,6 +46,7 @@ from ocp_server import views
 from ocp_server.answer_parts import answer_part
 from ocp_server.brief import Brief, max_tokens_said
 from ocp_server.db import moved_aside_note
+from ocp_server.dry_run import dry_run, hands_back
 from ocp_server.errors import CitationError, routing_error_text
 from ocp_server.errors import RouteFailure as RouteFailure  # re-exported
 from ocp_server.index.globs import scoped_glob
@@ -461,11 +463,12 @@ class AppState:
         failure: RoutingFailed | None = None
         answered_by: Answerer = "none"
         cancelled: BaseException | None = None
-        if args.dry_run:
-            note = "dry run: decided and built the prompt; no model called"
-            if paid:
+        planned = await dry_run(router, decision) if args.dry_run else None
+        if planned is not None:
+            note = planned.note
+            if planned.enriched:
                 shown = await router.paid_prompt(payload, context=handed)
-        elif paid and router.paid is None:
+        elif paid and hands_back(router, decision):
             answered_by = "agent"
             note = (
                 "No paid backend is configured (no API key), and you are already a strong "
@@ -506,12 +509,7 @@ class AppState:
                     note += " after a fallback"
                 if payload.images:
                     note += f"; {images_note(payload.images)}."
-            elif (
-                failure is not None
-                and cancelled is None
-                and router.paid is None
-                and not decision.forced
-            ):
+            elif failure is not None and cancelled is None and hands_back(router, decision):
                 # Without a paid key the calling agent is the paid tier: a local failure
                 # climbs to it, with the context a paid model would get.
                 answered_by = "agent"
@@ -547,6 +545,8 @@ class AppState:
             request=request,
             dry_run=args.dry_run,
         )
+        if planned is not None and planned.model is not None:  # the local model is not there
+            record = dataclasses.replace(record, model=planned.model, local_unavailable=True)
         # The trace quotes the caller's names (a forced model, the error a backend gave it).
         trace, in_trace = views.redacted_model(record.trace())
         out = wire.RouteResult(

@@ -189,6 +189,10 @@ def _route(out: wire.RouteResult) -> str:
         if t.model == "none":  # the router's name for a tier with no model (a paid one, no key)
             kind = "local" if t.tier == "local" else "paid"
             answered = f"no model called (no {kind} model is configured: your agent would answer)"
+        if t.local_unavailable:  # asked, as a real route would find it (dry_run.py)
+            then = {"agent": "your agent would answer", "none": "no model would answer"}
+            went = then.get(t.model or "none", f"would go to {t.model}")
+            answered = f"no model called (the local model is not reachable: {went})"
         cost = "" if t.estimated_cost_usd is None else f", up to ${t.estimated_cost_usd:.4f}"
     else:
         model = f" ({t.model})" if t.model and t.model != out.answered_by else ""

@@ -1,0 +1,75 @@
+"""A dry run says what a real route would do now, not only what was decided: with no local
+model listening it said "would go to llama3.2" and showed the bare request, and the real
+route then handed the agent a prompt with workspace context (or went to the paid model)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fakes import FakeAnthropic, FakeOllama
+from tests.server.inproc import inproc_client, paid_env, text_of
+
+REQUEST = "explain what verify_token does"
+CONTEXT = "## Workspace context"
+
+
+async def _dry_and_real(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch, env: dict[str, str]
+) -> tuple[dict[str, Any], str, dict[str, Any], str]:
+    """The dry run's result and its text, then a real route's (the prompt shown once, in
+    the text: tool_answers)."""
+    async with inproc_client(workspace, monkeypatch, env) as client:
+        planned = await client.call_tool("ocp_model_route", {"request": REQUEST, "dry_run": True})
+        routed = await client.call_tool("ocp_model_route", {"request": REQUEST})
+    assert not planned.is_error and not routed.is_error, text_of(planned) + text_of(routed)
+    dry, real = planned.structured_content or {}, routed.structured_content or {}
+    return dry, text_of(planned), real, text_of(routed)
+
+
+async def test_a_dry_run_with_no_local_model_listening_says_the_agent_gets_the_enriched_prompt(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch, refused_url: str
+) -> None:
+    env = {"OCP_OLLAMA_URL": refused_url, "OCP_CLASSIFIER_MODEL": "none"}
+    dry, text, real, real_text = await _dry_and_real(workspace, monkeypatch, env)
+    assert real["answered_by"] == "agent"  # what the real route did
+    assert dry["answered_by"] == "none"  # a dry run: nobody asked to answer
+    assert dry["trace"]["model"] == "agent" and dry["trace"]["local_unavailable"]
+    assert f"llama3.2 is not reachable at {refused_url}" in dry["note"], dry["note"]
+    assert "hand the calling agent" in dry["note"], dry["note"]
+    assert "would go to llama3.2" not in text
+    assert "the local model is not reachable: your agent would answer" in text
+    # what the agent would be handed: the workspace context, as the real route's prompt
+    prompt = text.split(CONTEXT, 1)[1]
+    assert "src/auth.py" in prompt and prompt.endswith(REQUEST), prompt
+    assert real_text.endswith(CONTEXT + prompt), real_text
+
+
+async def test_a_dry_run_with_no_local_model_listening_names_the_paid_model_a_route_goes_to(
+    workspace: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    refused_url: str,
+    fake_ollama: FakeOllama,
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    env = paid_env(fake_ollama, fake_anthropic) | {"OCP_OLLAMA_URL": refused_url}
+    dry, text, real, real_text = await _dry_and_real(workspace, monkeypatch, env)
+    assert real["answered_by"] == "paid"
+    assert dry["trace"]["tier"] == "local" and dry["trace"]["local_unavailable"]
+    assert dry["trace"]["model"] == real["trace"]["model"], (dry["trace"], real["trace"])
+    assert f"the local model is not reachable: would go to {real['trace']['model']}" in text
+    assert CONTEXT in text and text.endswith(REQUEST), text
+
+
+async def test_a_dry_run_with_the_local_model_there_says_it_gets_the_request_without_context(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch, fake_ollama: FakeOllama
+) -> None:
+    env = {"OCP_OLLAMA_URL": fake_ollama.url, "OCP_CLASSIFIER_MODEL": "none"}
+    dry, text, real, real_text = await _dry_and_real(workspace, monkeypatch, env)
+    assert real["answered_by"] == "local"
+    assert dry["trace"]["model"] == "llama3.2" and not dry["trace"]["local_unavailable"]
+    assert "no model called (would go to llama3.2)" in text
+    assert CONTEXT not in text and text.endswith(f"] {REQUEST}"), text
+    assert "without workspace context" in dry["note"] and "forced paid" in dry["note"]
