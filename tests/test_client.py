@@ -161,8 +161,11 @@ async def test_a_method_sends_the_wire_name_and_only_what_differs_from_the_wire_
     ]
     client._error = True  # what the server answers does not matter here
     with pytest.raises(OCPToolError):
-        await client.route("explain", dry_run=False, force="top")
-    assert client.sent[-1] == ("ocp_model_route", {"request": "explain", "force": "top"})
+        await client.route("explain", dry_run=False, force="top", effort="none")
+    assert client.sent[-1] == (
+        "ocp_model_route",
+        {"request": "explain", "force": "top", "effort": "none"},
+    )
 
 
 async def test_run_calls_any_tool_by_its_shape_and_refuses_an_argument_the_model_lacks() -> None:

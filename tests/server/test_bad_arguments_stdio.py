@@ -35,6 +35,7 @@ BAD_ARGUMENTS: list[tuple[str, dict[str, Any], str, str]] = [
     ("ocp_session_restore", {"stale": "hide"}, "`stale`", "'list' or 'count'"),
     ("ocp_model_route", {}, "`request`", "required"),
     ("ocp_model_route", {"request": "hi", "force": "cloud"}, "`force`", "'local'"),
+    ("ocp_model_route", {"request": "hi", "effort": "max"}, "`effort`", "'none', 'low', 'medium'"),
     ("ocp_model_route", {"messages": [1]}, "`messages[0]`", "dictionary"),
     ("ocp_model_route", {"messages": [{"role": "wizard"}]}, "messages[0].role", "expected user"),
     ("ocp_model_route", {"messages": [{"role": "user"}]}, "messages[0].content", "a string"),

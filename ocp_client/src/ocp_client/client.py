@@ -47,6 +47,7 @@ from ocp_client.server_task import ServerExit, close_soon, serve
 from ocp_client.stderr_tail import StderrTail
 from ocp_router.closing import ClosesOnExit
 from ocp_router.redact import redact
+from ocp_router.tiers import Effort
 
 R = TypeVar("R", bound=BaseModel)
 T = TypeVar("T")
@@ -404,13 +405,15 @@ class OCPClient(ClosesOnExit):
         tools: Sequence[Mapping[str, Any]] | None = None,
         force: Literal["local", "mid", "top", "paid"] | None = None,
         model: str | None = None,
+        effort: Effort | None = None,
         session_id: str | None = None,
         max_context_tokens: int | None = None,
         dry_run: bool = False,
         workspace: str | None = None,
     ) -> wire.RouteResult:
         """Route a request, or a whole conversation (`messages` in OpenAI or Anthropic shape,
-        with its `system` prompt and `tools`)."""
+        with its `system` prompt and `tools`). `effort`: how much the local model thinks
+        ("none" to "high"; default: the model's own)."""
         return await self.run(wire.ROUTE, **_given(locals()))
 
     async def index_status(self) -> wire.IndexReport:

@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     from ocp_router.results import Attempt, BudgetExceeded, Decision, RouteResult, RoutingFailed
     from ocp_router.router import OCPRouter
     from ocp_router.sticky import Sticky
-    from ocp_router.tiers import Band, Phase, Route, Tier
+    from ocp_router.tiers import EFFORTS, Band, Effort, Phase, Route, Tier
     from ocp_router.tokens import estimate_tokens
 
 # Loaded now: `redact` names a function and its module. Importing the module binds the package
@@ -89,8 +89,10 @@ _HOMES: dict[str, str] = {
     "ClassifyResult": "ocp_router.classifier",
     "ClosingBackend": "ocp_router.backends.base",
     "ConfigError": "ocp_router.errors",
+    "EFFORTS": "ocp_router.tiers",
     "ContextProvider": "ocp_router.boundary",
     "Decision": "ocp_router.results",
+    "Effort": "ocp_router.tiers",
     "GenerateRequest": "ocp_router.backends.base",
     "GenerateResponse": "ocp_router.backends.base",
     "LLMClassifier": "ocp_router.phase2",
@@ -187,6 +189,8 @@ __all__ = [
     "ConfigError",
     "ContextProvider",
     "Decision",
+    "EFFORTS",
+    "Effort",
     "GenerateRequest",
     "GenerateResponse",
     "LLMClassifier",

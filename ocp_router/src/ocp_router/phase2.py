@@ -158,7 +158,8 @@ class LLMClassifier:
             model=self.model,
             json_schema=dict(VERDICT_SCHEMA),
             # Ollama from v0.12.4 has a model that can think do so unless told not to; its
-            # thinking would spend the verdict's few tokens (ignored by other backends).
+            # thinking would spend the verdict's few tokens (an OpenAI-compatible server is
+            # sent reasoning_effort "none"; the paid backends ignore it).
             think=False,
         )
         loop = asyncio.get_running_loop()

@@ -33,15 +33,16 @@ from ocp_router._outcomes import images_note as images_note
 from ocp_router._planning import OFF_LOOP_CHARS as OFF_LOOP_CHARS
 from ocp_router._planning import Planning
 from ocp_router._planning import session_key as session_key
-from ocp_router._router_base import _Run, logger
-from ocp_router.backends.base import GenerateRequest
+from ocp_router._router_base import _backend_name, _Run, logger
+from ocp_router.backends.base import GenerateRequest, ModelBackend
+from ocp_router.backends.reasoning import effort_think
 from ocp_router.boundary import ContextProvider, PaidPrompt, build_paid_prompt, with_since
 from ocp_router.budget import Budget, MemoryLedger, SpendLedger
 from ocp_router.errors import BackendTimeout
 from ocp_router.modes import PaidFallback, RouteMode
 from ocp_router.payload import AgentPayload, parse_payload, require_request
 from ocp_router.results import Attempt, BudgetExceeded, Decision, RouteResult, RoutingFailed
-from ocp_router.tiers import Route, Tier
+from ocp_router.tiers import Effort, Route, Tier
 
 # The values routing returns live in results.py and budget.py; they are importable from here
 # too (the dispatch loop's public names).
@@ -131,13 +132,16 @@ class OCPRouter(Planning, Attempting, Outcomes):
         context: ContextProvider | None = None,
         timeout: float | None = None,
         attempts: list[Attempt] | None = None,
+        effort: Effort | None = None,
     ) -> RouteResult:
         """Answer along the decision's chain. The local tier gets the raw conversation (with
         `system` in place of its own, when given). A paid tier gets `self.paid_prompt(...)`:
         built at the first paid attempt, `context` called then and only then, secrets
         redacted. `timeout` (default: the router's total) bounds the whole chain.
         `attempts`, when given, receives each attempt as it ends: a caller that is cancelled
-        mid-route can still trace what was tried (the one in flight ends as "cancelled")."""
+        mid-route can still trace what was tried (the one in flight ends as "cancelled").
+        `effort` asks the local model to think that much ("none": not at all) in place of
+        what the payload asks; the notes say what each model was sent of it."""
         limit = self.total_timeout if timeout is None else timeout
         trace_id = uuid.uuid4().hex
         started = time.perf_counter()
@@ -185,10 +189,12 @@ class OCPRouter(Planning, Attempting, Outcomes):
                             system,
                             self.local_max_tokens,
                             history=history,
-                            think=payload.think,
+                            think=payload.think if effort is None else effort_think(effort),
                         )
                     try:
                         response = await self._try(tier, backend, request, run, decision)
+                        if effort is not None:
+                            _note_effort(run, effort, tier, backend, request)
                         if response is not None:
                             return await self._result(
                                 response, tier, decision, backend, started, trace_id, run
@@ -253,10 +259,12 @@ class OCPRouter(Planning, Attempting, Outcomes):
         paid_prompt: str | None = None,
         session: str | None = None,
         context: ContextProvider | None = None,
+        effort: Effort | None = None,
     ) -> RouteResult:
         """Decide and answer. `request` is a prompt, a message list or a request body.
         `context` (or a fixed `paid_prompt`) enriches what a paid tier receives; whatever is
-        sent to a paid tier is redacted (see `execute`)."""
+        sent to a paid tier is redacted (see `execute`). `effort`: how much the local model
+        is asked to think ("none" to "high"; None: what the body asks, else its default)."""
         payload = (
             request
             if isinstance(request, AgentPayload)
@@ -275,5 +283,29 @@ class OCPRouter(Planning, Attempting, Outcomes):
                 uuid.uuid4().hex,
             )
         return await self.execute(
-            decision, payload, paid_prompt=paid_prompt, context=context, timeout=remaining
+            decision,
+            payload,
+            paid_prompt=paid_prompt,
+            context=context,
+            timeout=remaining,
+            effort=effort,
         )
+
+
+def _note_effort(
+    run: _Run, effort: Effort, tier: Tier, backend: ModelBackend, request: GenerateRequest
+) -> None:
+    """The trace's word on what `backend` was sent of the route's `effort` (once a model)."""
+    name = _backend_name(backend)
+    if tier.paid:
+        # The reference documents no mapping of an effort to the paid API's thinking.
+        note = f"effort {effort}: not sent to the paid model ({name}): its call ignores it"
+    elif (thinking_sent := getattr(backend, "thinking_sent", None)) is None:
+        note = f"effort {effort}: not sent to the local model ({name} has no field for it)"
+    elif (sent := thinking_sent(request.think)) is None:
+        note = f"effort {effort}: not sent to the local model ({name} turned it down: asked "
+        note += "without it)"
+    else:
+        note = f"effort {effort}: sent to the local model ({name}) as {sent}"
+    if note not in run.notes:
+        run.notes.append(note)

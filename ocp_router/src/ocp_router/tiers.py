@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Literal, get_args
 
 # A request scoring at least this goes paid (OCP_ROUTE_THRESHOLD's default; a workspace's
 # calibration shifts it per task type).
 DEFAULT_ROUTE_THRESHOLD = 0.5
+
+#: How much a route asks the local model to think: "none" (not at all) to "high". One
+#: definition for the router's route(), the tool's `effort`, the CLI's --effort and ocp_client.
+Effort = Literal["none", "low", "medium", "high"]
+EFFORTS: tuple[Effort, ...] = get_args(Effort)
 
 
 class Route(StrEnum):

@@ -433,9 +433,8 @@ class AppState:
         # OCP_ROUTE_TIMEOUT bounds the whole route, phase 2's verdict included.
         loop = asyncio.get_running_loop()
         deadline = loop.time() + router.total_timeout
-        # Sticky sessions need a conversation: the caller's session id, else the router keys
-        # the conversation by its first user message. (The server run is not a conversation:
-        # an IDE sends every chat's routes through one server.)
+        # Sticky sessions need a conversation: the caller's session id, else the router keys it
+        # by its first user message (the server run is not one: an IDE's chats share it).
         decision = await router.plan(
             payload,
             force=args.force,
@@ -484,6 +483,7 @@ class AppState:
                     context=context,
                     timeout=max(0.0, deadline - loop.time()),
                     attempts=attempts,
+                    effort=args.effort,
                 )
             except RoutingFailed as exc:
                 failure = exc
@@ -544,6 +544,7 @@ class AppState:
             route_to=answered_by,
             request=request,
             dry_run=args.dry_run,
+            effort=args.effort,
         )
         if planned is not None and planned.model is not None:  # the local model is not there
             record = dataclasses.replace(record, model=planned.model, local_unavailable=True)

@@ -19,6 +19,7 @@ from typing import Any, NoReturn, cast
 from ocp_router.errors import ConfigError
 from ocp_router.redact import RedactingFilter
 from ocp_router.redact_names import NameRedactingFilter, redact_name
+from ocp_router.tiers import EFFORTS
 from ocp_server import __version__
 from ocp_server.cli_waits import DEFAULT_WAIT
 from ocp_server.collector import importing
@@ -272,6 +273,12 @@ def add_server_commands(sub: Any, common: argparse.ArgumentParser) -> None:
         help="force the tier (paid means mid) instead of deciding",
     )
     route.add_argument("--model", help="force one model by name")
+    route.add_argument(
+        "--effort",
+        choices=EFFORTS,
+        help="how much the local model thinks: none (not at all) to high "
+        "(default: the model's own)",
+    )
     route.add_argument("--json", action="store_true", help="print the full result as JSON")
     route.set_defaults(handler="ocp_server.cli_server:run_route")
     restore = add_command(sub, "restore", common, help="print what earlier sessions left")

@@ -64,6 +64,7 @@ async def _route(args: argparse.Namespace, workspace: Path, scope: str | None) -
         request=args.text,
         force=args.force,
         model=args.model,
+        effort=args.effort,
         dry_run=args.dry_run,
         # the tool's `workspace` naming the sub-folder: its context comes from there
         workspace=str(workspace / scope) if scope else None,

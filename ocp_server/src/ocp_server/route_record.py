@@ -27,6 +27,7 @@ from ocp_router import (
     Attempt,
     Band,
     Decision,
+    Effort,
     GenerateRequest,
     OCPRouter,
     PaidPrompt,
@@ -95,6 +96,7 @@ class RouteRecord:
     context_chars: int
     model: str | None
     backend: str | None
+    effort: Effort | None = None  # the thinking the caller asked; the notes say what was sent
     prompt_tokens: int
     completion_tokens: int
     reasoning_tokens: int = 0  # of completion_tokens, a thinking model's reasoning
@@ -125,6 +127,7 @@ class RouteRecord:
         route_to: Answerer,
         request: str,
         dry_run: bool,
+        effort: Effort | None = None,
     ) -> RouteRecord:
         """The record of a route that answered (`result`), failed (`failure`), or was handed
         back or only planned (neither); `sent` is the paid prompt sent or shown."""
@@ -184,6 +187,7 @@ class RouteRecord:
             # is in the attempts), labelled as route_to and answered_by label it.
             model=result.model if result else "agent" if route_to == "agent" else decision.model,
             backend=result.backend if result else None,
+            effort=effort,
             prompt_tokens=result.prompt_tokens if result else router.input_tokens(planned),
             completion_tokens=result.completion_tokens if result else 0,
             reasoning_tokens=result.reasoning_tokens if result else 0,

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from ocp_router.tiers import Band, Phase, Route, Tier
+from ocp_router.tiers import EFFORTS, Band, Effort, Phase, Route, Tier
 from ocp_wire.base import (
     MAX_PAYLOAD_CHARS,
     NOT_A_BOOLEAN,
@@ -57,6 +57,13 @@ class RouteArgs(WireIn):
         None, description="Force the tier: local, mid, top ('paid' means mid)."
     )
     model: ModelName | None = Field(None, description="Force one model by name.")
+    effort: Effort | None = Field(
+        None,
+        description=f"How much the local model thinks before it answers: {', '.join(EFFORTS)} "
+        "('none': not at all, quicker; default: the model's own). Sent to Ollama as `think`, "
+        "to an OpenAI-compatible server as `reasoning_effort`; a paid call ignores it. The "
+        "trace's notes say what each model was sent.",
+    )
     session_id: CallerId | None = Field(
         None,
         description="Record the trace under this session id (and keep the session's paid "
@@ -173,6 +180,9 @@ class RouteTrace(WireOut):
     context_chars: int
     model: str | None
     backend: str | None
+    effort: Effort | None = Field(
+        None, description="The thinking asked (`effort`); the notes say what was sent of it"
+    )
     prompt_tokens: int
     completion_tokens: int
     reasoning_tokens: int = Field(

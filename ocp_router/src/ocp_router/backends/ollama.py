@@ -241,6 +241,12 @@ class OllamaBackend(ClosingBackend):
             body["keep_alive"] = self.keep_alive
         return body
 
+    def thinking_sent(self, think: bool | str | None) -> str | None:
+        """What a request asking `think` is sent now, as `field=value`, given what the server
+        refused before (None: not sent). The router's trace says so."""
+        sent = self._think(think)
+        return None if sent is None else f"think={json.dumps(sent)}"
+
     def _think(self, asked: bool | str | None) -> bool | str | None:
         """`think` as sent, given what the server refused before (None: not sent)."""
         if asked is None or (self._no_thinking and asked is not False):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from typing import Any
 
@@ -49,6 +50,8 @@ from ocp_router.tokens import unread_tokens
 
 DEFAULT_URL = "https://api.openai.com/v1"
 
+logger = logging.getLogger(__name__)
+
 
 class OpenAIBackend(ClosingBackend):
     name = "openai"
@@ -78,6 +81,7 @@ class OpenAIBackend(ClosingBackend):
         self.max_tokens = max_tokens
         self.cut_check = cut_check
         self._json_object_schema = False  # set once the server turns `json_schema` down
+        self._no_effort = False  # set once the server turns `reasoning_effort` down
         self._key = api_key  # only to keep it out of error messages
         headers = IDENTITY | ({"Authorization": f"Bearer {api_key}"} if api_key else {})
         self._http = ClientOnFirstUse(
@@ -122,10 +126,19 @@ class OpenAIBackend(ClosingBackend):
             body["max_tokens"] = max_tokens
         if request.temperature is not None:
             body["temperature"] = request.temperature
+        if (effort := self._effort(request.think)) is not None:
+            body["reasoning_effort"] = effort
         started = time.perf_counter()
         try:
             async with asyncio.timeout(self.timeout):
                 response = await self._post_chat(body)
+                if effort is not None and _about_effort(response):
+                    # A server without the field (or this value): asked again without it,
+                    # and not sent it again.
+                    logger.info("%s refused reasoning_effort=%r", self.shown_url, effort)
+                    self._no_effort = True
+                    del body["reasoning_effort"]
+                    response = await self._post_chat(body)
                 if self._rejects_json_schema(response, body):
                     # llama-cpp-python's server takes a schema only as {"type": "json_object",
                     # "schema": ...}: ask again that way, and remember it for this server.
@@ -144,6 +157,20 @@ class OpenAIBackend(ClosingBackend):
         if self.cut_check:
             self._check_read_whole(request, answer.prompt_tokens, model)
         return answer
+
+    def thinking_sent(self, think: bool | str | None) -> str | None:
+        """What a request asking Ollama's `think` is sent now, as `field=value` (None: not
+        sent). The router's trace says so."""
+        effort = self._effort(think)
+        return None if effort is None else f"reasoning_effort={json.dumps(effort)}"
+
+    def _effort(self, think: bool | str | None) -> str | None:
+        """`think` as OpenAI's `reasoning_effort`, with Ollama's /v1's values (ollama-api.md
+        §7: its levels, "none" for off); None (not sent) for plain True, or a server that
+        turned the field down."""
+        if self._no_effort or think is None or think is True:
+            return None
+        return "none" if think is False else str(think)
 
     async def _post_chat(self, body: dict[str, Any]) -> httpx.Response:
         return await self._server.send("POST", "/chat/completions", checked=False, json=body)
@@ -317,3 +344,8 @@ def _detail(usage: dict[str, Any], details: str, field: str) -> Any:
     """`usage[details][field]` (a breakdown OpenAI sends and local servers may not), or 0."""
     part = usage.get(details)
     return (part.get(field) or 0) if isinstance(part, dict) else 0
+
+
+def _about_effort(response: httpx.Response) -> bool:
+    """A 400 (422: vLLM's validation) that names `reasoning_effort`."""
+    return response.status_code in (400, 422) and "reasoning_effort" in response.text

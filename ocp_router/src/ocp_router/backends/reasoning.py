@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ocp_router._tokens import estimate_tokens
+from ocp_router.tiers import Effort
 
 __all__ = [
     "OLLAMA_FIELDS",
@@ -15,6 +16,7 @@ __all__ = [
     "THINK_LEVELS",
     "ThinkTags",
     "asked_think",
+    "effort_think",
     "reasoning_text",
     "reasoning_tokens",
     "split_think_tag",
@@ -40,6 +42,11 @@ THINK_LEVELS = {
     "xhigh": "high",
     "max": "max",
 }
+
+
+def effort_think(effort: Effort) -> bool | str:
+    """A route's `effort` as Ollama's `think`: "none" is False, a level its own."""
+    return False if effort == "none" else THINK_LEVELS[effort]
 
 
 def asked_think(body: Mapping[str, Any]) -> bool | str | None:
