@@ -20,7 +20,14 @@ from ocp_router.phase1 import Assessment
 from ocp_server.proxy import Proxy
 from tests.fakes import FakeAnthropic, FakeOllama
 from tests.proxy.conftest import RunningProxy
-from tests.proxy.test_proxy_faults import ANTHROPIC_HEADERS, _last_row, _messages
+from tests.proxy.test_proxy_faults import (
+    ANTHROPIC_HEADERS,
+    _first_line_then_leave,
+    _last_row,
+    _last_row_once_recorded,
+    _messages,
+    _until_closed,
+)
 from tests.server.inproc import inproc_client, paid_env
 
 NEAR = "debug the export job that fails on weekends"  # a request phase 1 scores just under 0.5
@@ -151,3 +158,120 @@ async def test_an_outcome_on_a_request_the_route_mode_forced_local_teaches_nothi
     assert saved["saved"]["calibration"] == 0
     assert any("forced" in w for w in saved["warnings"]), saved["warnings"]
     assert not calibration_path(workspace.parent).exists()
+
+
+async def _saved(
+    request_id: str,
+    outcome: str,
+    workspace: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fake_ollama: FakeOllama,
+    fake_anthropic: FakeAnthropic,
+) -> dict[str, Any]:
+    """What `ocp_result_save` answers to `outcome` saved on the proxied request `request_id`."""
+    env = paid_env(fake_ollama, fake_anthropic) | {"OCP_CLASSIFIER_MODEL": "none"}
+    async with inproc_client(workspace, monkeypatch, env) as client:
+        out = await client.call_tool(
+            "ocp_result_save", {"trace_id": request_id, "outcome": outcome}
+        )
+    assert not out.is_error and out.structured_content is not None, out.content
+    saved: dict[str, Any] = out.structured_content
+    return saved
+
+
+def _taught_nothing(saved: dict[str, Any], workspace: Path) -> None:
+    assert saved["saved"]["calibration"] == 0, saved
+    assert any("nobody answered" in w for w in saved["warnings"]), saved["warnings"]
+    assert not calibration_path(workspace.parent).exists()
+
+
+@pytest.mark.parametrize("status", [429, 500, 529])
+async def test_an_outcome_on_a_paid_request_its_upstream_refused_teaches_nothing(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_ollama: FakeOllama,
+    fake_anthropic: FakeAnthropic,
+    workspace: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    status: int,
+) -> None:
+    """The paid tier answered with an error: "overkill" judges an answer nobody gave, and
+    taught as one it would move routing's thresholds toward local."""
+    fake_anthropic.fail_next(status)
+    proxy = start_proxy(_phase1_only(proxy_env))
+    async with httpx.AsyncClient(base_url=proxy.url, timeout=20) as http:
+        refused = await http.post("/v1/messages", json=_messages(), headers=ANTHROPIC_HEADERS)
+    assert refused.status_code == status, refused.text
+    row = proxy.call(_last_row)
+    assert row["tier"] != "local" and row["answered_tier"] is None, row
+    proxy.stop()  # its queued traces written
+    # the request's own id (the header carries the upstream's, relayed in its place)
+    saved = await _saved(
+        row["request_id"],
+        "overkill: local would do",
+        workspace,
+        monkeypatch,
+        fake_ollama,
+        fake_anthropic,
+    )
+    _taught_nothing(saved, workspace)
+
+
+async def test_an_outcome_on_a_paid_request_whose_client_left_mid_stream_teaches_nothing(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_ollama: FakeOllama,
+    fake_anthropic: FakeAnthropic,
+    workspace: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # 2,000 pieces at 50 ms: 100 s if nobody hangs up, far beyond the 30 s waited for it.
+    fake_anthropic.reply = "word " * 2000
+    fake_anthropic.stream_delay = 0.05
+    proxy = start_proxy(_phase1_only(proxy_env))
+    body = _messages(stream=True)
+    first = _first_line_then_leave(proxy, "/v1/messages", body, ANTHROPIC_HEADERS)
+    assert first.startswith("event: message_start")
+    _until_closed(fake_anthropic)
+    row = _last_row_once_recorded(proxy)
+    assert row["tier"] != "local" and row["answered_tier"] is None, row
+    proxy.stop()  # its queued traces written
+    saved = await _saved(
+        row["request_id"],
+        "overkill: local would do",
+        workspace,
+        monkeypatch,
+        fake_ollama,
+        fake_anthropic,
+    )
+    _taught_nothing(saved, workspace)
+
+
+async def test_an_outcome_on_a_paid_request_the_proxy_could_not_send_teaches_nothing(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_ollama: FakeOllama,
+    fake_anthropic: FakeAnthropic,
+    workspace: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No paid credentials and no local fallback (OCP_PAID_FALLBACK=error): the paid tier is
+    blocked, the client gets a 401, and no answer exists to judge."""
+    proxy = start_proxy(_phase1_only(proxy_env) | {"OCP_PAID_FALLBACK": "error"})
+    async with httpx.AsyncClient(base_url=proxy.url, timeout=20) as http:
+        blocked = await http.post(
+            "/v1/messages", json=_messages(), headers={"anthropic-version": "2023-06-01"}
+        )
+    assert blocked.status_code == 401, blocked.text
+    row = proxy.call(_last_row)
+    assert row["tier"] != "local" and row["answered_tier"] is None, row
+    proxy.stop()  # its queued traces written
+    saved = await _saved(
+        row["request_id"],
+        "overkill: local would do",
+        workspace,
+        monkeypatch,
+        fake_ollama,
+        fake_anthropic,
+    )
+    _taught_nothing(saved, workspace)

@@ -32,10 +32,13 @@ def route_facts(
     complexity_score: float,
     local_model: str | None,
     forced: bool = False,
+    unanswered: bool = False,
 ) -> dict[str, Any]:
     """What `learn` reads of a route's stored trace (its `trace`), by the names the route
     tool's trace gives them (wire.RouteTrace): the routing proxy stores its requests' so, and
-    an outcome on one teaches as on a route of the tool's."""
+    an outcome on one teaches as on a route of the tool's. `unanswered`: no answer reached
+    anyone (the proxy's client left, its tier was refused or failed); a route the calling
+    agent answers (paid, the tool's) is answered."""
     return {
         "decision": decision,
         "answered_tier": answered_tier,
@@ -45,6 +48,7 @@ def route_facts(
         "complexity_score": complexity_score,
         "local_model": local_model,
         "forced": forced,
+        "unanswered": unanswered,
     }
 
 
@@ -77,6 +81,8 @@ async def learn(
         return None, _nothing("its route was a dry run (no model answered)")
     if trace.get("forced"):
         return None, _nothing("its route was forced (`force`), not decided by routing")
+    if trace.get("unanswered"):  # the outcome judges an answer that never existed
+        return None, _nothing("nobody answered its route (its client left, or its tier failed)")
     if trace.get("decision") not in ("local", "paid"):
         return None, _nothing(f"its route decided {trace.get('decision')!r}, no tier")
     routed_paid = trace["decision"] == "paid"

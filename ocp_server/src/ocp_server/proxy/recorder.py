@@ -144,8 +144,8 @@ def _redact_outside_texts(record: ProxyRecord) -> None:
 
 def _learnable(r: ProxyRecord) -> dict[str, Any]:
     """The route's facts an outcome saved on it (`ocp_result_save`, its request id as the
-    trace id) teaches routing from, as the route tool's traces carry them (a forced route
-    teaches nothing)."""
+    trace id) teaches routing from, as the route tool's traces carry them (a forced route, or
+    one nothing answered, teaches nothing)."""
     return route_facts(
         decision="local" if r.tier == "local" else "paid",
         answered_tier=r.answered_tier,
@@ -156,6 +156,8 @@ def _learnable(r: ProxyRecord) -> dict[str, Any]:
         local_model=r.local_model,
         # OCP_ROUTE_MODE=local or paid sends every request to its tier: routing decided none
         forced=r.phase == Phase.EXPLICIT,
+        # the client left, the paid tier was blocked or its upstream failed: no answer to judge
+        unanswered=r.answered_tier is None,
     )
 
 
