@@ -286,6 +286,23 @@ async def test_an_outcome_on_a_dry_run_teaches_nothing(
     assert not calibration_file.exists()
 
 
+async def test_an_outcome_on_a_paid_route_the_calling_agent_answered_teaches(
+    workspace: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fake_ollama: FakeOllama,
+    calibration_file: Path,
+) -> None:
+    """No paid key: a paid route is the calling agent's to answer, and an outcome on it judges
+    that answer (unlike a proxied paid request nobody answered, tests/proxy)."""
+    env = {"OCP_OLLAMA_URL": fake_ollama.url, "OCP_CLASSIFIER_MODEL": "none"}
+    async with inproc_client(workspace, monkeypatch, env) as client:
+        trace = await _route(client, "design the architecture of our payment service", "s")
+        assert trace["decision"] == "paid" and trace["answered_tier"] is None, trace
+        saved = await _save_outcome(client, trace["trace_id"], "overkill: local would do")
+    assert saved["saved"]["calibration"] == 1, saved["warnings"]
+    assert _learned(calibration_file, trace["task_type"])["outcomes"] == 1
+
+
 async def test_an_outcome_that_cannot_teach_routing_is_saved_with_a_warning_saying_why(
     paid_server: PaidServer,
     calibration_file: Path,
