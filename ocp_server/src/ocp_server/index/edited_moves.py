@@ -32,6 +32,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from itertools import chain
 from pathlib import PurePosixPath
 from typing import Final
 
@@ -127,19 +128,26 @@ class EditedMoves:
                 ids,
             )
             chosen += [(int(i), str(p)) for i, p in rows]
-        names = {PurePosixPath(p).name for p in new_paths}
-        chosen.sort(key=lambda row: PurePosixPath(row[1]).name not in names)  # (stable)
-        texts: dict[str, list[str]] = {}
+        names = {p.rsplit("/", 1)[-1] for p in new_paths}
+        if names:  # (a stable sort)
+            chosen.sort(key=lambda row: row[1].rsplit("/", 1)[-1] not in names)
+        found: dict[str, Lines] = {}
         chars = 0
-        for file_id, path in chosen[:SKETCHED]:
-            if chars >= SKETCHED_CHARS:
-                break
-            rows = await db.execute_fetchall(
-                "SELECT text FROM chunks WHERE file_id = ?", (file_id,)
-            )
-            texts[path] = [unpack_text(bytes(r[0])) for r in rows]
-            chars += sum(map(len, texts[path]))
-        return cls({path: _lines(parts) for path, parts in texts.items()}, recent)
+        for start in range(0, min(len(chosen), SKETCHED), _BATCH):  # one query a batch
+            part = chosen[start : min(start + _BATCH, SKETCHED)]
+            ids = [file_id for file_id, _ in part]
+            packed: defaultdict[int, list[bytes]] = defaultdict(list)
+            for file_id, text in await db.execute_fetchall(
+                f"SELECT file_id, text FROM chunks WHERE file_id IN ({_marks(ids)})", ids
+            ):
+                packed[int(file_id)].append(bytes(text))
+            for file_id, path in part:
+                if chars >= SKETCHED_CHARS:
+                    return cls(found, recent)
+                texts = [unpack_text(t) for t in packed[file_id]]
+                chars += sum(map(len, texts))
+                found[path] = _lines(texts)
+        return cls(found, recent)
 
     def add(self, written: Sequence[Processed]) -> None:
         """Keep the lines of `written`, files new to the index just chunked (within SKETCHED,
@@ -267,4 +275,7 @@ def _marks(values: Sequence[object]) -> str:
 
 
 def _lines(texts: Iterable[str]) -> Lines:
-    return frozenset(hash(s) for text in texts for line in text.splitlines() if (s := line.strip()))
+    # map and filter, not a generator: a folder of thousands dropped is hashed line by line
+    return frozenset(
+        map(hash, filter(None, map(str.strip, chain.from_iterable(map(str.splitlines, texts)))))
+    )
