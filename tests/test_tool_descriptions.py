@@ -53,3 +53,5 @@ def test_the_save_tools_trace_id_says_it_takes_the_proxys_request_ids() -> None:
     (save,) = [spec for spec in TOOLS if spec.underscore == "ocp_result_save"]
     described = save.args.model_json_schema()["properties"]["trace_id"]["description"]
     assert "req_ocp_" in described and "proxy" in described
+    # a paid answer carries the provider's id in place of OCP's: it is taken too
+    assert "paid answer" in described and "provider's own" in described

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import anthropic
 import httpx
 import pytest
 
@@ -28,6 +29,7 @@ from tests.proxy.test_proxy_faults import (
     _messages,
     _until_closed,
 )
+from tests.proxy.test_proxy_sdks import HARD
 from tests.server.inproc import inproc_client, paid_env
 
 NEAR = "debug the export job that fails on weekends"  # a request phase 1 scores just under 0.5
@@ -275,3 +277,39 @@ async def test_an_outcome_on_a_paid_request_the_proxy_could_not_send_teaches_not
         fake_anthropic,
     )
     _taught_nothing(saved, workspace)
+
+
+async def test_an_outcome_saved_on_a_paid_answer_by_the_request_id_its_sdk_shows_teaches(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_ollama: FakeOllama,
+    fake_anthropic: FakeAnthropic,
+    workspace: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A paid answer names its request by the upstream's id (relayed for the provider's
+    support), which is what the SDK's `_request_id` shows: saved as the outcome's trace id, it
+    names the proxied request's trace."""
+    proxy = start_proxy(_phase1_only(proxy_env))
+    sdk = anthropic.AsyncAnthropic(base_url=proxy.url, api_key="sk-ant-test", max_retries=0)
+    async with sdk:
+        message = await sdk.messages.create(
+            model="claude-opus-5-5", max_tokens=100, messages=[{"role": "user", "content": HARD}]
+        )
+    said = message._request_id
+    row = proxy.call(_last_row)
+    assert row["answered_tier"] != "local" and fake_anthropic.requests_to("/v1/messages")
+    assert said is not None and not said.startswith("req_ocp_")  # the upstream's own
+    proxy.stop()  # its queued traces written
+    env = paid_env(fake_ollama, fake_anthropic) | {"OCP_CLASSIFIER_MODEL": "none"}
+    async with inproc_client(workspace, monkeypatch, env) as client:
+        out = await client.call_tool(
+            "ocp_result_save",
+            {"trace_id": said, "outcome": "overkill: a local model would have done"},
+        )
+    assert not out.is_error and out.structured_content is not None, out.content
+    saved: dict[str, Any] = out.structured_content
+    assert saved["saved"]["calibration"] == 1, saved["warnings"]
+    stored = json.loads(calibration_path(workspace.parent).read_text("utf-8"))
+    learned = stored["models"][f"llama3.2 @ {fake_ollama.url}"]["task_types"]
+    assert learned[row["task_type"]]["outcomes"] == 1

@@ -31,6 +31,9 @@ from ocp_server.transactions import rollback
 
 # The fewest characters of a trace id that name it (the short id printed everywhere is 8).
 SHORT_TRACE_ID: Final = 8
+#: The key of a proxied trace's `trace_json` holding its paid upstream's own request id
+#: (ProxyRecord.upstream_request_id's name, which the recorder writes).
+UPSTREAM_REQUEST_ID: Final = "upstream_request_id"
 
 __all__ = ["AttemptRecord", "TraceRecord", "TraceStore", "fts_text"]
 
@@ -342,9 +345,13 @@ class TraceStore:
 
     async def full_trace_id(self, trace_id: str) -> str:
         """The whole id of a trace named by its id or an unambiguous prefix of at least 8
-        characters (the short id printed everywhere); `trace_id` itself when none matches."""
+        characters (the short id printed everywhere), or of a proxied request by the id its
+        paid upstream named it (what the client's SDK shows); `trace_id` itself when none
+        matches."""
         prefix = trace_id.strip().lower()
-        if len(prefix) >= 32 or len(prefix) < SHORT_TRACE_ID or prefix.strip("0123456789abcdef"):
+        if prefix.strip("0123456789abcdef"):
+            return await self._upstream_named(trace_id.strip()) or trace_id
+        if len(prefix) >= 32 or len(prefix) < SHORT_TRACE_ID:
             return trace_id
         rows = await self._fetch(
             "SELECT id FROM traces WHERE id >= ? AND id < ? ORDER BY id LIMIT 2",
@@ -355,6 +362,19 @@ class TraceStore:
                 f"trace_id: {trace_id!r} starts more than one trace; give more of the id"
             )
         return str(rows[0][0]) if rows else trace_id
+
+    async def _upstream_named(self, said: str) -> str | None:
+        """The proxied request a paid upstream named `said` (`request-id`, `x-request-id`),
+        which the proxy relays to the client in place of its own id and keeps in the trace
+        (ProxyRecord.upstream_request_id). The newest first: outcomes are saved on recent
+        requests, and the time index finds them without reading every trace."""
+        rows = await self._fetch(
+            "SELECT id FROM traces WHERE proxied AND "
+            f"json_extract(trace_json, '$.{UPSTREAM_REQUEST_ID}') = ? "
+            "ORDER BY created_at DESC LIMIT 1",
+            (said,),
+        )
+        return str(rows[0][0]) if rows else None
 
     async def trace_json(self, trace_id: str) -> str | None:
         """The full stored trace, or None when there is no such trace."""

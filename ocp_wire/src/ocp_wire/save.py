@@ -75,7 +75,8 @@ class SaveArgs(WireIn):
         max_length=64,
         description="The routed request this outcome is about: a route's trace_id (its "
         "first 8 characters will do), or a request the routing proxy routed, by the id its "
-        "answer carries (req_ocp_…, the request-id header an SDK shows)",
+        "answer carries (the request-id or x-request-id header an SDK shows: req_ocp_…, or "
+        "for a paid answer the provider's own req_…)",
     )
     outcome: str | None = Field(
         None,
