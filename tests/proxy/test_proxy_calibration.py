@@ -181,7 +181,26 @@ async def _saved(
     return saved
 
 
-def _taught_nothing(saved: dict[str, Any], workspace: Path) -> None:
+async def _overkill_teaches_nothing(
+    row: dict[str, Any],
+    proxy: RunningProxy,
+    workspace: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fake_ollama: FakeOllama,
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    """`row`, a paid request nobody answered: "overkill" saved on it (by the request's own id;
+    a header carries the upstream's, relayed in its place) teaches nothing, and says why."""
+    assert row["tier"] != "local" and row["answered_tier"] is None, row
+    proxy.stop()  # its queued traces written
+    saved = await _saved(
+        row["request_id"],
+        "overkill: local would do",
+        workspace,
+        monkeypatch,
+        fake_ollama,
+        fake_anthropic,
+    )
     assert saved["saved"]["calibration"] == 0, saved
     assert any("nobody answered" in w for w in saved["warnings"]), saved["warnings"]
     assert not calibration_path(workspace.parent).exists()
@@ -205,18 +224,7 @@ async def test_an_outcome_on_a_paid_request_its_upstream_refused_teaches_nothing
         refused = await http.post("/v1/messages", json=_messages(), headers=ANTHROPIC_HEADERS)
     assert refused.status_code == status, refused.text
     row = proxy.call(_last_row)
-    assert row["tier"] != "local" and row["answered_tier"] is None, row
-    proxy.stop()  # its queued traces written
-    # the request's own id (the header carries the upstream's, relayed in its place)
-    saved = await _saved(
-        row["request_id"],
-        "overkill: local would do",
-        workspace,
-        monkeypatch,
-        fake_ollama,
-        fake_anthropic,
-    )
-    _taught_nothing(saved, workspace)
+    await _overkill_teaches_nothing(row, proxy, workspace, monkeypatch, fake_ollama, fake_anthropic)
 
 
 async def test_an_outcome_on_a_paid_request_whose_client_left_mid_stream_teaches_nothing(
@@ -236,17 +244,7 @@ async def test_an_outcome_on_a_paid_request_whose_client_left_mid_stream_teaches
     assert first.startswith("event: message_start")
     _until_closed(fake_anthropic)
     row = _last_row_once_recorded(proxy)
-    assert row["tier"] != "local" and row["answered_tier"] is None, row
-    proxy.stop()  # its queued traces written
-    saved = await _saved(
-        row["request_id"],
-        "overkill: local would do",
-        workspace,
-        monkeypatch,
-        fake_ollama,
-        fake_anthropic,
-    )
-    _taught_nothing(saved, workspace)
+    await _overkill_teaches_nothing(row, proxy, workspace, monkeypatch, fake_ollama, fake_anthropic)
 
 
 async def test_an_outcome_on_a_paid_request_the_proxy_could_not_send_teaches_nothing(
@@ -266,17 +264,7 @@ async def test_an_outcome_on_a_paid_request_the_proxy_could_not_send_teaches_not
         )
     assert blocked.status_code == 401, blocked.text
     row = proxy.call(_last_row)
-    assert row["tier"] != "local" and row["answered_tier"] is None, row
-    proxy.stop()  # its queued traces written
-    saved = await _saved(
-        row["request_id"],
-        "overkill: local would do",
-        workspace,
-        monkeypatch,
-        fake_ollama,
-        fake_anthropic,
-    )
-    _taught_nothing(saved, workspace)
+    await _overkill_teaches_nothing(row, proxy, workspace, monkeypatch, fake_ollama, fake_anthropic)
 
 
 async def test_an_outcome_saved_on_a_paid_answer_by_the_request_id_its_sdk_shows_teaches(
@@ -301,14 +289,14 @@ async def test_an_outcome_saved_on_a_paid_answer_by_the_request_id_its_sdk_shows
     assert row["answered_tier"] != "local" and fake_anthropic.requests_to("/v1/messages")
     assert said is not None and not said.startswith("req_ocp_")  # the upstream's own
     proxy.stop()  # its queued traces written
-    env = paid_env(fake_ollama, fake_anthropic) | {"OCP_CLASSIFIER_MODEL": "none"}
-    async with inproc_client(workspace, monkeypatch, env) as client:
-        out = await client.call_tool(
-            "ocp_result_save",
-            {"trace_id": said, "outcome": "overkill: a local model would have done"},
-        )
-    assert not out.is_error and out.structured_content is not None, out.content
-    saved: dict[str, Any] = out.structured_content
+    saved = await _saved(
+        said,
+        "overkill: a local model would have done",
+        workspace,
+        monkeypatch,
+        fake_ollama,
+        fake_anthropic,
+    )
     assert saved["saved"]["calibration"] == 1, saved["warnings"]
     stored = json.loads(calibration_path(workspace.parent).read_text("utf-8"))
     learned = stored["models"][f"llama3.2 @ {fake_ollama.url}"]["task_types"]
