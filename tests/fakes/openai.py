@@ -5,7 +5,8 @@ errors are ``{"error": {"message", "type", "param", "code"}}``; streaming is SSE
 chunks with ``choices[].delta`` ending in ``data: [DONE]``, usage only in an extra final chunk
 (empty ``choices``) when ``stream_options.include_usage`` is true; tool-call ``arguments`` are a
 JSON *string*; ``max_tokens``/``max_completion_tokens`` cut the answer (``finish_reason``
-``length``); tool messages must answer a preceding assistant ``tool_calls``.
+``length``); tool messages must answer a preceding assistant ``tool_calls``; every response,
+not only an error, carries ``x-request-id: req_<32 hex>``.
 """
 
 from __future__ import annotations
@@ -59,6 +60,12 @@ _ROLES = {"system", "developer", "user", "assistant", "tool"}
 _REASONING_FIELDS = ("reasoning_content", "reasoning")
 # `reasoning_effort`'s values (the openai SDK's ReasoningEffort); another is a 400.
 _EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
+#: The header naming a request on every answer (the SDK's `_request_id`).
+REQUEST_ID = "x-request-id"
+
+
+def _request_id() -> str:
+    return "req_" + uuid.uuid4().hex
 
 
 def _text_of(content: Any) -> str:
@@ -109,6 +116,9 @@ class FakeOpenAI(FakeServer):
         self.api_key = api_key
         self.silent_context: int | None = None
         self.efforts: tuple[str, ...] = _EFFORTS
+        # The id every answer names when set: an OpenAI-compatible server's own shape (a
+        # uuid, a longer id); a fresh req_<32 hex>, as OpenAI's, each otherwise.
+        self.request_id: str | None = None
         self._ids = itertools.count(1)
 
     @property
@@ -130,7 +140,7 @@ class FakeOpenAI(FakeServer):
                 "code": code if code is not None else d_code,
             }
         }
-        return json_response(status, body, {"x-request-id": "req_" + uuid.uuid4().hex[:24]})
+        return json_response(status, body, {REQUEST_ID: self.request_id or _request_id()})
 
     def error_response(self, status: int, message: str | None) -> Response:
         return self._error(status, message)
@@ -159,6 +169,13 @@ class FakeOpenAI(FakeServer):
     # -- routing ---------------------------------------------------------------------------------
 
     def handle(self, req: Request) -> Response | StreamResponse:
+        # Every answer names its request, a success as much as an error (the API's "Debugging
+        # requests"): what the SDK's `_request_id` shows.
+        resp = self._route(req)
+        resp.headers.setdefault(REQUEST_ID, self.request_id or _request_id())
+        return resp
+
+    def _route(self, req: Request) -> Response | StreamResponse:
         if self.api_key is not None:
             auth = req.headers.get("authorization", "")
             if not auth:

@@ -11,6 +11,7 @@ from typing import Any
 
 import anthropic
 import httpx
+import openai
 import pytest
 
 from ocp_router import parse_payload
@@ -19,7 +20,7 @@ from ocp_router.calibration_file import CalibrationFile, calibration_path
 from ocp_router.calibration_keys import model_key
 from ocp_router.phase1 import Assessment
 from ocp_server.proxy import Proxy
-from tests.fakes import FakeAnthropic, FakeOllama
+from tests.fakes import FakeAnthropic, FakeOllama, FakeOpenAI
 from tests.proxy.conftest import RunningProxy
 from tests.proxy.test_proxy_faults import (
     ANTHROPIC_HEADERS,
@@ -267,27 +268,48 @@ async def test_an_outcome_on_a_paid_request_the_proxy_could_not_send_teaches_not
     await _overkill_teaches_nothing(row, proxy, workspace, monkeypatch, fake_ollama, fake_anthropic)
 
 
-async def test_an_outcome_saved_on_a_paid_answer_by_the_request_id_its_sdk_shows_teaches(
-    start_proxy: Callable[..., RunningProxy],
-    proxy_env: dict[str, str],
-    fake_ollama: FakeOllama,
-    fake_anthropic: FakeAnthropic,
-    workspace: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """A paid answer names its request by the upstream's id (relayed for the provider's
-    support), which is what the SDK's `_request_id` shows: saved as the outcome's trace id, it
-    names the proxied request's trace."""
-    proxy = start_proxy(_phase1_only(proxy_env))
+async def _paid_answers_request_id(proxy: RunningProxy, dialect: str) -> str | None:
+    """What the SDK of `dialect` shows as the id of its paid answer to a hard request."""
+    if dialect == "openai":
+        openai_sdk = openai.AsyncOpenAI(
+            base_url=proxy.url + "/v1", api_key="sk-test", max_retries=0
+        )
+        async with openai_sdk:
+            completion = await openai_sdk.chat.completions.create(
+                model="gpt-4o", messages=[{"role": "user", "content": HARD}]
+            )
+        return completion._request_id
     sdk = anthropic.AsyncAnthropic(base_url=proxy.url, api_key="sk-ant-test", max_retries=0)
     async with sdk:
         message = await sdk.messages.create(
             model="claude-opus-5-5", max_tokens=100, messages=[{"role": "user", "content": HARD}]
         )
-    said = message._request_id
+    return message._request_id
+
+
+@pytest.mark.parametrize("dialect", ["anthropic", "openai"])
+async def test_an_outcome_saved_on_a_paid_answer_by_the_request_id_its_sdk_shows_teaches(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_ollama: FakeOllama,
+    fake_anthropic: FakeAnthropic,
+    fake_openai: FakeOpenAI,
+    workspace: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    dialect: str,
+) -> None:
+    """A paid answer names its request by the upstream's id (relayed for the provider's
+    support: Anthropic's `request-id`, OpenAI's `x-request-id`), which is what the SDK's
+    `_request_id` shows: saved as the outcome's trace id, it names the proxied request's
+    trace."""
+    proxy = start_proxy(_phase1_only(proxy_env))
+    said = await _paid_answers_request_id(proxy, dialect)
     row = proxy.call(_last_row)
-    assert row["answered_tier"] != "local" and fake_anthropic.requests_to("/v1/messages")
-    assert said is not None and not said.startswith("req_ocp_")  # the upstream's own
+    upstream = fake_openai.requests_to("/v1/chat/completions") if dialect == "openai" else (
+        fake_anthropic.requests_to("/v1/messages")
+    )  # fmt: skip
+    assert row["answered_tier"] != "local" and upstream
+    assert said is not None and said == row["upstream_request_id"]  # the upstream's own
     proxy.stop()  # its queued traces written
     saved = await _saved(
         said,
