@@ -5,6 +5,7 @@ teaches that model's calibration as one saved on a routed request does."""
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from ocp_router.calibration_file import CalibrationFile, calibration_path
 from ocp_router.calibration_keys import model_key
 from ocp_router.phase1 import Assessment
 from ocp_server.proxy import Proxy
+from ocp_wire.base import MAX_TRACE_ID_CHARS
 from tests.fakes import FakeAnthropic, FakeOllama, FakeOpenAI
 from tests.proxy.conftest import RunningProxy
 from tests.proxy.test_proxy_faults import (
@@ -31,7 +33,7 @@ from tests.proxy.test_proxy_faults import (
     _until_closed,
 )
 from tests.proxy.test_proxy_sdks import HARD
-from tests.server.inproc import inproc_client, paid_env
+from tests.server.inproc import inproc_client, paid_env, text_of
 
 NEAR = "debug the export job that fails on weekends"  # a request phase 1 scores just under 0.5
 
@@ -323,3 +325,48 @@ async def test_an_outcome_saved_on_a_paid_answer_by_the_request_id_its_sdk_shows
     stored = json.loads(calibration_path(workspace.parent).read_text("utf-8"))
     learned = stored["models"][f"llama3.2 @ {fake_ollama.url}"]["task_types"]
     assert learned[row["task_type"]]["outcomes"] == 1
+
+
+@pytest.mark.parametrize(
+    "upstream_id",
+    [
+        str(uuid.uuid4()),  # hex digits alone: read as OCP's id, and found by nobody
+        "cmpl-" + "-".join(uuid.uuid4().hex for _ in range(3)),  # 103 characters, over 64
+    ],
+    ids=["a uuid", "longer than 64"],
+)
+async def test_an_outcome_saved_by_an_openai_compatible_upstreams_own_request_id_teaches(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_ollama: FakeOllama,
+    fake_anthropic: FakeAnthropic,
+    fake_openai: FakeOpenAI,
+    workspace: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    upstream_id: str,
+) -> None:
+    """An OpenAI-compatible upstream names its requests in its own shape (a uuid, a longer
+    id), which the proxy relays as the answer's `x-request-id`: saved as the outcome's trace
+    id as the SDK shows it, it names the proxied request's trace."""
+    fake_openai.request_id = upstream_id
+    proxy = start_proxy(_phase1_only(proxy_env))
+    said = await _paid_answers_request_id(proxy, "openai")
+    row = proxy.call(_last_row)
+    assert said == upstream_id == row["upstream_request_id"], row
+    proxy.stop()  # its queued traces written
+    saved = await _saved(
+        said, "overkill: local would do", workspace, monkeypatch, fake_ollama, fake_anthropic
+    )
+    assert saved["saved"]["calibration"] == 1, saved["warnings"]
+
+
+async def test_a_trace_id_longer_than_any_kept_is_refused_naming_the_field(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with inproc_client(workspace, monkeypatch) as client:
+        out = await client.call_tool(
+            "ocp_result_save", {"trace_id": "req_" + "a" * MAX_TRACE_ID_CHARS, "outcome": "good"}
+        )
+    assert out.is_error
+    told = text_of(out)
+    assert "trace_id" in told and f"at most {MAX_TRACE_ID_CHARS}" in told, told

@@ -7,6 +7,7 @@ the whole answer has been read. Over real stdio, posing as Claude Code."""
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -54,11 +55,15 @@ def test_the_rest_of_an_answer_cut_for_claude_code_is_read_through_the_restore_t
                 if "answer_from=" not in part["note"]:
                     break
                 assert f"answer_from={len(read)}" in part["note"], part["note"]
+            # named as `ocp_result_save` takes a trace id: a uuid's dashes, capitals (was "no
+            # answer of a route … is kept")
+            dashed = _restore(server, answer_of=str(uuid.UUID(trace)).upper(), max_tokens=20_000)
             brief = _restore(server)  # memory as before: no answer in it
             unknown = server.call_tool("ocp_session_restore", {"answer_of": "0" * 32})["result"]
         finally:
             server.kill()
     assert read == ANSWER
     assert len(parts) >= 2 and parts[-1]["note"].endswith("(its end).")
+    assert ANSWER.startswith(dashed["answer"]) and dashed["answer"], dashed
     assert "answer" not in brief
     assert unknown["isError"] and "answer_of: no answer" in unknown["content"][0]["text"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
@@ -28,9 +29,11 @@ from ocp_server.route_record import REQUEST_CHARS, RouteRecord
 from ocp_server.savings import SavingsReport, savings_report
 from ocp_server.transactions import begin as begin_transaction
 from ocp_server.transactions import rollback
+from ocp_wire.save import PROXY_REQUEST_PREFIX
 
 # The fewest characters of a trace id that name it (the short id printed everywhere is 8).
 SHORT_TRACE_ID: Final = 8
+_HEX_ID: Final = re.compile(r"[0-9a-fA-F]+(?:-[0-9a-fA-F]+)*")
 #: The key of a proxied trace's `trace_json` holding its paid upstream's own request id
 #: (ProxyRecord.upstream_request_id's name, which the recorder writes).
 UPSTREAM_REQUEST_ID: Final = "upstream_request_id"
@@ -153,6 +156,16 @@ def _plain(value: Any) -> Any:
 
 def _placeholders(n: int) -> str:
     return ", ".join("?" * n)
+
+
+def _as_ocp_id(said: str) -> str | None:
+    """`said` as OCP stores a trace id (uuid4 hex, lower case: `8F3A…` or a dashed uuid was
+    "no trace is recorded"; `req_ocp_<id>` is the proxy's name for its trace), or None when
+    it cannot be one."""
+    said = said.removeprefix(PROXY_REQUEST_PREFIX)
+    if not _HEX_ID.fullmatch(said):
+        return None
+    return said.replace("-", "").lower()
 
 
 class TraceStore:
@@ -344,24 +357,26 @@ class TraceStore:
         await self.record_trace(session_id, replace(row, answer=answer))
 
     async def full_trace_id(self, trace_id: str) -> str:
-        """The whole id of a trace named by its id or an unambiguous prefix of at least 8
-        characters (the short id printed everywhere), or of a proxied request by the id its
-        paid upstream named it (what the client's SDK shows); `trace_id` itself when none
-        matches."""
-        prefix = trace_id.strip().lower()
-        if prefix.strip("0123456789abcdef"):
-            return await self._upstream_named(trace_id.strip()) or trace_id
-        if len(prefix) >= 32 or len(prefix) < SHORT_TRACE_ID:
-            return trace_id
-        rows = await self._fetch(
-            "SELECT id FROM traces WHERE id >= ? AND id < ? ORDER BY id LIMIT 2",
-            (prefix, prefix + "g"),
-        )
-        if len(rows) > 1:
-            raise InputError(
-                f"trace_id: {trace_id!r} starts more than one trace; give more of the id"
+        """The whole id of the trace `trace_id` names, the one reading of a trace id every
+        tool shares: OCP's id, whole or an unambiguous prefix of at least 8 characters (the
+        short id printed everywhere), in any case, with a uuid's dashes or as the proxy's
+        `req_ocp_<id>`; else a proxied request's id as its paid upstream named it (what the
+        client's SDK shows), as given: a provider's id of hex digits alone (a uuid) is no
+        OCP id. OCP's id as stored when none matches, else `trace_id` as given."""
+        said = trace_id.strip()
+        ours = _as_ocp_id(said)
+        if ours is not None and SHORT_TRACE_ID <= len(ours) <= 32:
+            rows = await self._fetch(
+                "SELECT id FROM traces WHERE id >= ? AND id < ? ORDER BY id LIMIT 2",
+                (ours, ours + "g"),
             )
-        return str(rows[0][0]) if rows else trace_id
+            if len(rows) > 1 and len(ours) < 32:
+                raise InputError(
+                    f"trace_id: {trace_id!r} starts more than one trace; give more of the id"
+                )
+            if rows and (len(ours) < 32 or rows[0][0] == ours):
+                return str(rows[0][0])
+        return await self._upstream_named(said) or ours or trace_id
 
     async def _upstream_named(self, said: str) -> str | None:
         """The proxied request a paid upstream named `said` (`request-id`, `x-request-id`),

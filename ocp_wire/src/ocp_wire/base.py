@@ -23,6 +23,10 @@ MAX_STATE_VALUE_CHARS = 10_000
 MAX_ITEM_CHARS = 5_000  # one note or open item
 MAX_DB_ID = 2**63 - 1  # SQLite's largest integer
 MAX_CALLER_ID_CHARS = 200  # a session id or a model's name
+# A trace's id, or a proxied request's: OCP's (32 hex, or req_ocp_ and 32 hex) or a paid
+# upstream's, kept to this many characters (Anthropic's are 28, OpenAI's 36; an
+# OpenAI-compatible server names its own, longer).
+MAX_TRACE_ID_CHARS = 200
 
 Redacted = Field(
     0,

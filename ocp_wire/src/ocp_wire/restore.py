@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
-from ocp_wire.base import Redacted, WireIn, WireInt, WireOut, WorkspaceArg
+from ocp_wire.base import MAX_TRACE_ID_CHARS, Redacted, WireIn, WireInt, WireOut, WorkspaceArg
 from ocp_wire.save import DbId
 
 # The smallest budget that always holds one short memory (a sentence-long note or decision,
@@ -37,7 +37,7 @@ class RestoreArgs(WireIn):
     )
     answer_of: str | None = Field(
         None,
-        max_length=64,
+        max_length=MAX_TRACE_ID_CHARS,
         description="The rest of a model answer the route tool cut to fit what this client "
         "accepts: that route's trace_id (its first 8 characters will do), as its note says. "
         "Memory is not restored then.",

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
 from ocp_wire.base import (
     MAX_DB_ID,
@@ -13,6 +12,7 @@ from ocp_wire.base import (
     MAX_STATE_KEY_CHARS,
     MAX_STATE_KEYS,
     MAX_STATE_VALUE_CHARS,
+    MAX_TRACE_ID_CHARS,
     NOT_A_BOOLEAN,
     CallerId,
     WireIn,
@@ -51,32 +51,21 @@ class NoteArg(WireIn):
     citations: list[CitationArg] = Citations
 
 
-_HEX_ID = re.compile(r"[0-9a-fA-F]+(?:-[0-9a-fA-F]+)*")
-
 #: What the routing proxy's answers name a request by before its trace's id (`request-id`,
 #: `x-request-id`: `req_ocp_<trace id>`), which a client's SDK shows it as.
 PROXY_REQUEST_PREFIX = "req_ocp_"
 
 
-def _trace_id_as_stored(value: str | None) -> str | None:
-    """A trace id (uuid4 hex, stored lower case) in any case, or with a uuid's dashes, as
-    stored: `8F3A...` was "no trace is recorded"; a proxied request's id (`req_ocp_<id>`) as
-    its trace's. Anything else is left for the lookup to name."""
-    if value is not None and value.startswith(PROXY_REQUEST_PREFIX):
-        value = value[len(PROXY_REQUEST_PREFIX) :]
-    if value is not None and _HEX_ID.fullmatch(value):
-        return value.replace("-", "").lower()
-    return value
-
-
 class SaveArgs(WireIn):
-    trace_id: Annotated[str | None, AfterValidator(_trace_id_as_stored)] = Field(
+    # Taken as given: the server's lookup reads it as OCP's id (any case, a uuid's dashes,
+    # req_ocp_), then as a paid upstream's, whose case and dashes are its own.
+    trace_id: str | None = Field(
         None,
-        max_length=64,
+        max_length=MAX_TRACE_ID_CHARS,
         description="The routed request this outcome is about: a route's trace_id (its "
         "first 8 characters will do), or a request the routing proxy routed, by the id its "
         "answer carries (the request-id or x-request-id header an SDK shows: req_ocp_…, or "
-        "for a paid answer the provider's own req_…)",
+        "for a paid answer the provider's own, req_… or a uuid, as the SDK shows it)",
     )
     outcome: str | None = Field(
         None,

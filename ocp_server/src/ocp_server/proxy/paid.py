@@ -48,6 +48,7 @@ from ocp_server.proxy.upstream import (
     unreadable_encoding,
 )
 from ocp_server.proxy.whole_body import ERROR_BODY_BYTES, HEAD_BYTES, error_too_long, read_head
+from ocp_wire.base import MAX_TRACE_ID_CHARS
 
 logger = logging.getLogger(__name__)
 
@@ -187,7 +188,8 @@ class PaidRelay(ProxyBase):
             return error_answer(d, 502, outcome.error)
         relayed = relay_headers(response.headers)
         if said := response.headers.get(d.request_id_header):  # relayed as the request's id
-            record.upstream_request_id = redact_name_head(said, 200)
+            # kept as long as `ocp_result_save` takes one, which finds it by it
+            record.upstream_request_id = redact_name_head(said, MAX_TRACE_ID_CHARS)
         is_stream = response.headers.get("content-type", "").startswith("text/event-stream")
         if response.status_code != 200 or not is_stream:
             limit = HEAD_BYTES if response.status_code == 200 else ERROR_BODY_BYTES
