@@ -2,7 +2,9 @@
 shell `${…}` or `$VAR`, Python's `%(name)s`, a doc's `<password>`) stands for a password and
 is left, with the rest of its line: `{{ password }}@db.internal:5432/app` read as the prose
 "password X", and everything after the field's name up to the closing quote was redacted.
-A real password next to such a template is still found.
+A real password next to such a template is still found, and so is one between a templated
+user and a templated host (`postgres://{{ user }}:<password>@{{ host }}/app`), which the rule
+missed: it took only a literal user and a literal host.
 
 Secrets are assembled at run time, so this file holds no literal password."""
 
@@ -63,3 +65,45 @@ def test_a_real_password_beside_templates_is_still_redacted() -> None:
         out = redact(text).text
         assert pw not in out, out
         assert marker("connection_string_password") in out or marker("password_assignment") in out
+
+
+USER_TEMPLATES = ["{{ user }}", "{{user}}", "{{ .Values.db.user }}", "${DB_USER}", "$USER"]
+USER_TEMPLATES += ["%(user)s", "<user>"]
+HOST_TEMPLATES = ["{{ host }}", "{{host}}", "${DB_HOST}", "$DB_HOST", "%(host)s", "<host>"]
+HOST_TEMPLATES += ["{{ host }}:{{ port }}", "${DB_HOST}:${DB_PORT}", "<host>:5432"]
+SCHEMES = ["postgres", "postgresql", "mysql", "redis", "rediss", "amqp", "mongodb+srv"]
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("host", [*HOST_TEMPLATES, "db.internal"])
+@pytest.mark.parametrize("user", [*USER_TEMPLATES, "app"])
+def test_a_real_password_between_a_templated_user_and_host_is_redacted(
+    scheme: str, host: str, user: str
+) -> None:
+    pw = "Xk9#mQ2v" + "!Lp7"
+    text = f'  url: "{scheme}://{user}:{pw}@{host}/app"\n'
+    out = redact(text).text
+    assert pw not in out, out
+    assert out == text.replace(pw, marker("connection_string_password"))
+
+
+@pytest.mark.parametrize("host", HOST_TEMPLATES)
+@pytest.mark.parametrize("user", USER_TEMPLATES)
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_a_templated_password_between_a_templated_user_and_host_is_left(
+    template: str, host: str, user: str
+) -> None:
+    text = f"DATABASE_URL=postgres://{user}:{template}@{host}/app\n"
+    assert redact(text).text == text
+
+
+def test_templated_urls_without_a_password_are_left() -> None:
+    for text in [
+        "ssh://{{ user }}@{{ host }}:{{ port }}/srv/app\n",
+        "git clone https://{{ host }}:8443/{{ group }}/app.git\n",
+        "url: https://${HOST}:${PORT}/api/v1/users/{{ id }}@{{ domain }}\n",
+        "postgres://{{ user }}@{{ host }}/app\n",
+        "http://<host>:<port>/path\n",
+        "redis://:{{ password }}@{{ host }}:6379/0\n",
+    ]:
+        assert redact(text).text == text, text

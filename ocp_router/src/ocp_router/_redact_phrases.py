@@ -59,9 +59,16 @@ _CURL_USER_RE = re.compile(
 # or '/' included); it ends at the '@' that a host and a delimiter follow, the last before the
 # path (as URL parsers split: `P@ss;w0rd@db` is the password `P@ss;w0rd`, not `P` and a host
 # `ss` ended by `;`).
+# The user, the host and the port may each be a template (`{{ user }}`, `${DB_HOST}`, `$PORT`,
+# `%(host)s`, `<host>`), as in a chart's or a playbook's URL: a real password between is found.
+_CONN_FIELD = (
+    r"\{\{[^{}\n]{1,80}\}\}|\$\{[\w.:-]{1,64}\}|\$[A-Za-z_]\w{0,63}|%\(\w{1,64}\)s"
+    r"|<[\w.-]{1,64}>"
+)
 _CONN_RE = re.compile(
-    r"://(?P<user>[^\s:/?#@'\"<>`]*):(?P<pw>[^\s'\"<>`]*?)@"
-    r"(?=[\w\[][\w.\[\]%-]*(?::\d+)?(?![\w@:])(?![^\s'\"<>`/?@]*@[\w\[]))"
+    rf"://(?P<user>{_CONN_FIELD}|[^\s:/?#@'\"<>`]*):(?P<pw>[^\s'\"<>`]*?)@"
+    rf"(?=(?:{_CONN_FIELD}|[\w\[][\w.\[\]%-]*)(?::(?:\d+|{_CONN_FIELD}))?"
+    r"(?![\w@:])(?![^\s'\"<>`/?@]*@[\w\[]))"
 )
 # `;name=` inside what reads as a password: JDBC's fields after a host and port
 # (`jdbc:sqlserver://db:1433;user=sa;password=…`), whose `password=` field is read as one.
