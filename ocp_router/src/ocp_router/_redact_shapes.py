@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ocp_router._redact_jwt import JWT_RE
-from ocp_router._redact_values import char_classes, is_filler, wordy
+from ocp_router._redact_values import char_classes, is_filler, is_placeholder, wordy
 
 __all__ = ["TOKEN_CHARS", "TOKEN_PATTERNS", "TokenPattern", "loose_regex", "random_body"]
 
@@ -71,6 +71,24 @@ def _mixed(v: str) -> bool:
     if body.startswith(_KEY_TYPES):
         body = body.split("-", 1)[1]
     return char_classes(body) >= 2 and not is_filler(body) and not wordy(body)
+
+
+def _gitlab(v: str) -> bool:
+    """A glrt-/gldt-/… body that looks random, or has GitLab's own shape (Devise's
+    friendly_token: 20 URL-safe base64 characters, l, I, O and 0 swapped for s, x, y and z)
+    with all three character classes: one in 500 of GitLab's read as words to the word test."""
+    body = v.split("-", 1)[1].split(".", 1)[0]
+    if _mixed(v):
+        return True
+    return (
+        len(body) == 20
+        and not _NOT_FRIENDLY & set(body)
+        and char_classes(body) >= 3
+        and not is_placeholder(body)
+    )
+
+
+_NOT_FRIENDLY = frozenset("lIO0")
 
 
 def _typed_key(v: str) -> bool:
@@ -204,7 +222,7 @@ TOKEN_PATTERNS: tuple[TokenPattern, ...] = (
             r"gl(?<![A-Za-z0-9-]gl)(?:dt|rt|cbt|ptt|ft|ffct|imt|agent|oas|soat)-[A-Za-z0-9_-]{20,}"
             rf"(?:\.[0-9a-z]{{2}}\.?[0-9a-z]{{7}}{_GLUED_WORD_OK})?"
         ),
-        check=_mixed,
+        check=_gitlab,
         glued=_mixed,
     ),
     TokenPattern(
