@@ -62,7 +62,8 @@ What is detected (kind in brackets):
 - Connection strings: ``postgres://user:s3cret@host`` keeps scheme, user and host and loses
   only the password (which may hold a raw ``#``, ``/`` or ``@``: it ends at the last ``@`` a
   host follows, as URL parsers split ``P@ss;w0rd@db``; JDBC's ``://db:1433;user=…`` is no
-  such password, its ``;password=`` field is), however short (``:42@``;
+  such password, its ``;password=`` field is), however short (``:42@``; the user, host and
+  port may be templates, ``{{ user }}:…@{{ host }}:${PORT}``;
   not a placeholder ``:pw@`` or a mask ``:**@``); so do ``?password=``/``&token=`` URL
   parameters and ``;Password=`` ADO/ODBC fields (``connection_string_password``), past a
   ``;`` inside the password when the piece after it is no ``Name=`` field (``p;w0rd;Db=x``).
