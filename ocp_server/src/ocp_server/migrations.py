@@ -1208,6 +1208,22 @@ async def m046_unambiguous_workspace_paths(db: aiosqlite.Connection) -> None:
             await db.execute("UPDATE sessions SET workspace = ? WHERE workspace = ?", (now, text))
 
 
+async def m047_traces_by_upstream_id(db: aiosqlite.Connection) -> None:
+    """An index of the proxied traces by their paid upstream's request id, which an outcome
+    may name its trace by (TraceStore.full_trace_id): that lookup read every trace's JSON,
+    newest first, for an id no trace holds (a mistyped one, `req_ocp_…` of another store).
+    Rows whose JSON is not JSON are left out (json_extract raises on them). The expression
+    and condition are trace_store.py's `_upstream_named` query's, word for word."""
+    await _run(
+        db,
+        """
+        CREATE INDEX traces_by_upstream_id
+            ON traces(json_extract(trace_json, '$.upstream_request_id'))
+            WHERE proxied AND json_valid(trace_json)
+        """,
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_index,
     m002_memory,
@@ -1253,6 +1269,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m044_decisions_superseded_by,
     m045_gone_files,
     m046_unambiguous_workspace_paths,
+    m047_traces_by_upstream_id,
 )
 
 

@@ -382,9 +382,10 @@ class TraceStore:
         """The proxied request a paid upstream named `said` (`request-id`, `x-request-id`),
         which the proxy relays to the client in place of its own id and keeps in the trace
         (ProxyRecord.upstream_request_id). The newest first: outcomes are saved on recent
-        requests, and the time index finds them without reading every trace."""
+        requests. The index m047 made (traces_by_upstream_id) finds it, or that none is,
+        without reading every trace: its expression and condition are these, word for word."""
         rows = await self._fetch(
-            "SELECT id FROM traces WHERE proxied AND "
+            "SELECT id FROM traces WHERE proxied AND json_valid(trace_json) AND "
             f"json_extract(trace_json, '$.{UPSTREAM_REQUEST_ID}') = ? "
             "ORDER BY created_at DESC LIMIT 1",
             (said,),
