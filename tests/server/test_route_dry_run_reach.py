@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.fakes import FakeAnthropic, FakeOllama
+from tests.proxy.test_proxy_sdks import HARD
 from tests.server.inproc import inproc_client, paid_env, text_of
 
 REQUEST = "explain what verify_token does"
@@ -73,3 +74,23 @@ async def test_a_dry_run_with_the_local_model_there_says_it_gets_the_request_wit
     assert "no model called (would go to llama3.2)" in text
     assert CONTEXT not in text and text.endswith(f"] {REQUEST}"), text
     assert "without workspace context" in dry["note"] and "forced paid" in dry["note"]
+
+
+async def test_a_dry_run_decided_paid_with_no_paid_key_asks_no_local_model_as_the_route_does(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch, fake_ollama: FakeOllama
+) -> None:
+    # Decided paid with no paid key, a real route hands the agent the prompt, nothing sent
+    # anywhere: its dry run has no model to ask whether it is there.
+    env = {"OCP_OLLAMA_URL": fake_ollama.url, "OCP_CLASSIFIER_MODEL": "none"}
+    async with inproc_client(workspace, monkeypatch, env) as client:
+        before = len(fake_ollama.requests)
+        planned = await client.call_tool("ocp_model_route", {"request": HARD, "dry_run": True})
+        asked = fake_ollama.requests[before:]
+        routed = await client.call_tool("ocp_model_route", {"request": HARD})
+    assert not planned.is_error and not routed.is_error, text_of(planned) + text_of(routed)
+    dry, real = planned.structured_content or {}, routed.structured_content or {}
+    assert real["answered_by"] == "agent" and "Nothing was sent anywhere" in real["note"]
+    assert dry["trace"]["tier"] != "local", dry["trace"]
+    assert asked == [], asked
+    assert not dry["trace"]["local_unavailable"] and "not reachable" not in dry["note"]
+    assert CONTEXT in text_of(planned)

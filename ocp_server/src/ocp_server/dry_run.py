@@ -39,6 +39,8 @@ class DryRun:
 async def dry_run(router: OCPRouter, decision: Decision) -> DryRun:
     """What a real route of `decision` would do now (its local model asked whether it is
     there, within the backends' check timeout), said in the dry run's note."""
+    if decision.tier.paid and hands_back(router, decision):
+        return DryRun(_NOTE, True, None)  # handed back, no model asked: nor is one here
     chain, unreachable = await router.planned_chain(decision)
     if unreachable is None:
         if decision.tier.paid:
