@@ -116,9 +116,9 @@ async def test_a_server_that_turns_reasoning_effort_down_is_asked_again_without_
     fake_openai.fail_next(400, refused, path="/v1/chat/completions")
     async with OCPRouter(local=_openai(fake_openai), paid=None) as router:
         first = await router.route(ASK, effort="none")
-        await router.route(ASK, effort="low")
+        await router.route(ASK, effort="none")
     sent = [r.body.get("reasoning_effort") for r in fake_openai.requests_to("/v1/chat/completions")]
-    assert sent == ["none", None, None]  # and not sent again to this server
+    assert sent == ["none", None, None]  # and that value not sent again to this server
     assert first.tier is Tier.LOCAL
     assert _effort_notes(first.notes) == [
         "effort none: not sent to the local model (openai turned it down: asked without it)"
@@ -141,3 +141,28 @@ async def test_a_paid_call_ignores_the_effort_and_the_notes_say_so(
 
 def test_every_effort_is_a_think_ollama_takes() -> None:
     assert [effort_think(e) for e in EFFORTS] == [False, "low", "medium", "high"]
+
+
+async def test_a_server_that_turns_down_one_effort_is_still_sent_the_others(
+    fake_openai: FakeOpenAI,
+) -> None:
+    # gpt-oss served by vLLM takes low/medium/high, not "none" (what phase 2's verdict asks):
+    # the value it refused is not sent again, the levels it takes still are
+    refused = {
+        "error": {
+            "message": "Invalid value: 'none'. Supported values are: 'low', 'medium', 'high'.",
+            "type": "invalid_request_error",
+            "param": "reasoning_effort",
+            "code": "invalid_value",
+        }
+    }
+    fake_openai.fail_next(400, refused, path="/v1/chat/completions")
+    async with OCPRouter(local=_openai(fake_openai), paid=None) as router:
+        await router.route(ASK, effort="none")
+        await router.route(ASK, effort="none")
+        high = await router.route(ASK, effort="high")
+    sent = [r.body.get("reasoning_effort") for r in fake_openai.requests_to("/v1/chat/completions")]
+    assert sent == ["none", None, None, "high"]
+    assert _effort_notes(high.notes) == [
+        'effort high: sent to the local model (openai) as reasoning_effort="high"'
+    ]

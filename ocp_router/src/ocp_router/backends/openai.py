@@ -81,7 +81,10 @@ class OpenAIBackend(ClosingBackend):
         self.max_tokens = max_tokens
         self.cut_check = cut_check
         self._json_object_schema = False  # set once the server turns `json_schema` down
-        self._no_effort = False  # set once the server turns `reasoning_effort` down
+        # the `reasoning_effort` values the server turned down: a server may take some levels
+        # and not others (gpt-oss on vLLM: not "none"); one without the field costs a retry
+        # a value, four at most
+        self._efforts_refused: set[str] = set()
         self._key = api_key  # only to keep it out of error messages
         headers = IDENTITY | ({"Authorization": f"Bearer {api_key}"} if api_key else {})
         self._http = ClientOnFirstUse(
@@ -134,9 +137,9 @@ class OpenAIBackend(ClosingBackend):
                 response = await self._post_chat(body)
                 if effort is not None and _about_effort(response):
                     # A server without the field (or this value): asked again without it,
-                    # and not sent it again.
+                    # and not sent this value again.
                     logger.info("%s refused reasoning_effort=%r", self.shown_url, effort)
-                    self._no_effort = True
+                    self._efforts_refused.add(effort)
                     del body["reasoning_effort"]
                     response = await self._post_chat(body)
                 if self._rejects_json_schema(response, body):
@@ -166,11 +169,12 @@ class OpenAIBackend(ClosingBackend):
 
     def _effort(self, think: bool | str | None) -> str | None:
         """`think` as OpenAI's `reasoning_effort`, with Ollama's /v1's values (ollama-api.md
-        §7: its levels, "none" for off); None (not sent) for plain True, or a server that
-        turned the field down."""
-        if self._no_effort or think is None or think is True:
+        §7: its levels, "none" for off); None (not sent) for plain True, or a value the server
+        turned down."""
+        if think is None or think is True:
             return None
-        return "none" if think is False else str(think)
+        effort = "none" if think is False else str(think)
+        return None if effort in self._efforts_refused else effort
 
     async def _post_chat(self, body: dict[str, Any]) -> httpx.Response:
         return await self._server.send("POST", "/chat/completions", checked=False, json=body)
