@@ -15,14 +15,19 @@ import pytest
 from ocp_server.db import connect
 from ocp_server.index.workspace import WorkspaceIndex
 from ocp_server.memory import MemoryStore
-from ocp_server.migrations import MIGRATIONS, Migration, migrate
+from ocp_server.migrations import MIGRATIONS, Migration, m047_traces_by_upstream_id, migrate
+
+# The later migrations a migration's absence leaves out too: they build on what it made.
+_NEEDS: dict[str, tuple[Migration, ...]] = {"m038_traces_proxied": (m047_traces_by_upstream_id,)}
 
 
 async def database_before(path: Path, migration: Migration) -> aiosqlite.Connection:
-    """A database at `path` as written before `migration`: every other one applied, session
-    's' in it; opened plain (not `connect`, which would migrate it)."""
+    """A database at `path` as written before `migration`: every other one applied (but
+    those after it that need it: m047's index needs m038's column), session 's' in it; opened
+    plain (not `connect`, which would migrate it)."""
     old = await aiosqlite.connect(path, isolation_level=None)
-    await migrate(old, tuple(m for m in MIGRATIONS if m is not migration))
+    needs = _NEEDS.get(migration.__name__, ())
+    await migrate(old, tuple(m for m in MIGRATIONS if m is not migration and m not in needs))
     await old.execute("INSERT INTO sessions (id, workspace, started_at) VALUES ('s', '/ws', 1.0)")
     return old
 
