@@ -20,6 +20,18 @@ QWEN = "qwen3:4b"
 ASK = "rename this variable"
 
 
+# OpenAI's error shape for a value of `reasoning_effort` a server does not take (gpt-oss on
+# vLLM takes low/medium/high, not "none")
+NONE_REFUSED = {
+    "error": {
+        "message": "Invalid value: 'none'. Supported values are: 'low', 'medium', 'high'.",
+        "type": "invalid_request_error",
+        "param": "reasoning_effort",
+        "code": "invalid_value",
+    }
+}
+
+
 @pytest.fixture
 def thinker() -> Iterator[FakeOllama]:
     with FakeOllama([QWEN], capabilities=["completion", "thinking"]) as fake:
@@ -105,15 +117,7 @@ async def test_an_openai_compatible_server_asks_nothing_without_effort(
 async def test_a_server_that_turns_reasoning_effort_down_is_asked_again_without_it(
     fake_openai: FakeOpenAI,
 ) -> None:
-    refused = {
-        "error": {
-            "message": "Invalid value: 'none'. Supported values are: 'low', 'medium', 'high'.",
-            "type": "invalid_request_error",
-            "param": "reasoning_effort",
-            "code": "invalid_value",
-        }
-    }
-    fake_openai.fail_next(400, refused, path="/v1/chat/completions")
+    fake_openai.fail_next(400, NONE_REFUSED, path="/v1/chat/completions")
     async with OCPRouter(local=_openai(fake_openai), paid=None) as router:
         first = await router.route(ASK, effort="none")
         await router.route(ASK, effort="none")
@@ -148,15 +152,7 @@ async def test_a_server_that_turns_down_one_effort_is_still_sent_the_others(
 ) -> None:
     # gpt-oss served by vLLM takes low/medium/high, not "none" (what phase 2's verdict asks):
     # the value it refused is not sent again, the levels it takes still are
-    refused = {
-        "error": {
-            "message": "Invalid value: 'none'. Supported values are: 'low', 'medium', 'high'.",
-            "type": "invalid_request_error",
-            "param": "reasoning_effort",
-            "code": "invalid_value",
-        }
-    }
-    fake_openai.fail_next(400, refused, path="/v1/chat/completions")
+    fake_openai.fail_next(400, NONE_REFUSED, path="/v1/chat/completions")
     async with OCPRouter(local=_openai(fake_openai), paid=None) as router:
         await router.route(ASK, effort="none")
         await router.route(ASK, effort="none")
