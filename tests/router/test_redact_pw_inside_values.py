@@ -11,7 +11,16 @@ import pytest
 
 from ocp_router.redact import redact
 
-PASSWORDS = ["yp" + "wlpingngl", "baks" + "pwga", "elrqronhfbe" + "pwlp"]
+PASSWORDS = [
+    "yp" + "wlpingngl",
+    "baks" + "pwga",
+    "elrqronhfbe" + "pwlp",
+    # a fragment that case or a digit splits off ending or starting with "pw" (Kpw, 7, x, Q…):
+    # it was read as a name's word
+    "K" + "pw7xQ9zL",
+    "mR4" + "pwTz8qL",
+    "Hq9x" + "pw2Lmz",
+]
 CONTEXTS = [
     'dataSource.setPassword("{pw}");\n',
     'val ds = DataSource.builder().password("{pw}").build()\n',
@@ -37,6 +46,9 @@ def test_a_password_holding_pw_is_redacted(context: str, pw: str) -> None:
         "password = pw_from_env\n",
         'cfg.setPassword("DB_PW");\n',
         "pwd = os.getcwd()\n",
+        "password = self.pw_hash\n",
+        "password = MYSQL_PWD\n",
+        "password = pwFile\n",
     ],
 )
 def test_a_name_holding_pw_as_a_word_is_left(text: str) -> None:

@@ -16,7 +16,7 @@ from urllib.parse import unquote
 from ocp_router._redact_base import MARKER_OPEN, MARKERS
 from ocp_router._redact_encoded import documented_value, encoded_prose
 from ocp_router._redact_memo import remembered
-from ocp_router._redact_name_class import NAME_WORD_RE, classify_name, documented_name
+from ocp_router._redact_name_class import classify_name, documented_name
 from ocp_router._redact_rule_strings import validation_rules
 from ocp_router._redact_sequences import in_runs, sequential
 from ocp_router._redact_type_names import secret_type_name
@@ -439,14 +439,18 @@ def names_a_secret(v: str) -> bool:
 
 
 def _holds_reference_word(v: str) -> bool:
-    """A word of `_REFERENCE_WORDS` in `v`; "pw" only starting or ending one of its words
-    (dbPw, pw_hash, pwd): two letters a random password holds by chance (ypwlpingngl)."""
+    """A word of `_REFERENCE_WORDS` in `v`; "pw" only as a word of its own (pw_hash, dbPw,
+    DB_PWD, pwFile): two letters a random password holds by chance, glued to letters or after
+    a digit (ypwlpingngl, Kpw7xQ9zL, Zkq3pw, xqpwZt)."""
     low = v.lower()
     if any(w in low for w in _REFERENCE_WORDS if w != "pw"):
         return True
-    return "pw" in low and any(
-        w.lower().startswith("pw") or w.lower().endswith("pw") for w in NAME_WORD_RE.findall(v)
-    )
+    return _PW_WORD_RE.search(v) is not None
+
+
+# "pw" (or pwd, pws) starting a word: after no letter or digit, or capitalised after a
+# lower-case letter (camelCase), and not followed by a lower-case letter
+_PW_WORD_RE = re.compile(r"(?:(?<![A-Za-z0-9])(?:pw|Pw|PW)|(?<=[a-z])(?:Pw|PW))[dDsS]?(?![a-z])")
 
 
 def literal_password(v: str, *, code: bool = False) -> bool:
