@@ -12,11 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from ocp_server.db import connect
 from ocp_server.index import indexer
-from ocp_server.index.workspace import WorkspaceIndex
-from ocp_server.memory import MemoryStore, NoteIn
-from tests.server.test_memory_citations import Clock, Repo
+from ocp_server.memory import NoteIn
+from tests.server.test_memory_citations import Repo, opened_repo
 
 CONFIG = "import os\n\n\nTIMEOUT = 10\nRETRIES = 3\n\n\ndef load():\n    return os.environ\n"
 # Another module that happens to repeat the cited lines (and the import).
@@ -31,13 +29,8 @@ OTHER = (
 async def repo(workspace: Path, request: pytest.FixtureRequest) -> AsyncIterator[Repo]:
     if request.param == "no git":
         shutil.rmtree(workspace / ".git")
-    db_path = workspace.parent / "ocp.db"
-    index = await WorkspaceIndex.open(workspace, db_path)
-    await index.update()
-    conn = await connect(db_path)
-    yield Repo(workspace, index, MemoryStore(conn, clock=Clock(), workspace=workspace), Clock())
-    await conn.close()
-    await index.close()
+    async with opened_repo(workspace) as opened:
+        yield opened
 
 
 async def _note(repo: Repo, citation: str) -> None:

@@ -8,21 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from ocp_server.db import connect
-from ocp_server.index.workspace import WorkspaceIndex
-from ocp_server.memory import MemoryStore
-from tests.server.test_memory_citations import SETTINGS_PY, Clock, Repo
+from tests.server.test_memory_citations import SETTINGS_PY, Repo, opened_repo
 
 
 @pytest.fixture
 async def repo(workspace: Path) -> AsyncIterator[Repo]:
-    db_path = workspace.parent / "ocp.db"
-    index = await WorkspaceIndex.open(workspace, db_path)
-    await index.update()
-    conn = await connect(db_path)
-    yield Repo(workspace, index, MemoryStore(conn, clock=Clock(), workspace=workspace), Clock())
-    await conn.close()
-    await index.close()
+    async with opened_repo(workspace) as opened:
+        yield opened
 
 
 SECRET_JSON = '{\n    "connect": "SECRETJSON456",\n    "read": "HIDDEN789",\n}\n'

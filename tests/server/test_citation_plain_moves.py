@@ -10,23 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from ocp_server.db import connect
-from ocp_server.index.workspace import WorkspaceIndex
-from ocp_server.memory import MemoryStore
-from tests.server.test_memory_citations import SETTINGS_PY, Clock, Repo
+from tests.server.test_memory_citations import SETTINGS_PY, Repo, opened_repo
 from tests.workspace_fixture import git
 
 
 @pytest.fixture
 async def repo(workspace: Path) -> AsyncIterator[Repo]:
     git(workspace, "init", "-q")  # a work tree: git is asked, and knows of no rename
-    db_path = workspace.parent / "ocp.db"
-    index = await WorkspaceIndex.open(workspace, db_path)
-    await index.update()
-    conn = await connect(db_path)
-    yield Repo(workspace, index, MemoryStore(conn, clock=Clock(), workspace=workspace), Clock())
-    await conn.close()
-    await index.close()
+    async with opened_repo(workspace) as opened:
+        yield opened
 
 
 async def test_lines_follow_a_file_git_does_not_track_moved_to_a_new_folder_and_name(

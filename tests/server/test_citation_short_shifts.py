@@ -10,10 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ocp_server.db import connect
-from ocp_server.index.workspace import WorkspaceIndex
-from ocp_server.memory import MemoryStore
-from tests.server.test_memory_citations import Clock, Repo
+from tests.server.test_memory_citations import Repo, opened_repo
 
 CONFIG = "import os\n\n\nTIMEOUT = 10\n\n\ndef load():\n    return os.environ\n"
 HEADER = "# a new header\n# added by a refactor\n\n"
@@ -21,13 +18,8 @@ HEADER = "# a new header\n# added by a refactor\n\n"
 
 @pytest.fixture
 async def repo(workspace: Path) -> AsyncIterator[Repo]:
-    db_path = workspace.parent / "ocp.db"
-    index = await WorkspaceIndex.open(workspace, db_path)
-    await index.update()
-    conn = await connect(db_path)
-    yield Repo(workspace, index, MemoryStore(conn, clock=Clock(), workspace=workspace), Clock())
-    await conn.close()
-    await index.close()
+    async with opened_repo(workspace) as opened:
+        yield opened
 
 
 async def _cite_timeout(repo: Repo, text: str) -> None:

@@ -3,6 +3,7 @@ lifecycle around them (forget, expiry, merging near-identical saves)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import threading
@@ -73,8 +74,10 @@ class Repo:
         return result.decision_ids[0]
 
 
-@pytest.fixture
-async def repo(workspace: Path) -> AsyncIterator[Repo]:
+@contextlib.asynccontextmanager
+async def opened_repo(workspace: Path) -> AsyncIterator[Repo]:
+    """`workspace` indexed, with a memory store on its database and one clock for both (the
+    citation tests' set-up, shared by every file of them)."""
     db_path = workspace.parent / "ocp.db"
     index = await WorkspaceIndex.open(workspace, db_path)
     await index.update()
@@ -84,6 +87,12 @@ async def repo(workspace: Path) -> AsyncIterator[Repo]:
     yield Repo(workspace, index, memory, clock)
     await conn.close()
     await index.close()
+
+
+@pytest.fixture
+async def repo(workspace: Path) -> AsyncIterator[Repo]:
+    async with opened_repo(workspace) as opened:
+        yield opened
 
 
 async def test_every_citation_form_resolves_to_lines_a_hash_and_the_symbol(repo: Repo) -> None:
