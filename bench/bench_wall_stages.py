@@ -4,17 +4,19 @@ call (the search inside it), the answer's JSON, the pipe's write and the client'
 parse of the answer.
 
     uv run python bench/bench_wall_stages.py [--cmd .venv/bin/ocp-server] [--corpus pytest]
-        [--rounds 2] [--cache DIR]
+        [--rounds 2] [--cache DIR] [--search-stages | --loops]
 
-The server is the command's own, started through its Python with timestamps patched in
-(time.perf_counter, CLOCK_MONOTONIC on Linux, which the client shares, and the thread's
-CPU time beside each): nothing else of it changes. Each query of the corpus is asked once
-per round after five warm-up queries, as run.py asks them (so a round's first pass is each
-query's first search: `--rounds 2` shows the first time and a repeat apart). The first
-search of the process (cold) is reported on its own. The table gives the median per query
-of each gap between two marks, wall and the server's main thread CPU (a gap spent waiting
-for a core or the other process has wall time and no CPU); the gaps add up to the round
-trip.
+It reuses the indexes `../shared/bench/retrieval/run.py` built (as bench_search_latency.py
+does), on a copy. The server is the command's own, started through its Python with
+timestamps patched in (time.perf_counter, CLOCK_MONOTONIC on Linux, which the client shares,
+and the main thread's CPU time beside each): nothing else of it changes. Each query of the
+corpus is asked once a round after five warm-up queries, as run.py asks them: round 0 is each
+query's first search in a warm process (what run.py times), round 1 its repeat. The process's
+first search (cold) is reported on its own. The table gives the median a query of each gap
+between two marks, wall and the server's main-thread CPU (a gap spent waiting for a core or
+for the client has wall time and no CPU); a query's gaps add up to its round trip, their
+medians need not. `--search-stages` marks the search's own stages too; `--loops` counts the
+event loop's passes after each mark instead of the table.
 """
 
 from __future__ import annotations
