@@ -1,7 +1,9 @@
 """A short cited block (under MIN_LOOSE_BLOCK characters: an import, a constant) shifted
 within its own file, by lines added above it, is followed when it is at one place only in
 the file now; it was stale ("lines 4-4 changed") though the very line sat three lines down.
-Found at several places, which one it is would be a guess: it stays stale."""
+Found at several places, it is the one whose lines around it (the nearest above and below
+that are not blank) are those it had when saved (m048); when none or several are, or for one
+saved before they were kept, which one it is would be a guess: it stays stale."""
 
 from __future__ import annotations
 
@@ -44,16 +46,64 @@ async def test_a_short_block_shifted_in_its_file_is_followed_to_its_one_place(
     )
 
 
-async def test_a_short_block_found_twice_in_its_file_stays_stale(repo: Repo) -> None:
-    twice = CONFIG + "\n\nclass Slow:\n    TIMEOUT = 10\n"
-    await _cite_timeout(repo, twice)
-    repo.write("src/config.py", HEADER + twice)
-    await repo.reindex()
+TWICE = CONFIG + "\n\nclass Slow:\n    TIMEOUT = 10\n"
+
+
+async def _stays_stale(repo: Repo) -> None:
     brief = await repo.memory.restore()
     assert brief.decisions == ()
     (stale,) = brief.stale
     assert stale.citations[0].status == "stale"
     assert stale.citations[0].citation == "src/config.py:4-4"
+
+
+async def test_a_short_block_found_twice_in_its_file_is_followed_by_the_lines_around_it(
+    repo: Repo,
+) -> None:
+    # Was stale: `TIMEOUT = 10` is also a line of class Slow, and which of the two it was
+    # had nothing to go by; the cited one sits between `import os` and `def load():`.
+    await _cite_timeout(repo, TWICE)
+    repo.write("src/config.py", HEADER + TWICE)
+    await repo.reindex()
+    brief = await repo.memory.restore()
+    assert brief.stale == (), brief.stale[0].citations
+    (cited,) = brief.decisions[0].citations
+    assert (cited.status, cited.citation) == ("moved", "src/config.py:7-7")
+    # confirmed where it went, with the lines around it there: followed again
+    repo.write("src/config.py", HEADER + "\n\n" + TWICE)
+    await repo.reindex()
+    brief = await repo.memory.restore()
+    (cited,) = brief.decisions[0].citations
+    assert (cited.status, cited.citation) == ("moved", "src/config.py:9-9")
+
+
+async def test_a_short_block_found_twice_whose_lines_around_changed_too_stays_stale(
+    repo: Repo,
+) -> None:
+    await _cite_timeout(repo, TWICE)
+    repo.write("src/config.py", HEADER + TWICE.replace("import os", "import os.path"))
+    await repo.reindex()
+    await _stays_stale(repo)
+
+
+async def test_a_short_block_found_twice_amid_the_same_lines_stays_stale(repo: Repo) -> None:
+    twice = CONFIG + "\n\nimport os\nTIMEOUT = 10\ndef load():\n    return 1\n"
+    await _cite_timeout(repo, twice)
+    repo.write("src/config.py", HEADER + twice)
+    await repo.reindex()
+    await _stays_stale(repo)
+
+
+async def test_a_short_block_found_twice_saved_before_the_lines_around_were_kept_stays_stale(
+    repo: Repo,
+) -> None:
+    await _cite_timeout(repo, TWICE)
+    db = repo.memory.db
+    await db.execute("UPDATE memory_citations SET context = NULL")  # as m048 left it
+    await db.commit()
+    repo.write("src/config.py", HEADER + TWICE)
+    await repo.reindex()
+    await _stays_stale(repo)
 
 
 async def test_a_short_block_of_punctuation_alone_is_not_followed(repo: Repo) -> None:

@@ -1224,6 +1224,13 @@ async def m047_traces_by_upstream_id(db: aiosqlite.Connection) -> None:
     )
 
 
+async def m048_citation_context(db: aiosqlite.Connection) -> None:
+    """The lines around each cited block, hashed (citations/context.py): which of the places
+    a short block its file holds at several is the cited one. NULL: saved before, not known
+    until its next confirmation; until then such a block stays stale, as it did."""
+    await db.execute("ALTER TABLE memory_citations ADD COLUMN context TEXT")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_index,
     m002_memory,
@@ -1270,6 +1277,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m045_gone_files,
     m046_unambiguous_workspace_paths,
     m047_traces_by_upstream_id,
+    m048_citation_context,
 )
 
 

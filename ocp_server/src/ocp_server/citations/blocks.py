@@ -7,6 +7,7 @@ import difflib
 from collections.abc import Iterator, Sequence
 
 from ocp_router.redact import MARKER_OPEN
+from ocp_server.citations.context import by_context, context_of
 from ocp_server.citations.definitions import matches
 from ocp_server.citations.lines import content_hash, normalized
 from ocp_server.citations.values import MAX_CONTENT, Definition, Located, Stored
@@ -53,7 +54,14 @@ def located(
 ) -> Located:
     cited = lines[start - 1 : end]
     return Located(
-        path, start, end, symbol, whole, content_hash(cited), "\n".join(cited)[:MAX_CONTENT]
+        path,
+        start,
+        end,
+        symbol,
+        whole,
+        content_hash(cited),
+        "\n".join(cited)[:MAX_CONTENT],
+        context=context_of(lines, start, end),
     )
 
 
@@ -85,14 +93,16 @@ def loose_place(lines: Sequence[str], c: Stored, own: bool) -> tuple[int, int] |
 
 
 def only_place(lines: Sequence[str], c: Stored) -> tuple[int, int] | None:
-    """The one place of the file holding the cited block, None when it is in none or in
-    several: a short block (an import, a constant) proves where it went only when no other
-    place could be it. Nor does one of punctuation alone (a closing bracket, quotes)."""
+    """The one place of the file holding the cited block, None when it is in none: a short
+    block (an import, a constant) proves where it went only when no other place could be it.
+    Of several, the one place with the lines around it as they were (context.py), if one
+    has. Nor does one of punctuation alone (a closing bracket, quotes) prove anything."""
     if not any(ch.isalnum() for ch in c.content):
         return None
-    places = _places(lines, c, 1, len(lines))
-    first, second = next(places, None), next(places, None)
-    return first if second is None else None
+    places = list(_places(lines, c, 1, len(lines)))
+    if len(places) <= 1:
+        return places[0] if places else None
+    return by_context(lines, places, c.context)
 
 
 def _places(lines: Sequence[str], c: Stored, lo: int, hi: int) -> Iterator[tuple[int, int]]:

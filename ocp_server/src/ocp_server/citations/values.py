@@ -23,6 +23,7 @@ class Located:
     content_hash: str
     content: str  # the lines, capped at MAX_CONTENT characters
     namesakes: int | None = None  # definitions of the file bearing `symbol` (namesakes.py)
+    context: str | None = None  # the lines around, hashed (context.py)
 
     @property
     def citation(self) -> str:
@@ -43,6 +44,8 @@ class Stored:
     content: str  # the lines as memory keeps them: redacted, capped at MAX_CONTENT characters
     # definitions of the file bearing `symbol` when last confirmed; None: not known (older)
     namesakes: int | None = None
+    # the lines around when last confirmed (context.py); None: not known (saved before m048)
+    context: str | None = None
 
     @property
     def citation(self) -> str:

@@ -87,8 +87,9 @@ class CitationChecks(MemoryBase):
             rejudged: dict[int, tuple[str, int, int]] = {}  # stale from where it was saved
             for row in rows:
                 stored = Stored(
-                    row[0], row[1], row[2], row[3], row[4], bool(row[5]), row[6], row[7], row[13]
-                )
+                    row[0], row[1], row[2], row[3], row[4], bool(row[5]), row[6], row[7], row[13],
+                    row[14],
+                )  # fmt: skip
                 if stored.id not in checked:
                     checked[stored.id] = await view.check(stored)
                     if row[9] == "moved" and checked[stored.id].status != "stale":
@@ -109,7 +110,7 @@ class CitationChecks(MemoryBase):
                     updates.append(
                         (
                             "stale", path, start, end, row[4], row[5], moved_from,
-                            result.change, seen, now, row[13], row[0],
+                            result.change, seen, now, row[13], row[14], row[0],
                         )
                     )  # fmt: skip
                     continue
@@ -126,7 +127,8 @@ class CitationChecks(MemoryBase):
                 updates.append(
                     (
                         status, where.path, where.start_line, where.end_line, where.symbol,
-                        int(where.whole), moved_from, None, seen, now, namesakes, row[0],
+                        int(where.whole), moved_from, None, seen, now, namesakes, where.context,
+                        row[0],
                     )
                 )  # fmt: skip
                 if where.path != row[1]:
@@ -134,7 +136,7 @@ class CitationChecks(MemoryBase):
             await self.db.executemany(
                 "UPDATE memory_citations SET status = ?, path = ?, start_line = ?, end_line = ?, "
                 "symbol = ?, whole = ?, moved_from = ?, change = ?, index_seen = ?, "
-                "checked_at = ?, namesakes = ? WHERE id = ?",
+                "checked_at = ?, namesakes = ?, context = ? WHERE id = ?",
                 updates,
             )
             if recheck or stale:
@@ -209,7 +211,10 @@ async def _judged_where_saved(
         if not went or await view.lines(went[0]) is None:
             return None
         path = went[0]
-    saved = Stored(row[0], path, int(start), int(end), row[4], bool(row[5]), row[6], row[7])
+    # (the lines around, as last confirmed: they are the block's own, wherever it was)
+    saved = Stored(
+        row[0], path, int(start), int(end), row[4], bool(row[5]), row[6], row[7], context=row[14]
+    )
     again = await view.check(saved)
     if again.status != "stale" and path == row[1] and saved.symbol and row[13] is None:
         # (namesakes NULL: not confirmed by a check that takes no copy for the cited code;

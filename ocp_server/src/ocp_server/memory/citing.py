@@ -97,8 +97,8 @@ class MemoryCites(MemoryForgets):
         known = {c.path: await view.known(c.path) for c in new}
         await self.db.executemany(
             f"INSERT INTO memory_citations ({column}, cited, path, start_line, end_line, symbol, "
-            "whole, content_hash, content, index_seen, checked_at, namesakes) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "whole, content_hash, content, index_seen, checked_at, namesakes, context) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     owner,
@@ -114,6 +114,7 @@ class MemoryCites(MemoryForgets):
                     seen,
                     now,
                     c.namesakes,
+                    c.context,
                 )
                 for c in new
             ],

@@ -152,7 +152,7 @@ SECTION_OF_KIND: Final = {
 }
 STORED_CITATIONS: Final = (
     "SELECT id, path, start_line, end_line, symbol, whole, content_hash, content, cited, "
-    "status, moved_from, decision_id, note_id, namesakes FROM memory_citations"
+    "status, moved_from, decision_id, note_id, namesakes, context FROM memory_citations"
 )
 
 

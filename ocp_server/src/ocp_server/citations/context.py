@@ -1,0 +1,41 @@
+"""The lines around a cited block, kept when it is saved or confirmed: which of the places a
+short block (an import, a constant) is at now is the cited one, when its file holds it at
+several. Kept as hashes of the nearest line above and below that is not blank, each read
+redacted (a secret beside the cited lines is not kept, even as a hash of its line)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+
+from ocp_router.redact import redact
+
+__all__ = ["by_context", "context_of"]
+
+_NONE = "-"  # no line there: the block starts or ends its file
+
+
+def context_of(lines: Sequence[str], start: int, end: int) -> str:
+    """`above:below`, the hashes of the nearest lines around `start`..`end` (1-based) that are
+    not blank."""
+    above = next((lines[i] for i in range(start - 2, -1, -1) if lines[i].strip()), None)
+    below = next((lines[i] for i in range(end, len(lines)) if lines[i].strip()), None)
+    return f"{_hash(above)}:{_hash(below)}"
+
+
+def by_context(
+    lines: Sequence[str], places: Iterable[tuple[int, int]], context: str | None
+) -> tuple[int, int] | None:
+    """The one of `places` with both lines around it as they were (`context`), None when no
+    place or several have: a line beside it changed too, it is not told from the others."""
+    if not context:
+        return None  # saved before the lines around were kept (m048): as before, a guess
+    fits = [p for p in places if context_of(lines, p[0], p[1]) == context]
+    return fits[0] if len(fits) == 1 else None
+
+
+def _hash(line: str | None) -> str:
+    if line is None:
+        return _NONE
+    text = redact(line.strip()).text
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
