@@ -146,3 +146,75 @@ async def test_a_file_new_after_the_window_is_not_taken_for_the_one_gone(
     index.write("lib/limits.py", EDITED)
     await index.update()
     assert await index.moved_to("src/config.py") == []
+
+
+SHARED = "".join(f"def shared_{i}(x):\n    return x + {i}\n\n\n" for i in range(4))
+PROD = SHARED + "".join(f"def prod_{i}():\n    return 'prod {i}'\n\n\n" for i in range(3))
+DEV = SHARED + "".join(f"def dev_{i}():\n    return 'dev {i}'\n\n\n" for i in range(3))
+
+
+async def test_a_file_paired_with_a_look_alike_goes_to_the_more_alike_one_deleted_later(
+    index: Index,
+) -> None:
+    # Was: dev.py deleted, then settings.py written (prod.py saved under a new name, edited),
+    # then prod.py deleted: settings.py was paired with dev.py, the only file gone when it
+    # came (8 of its 15 lines), and prod.py, gone later and 14 of 15 alike, with nothing.
+    index.write("src/dev.py", DEV)
+    index.write("src/prod.py", PROD)
+    await index.update()
+    (index.root / "src/dev.py").unlink()
+    await index.update()
+    index.write("lib/settings.py", PROD + "LEVEL = 'info'\n")
+    await index.update()
+    (index.root / "src/prod.py").unlink()
+    await index.update()
+    assert await index.moved_to("src/prod.py") == ["lib/settings.py"]
+    assert await index.moved_to("src/dev.py") == []
+
+
+async def test_a_file_paired_stays_paired_when_a_less_alike_one_is_deleted_later(
+    index: Index,
+) -> None:
+    index.write("src/dev.py", DEV)
+    index.write("src/prod.py", PROD)
+    await index.update()
+    (index.root / "src/prod.py").unlink()
+    await index.update()
+    index.write("lib/settings.py", PROD + "LEVEL = 'info'\n")
+    await index.update()
+    (index.root / "src/dev.py").unlink()
+    await index.update()
+    assert await index.moved_to("src/prod.py") == ["lib/settings.py"]
+    assert await index.moved_to("src/dev.py") == []
+
+
+async def test_a_file_paired_by_its_lines_stays_paired_when_its_new_file_moves_on(
+    index: Index,
+) -> None:
+    index.write("src/prod.py", PROD)
+    await index.update()
+    (index.root / "src/prod.py").unlink()
+    index.write("lib/settings.py", PROD + "LEVEL = 'info'\n")
+    await index.update()
+    (index.root / "etc").mkdir()
+    (index.root / "lib/settings.py").rename(index.root / "etc/settings.py")
+    index.write("etc/other.py", DEV)  # another new file: the update compares files
+    await index.update()
+    assert await index.moved_to("src/prod.py") == ["etc/settings.py", "lib/settings.py"]
+
+
+async def test_a_file_paired_with_one_of_two_as_alike_is_followed_to_neither_once_both_are_gone(
+    index: Index,
+) -> None:
+    index.write("src/prod.py", PROD)
+    index.write("backup/prod.py", PROD + "LEVEL = 'debug'\n")  # 14 of 15 lines alike, too
+    await index.update()
+    (index.root / "src/prod.py").unlink()
+    await index.update()
+    index.write("lib/settings.py", PROD + "LEVEL = 'info'\n")
+    await index.update()
+    assert await index.moved_to("src/prod.py") == ["lib/settings.py"]
+    (index.root / "backup/prod.py").unlink()  # as much its source: which one it was is a guess
+    await index.update()
+    assert await index.moved_to("src/prod.py") == []
+    assert await index.moved_to("backup/prod.py") == []

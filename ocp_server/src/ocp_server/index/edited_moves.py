@@ -16,15 +16,20 @@ The two halves of a move may come in separate updates: a file deleted, then writ
 under another name by a later call; a file saved under a new name, the old one deleted
 after. The lines of the files recent updates dropped and added (`Recent`) are kept for
 WINDOW_S seconds and compared with the next updates' files: a file that comes later than
-that is not taken for a move.
+that is not taken for a move. Those files are paired as one update holding them all would
+pair them: a pair made earlier in the window gives way when a file of a later update is
+more alike to one of its two (`dev.py` deleted, then `settings.py` written, then `prod.py`,
+which it is a copy of, deleted) or as alike (a guess: neither is paired).
 
 Bounded: at most SKETCHED files and SKETCHED_CHARS characters each way are read in one
 update (the dropped files of a new file's name first), their texts as the index stored them
 (its chunks), unpacked once; their lines are kept as hashes, at most KEPT_LINES each way. A
 first build keeps none. The comparison is made once all the update's files are written (one
-most alike in a later batch is not passed over), of pairs with a file of this update only,
-and only of files that share a line few dropped files have (not an import every one has):
-a folder of thousands moved is not compared every file with every file.
+most alike in a later batch is not passed over), of pairs with a file of this update or one
+such a file could be paired with (two files of earlier updates whose pairing no new file
+touches were compared then), and only of files that share a line few dropped files have
+(not an import every one has): a folder of thousands moved is not compared every file with
+every file.
 """
 
 from __future__ import annotations
@@ -70,12 +75,14 @@ Lines = frozenset[int]  # a file's distinct lines (stripped, not blank), hashed
 
 class Recent:
     """The lines of the files recent updates dropped and added, for WINDOW_S seconds: at most
-    SKETCHED files and KEPT_LINES lines each way, the oldest let go first."""
+    SKETCHED files and KEPT_LINES lines each way, the oldest let go first; and the pairs made
+    of them by their lines, which a later update's file more alike may undo."""
 
     def __init__(self) -> None:
         # path -> (when kept, its distinct lines), the oldest first
         self.gone: dict[str, tuple[float, Lines]] = {}
         self.new: dict[str, tuple[float, Lines]] = {}
+        self.paired: dict[str, str] = {}  # dropped file -> the new one it was paired with
 
     def keep(self, now: float, gone: dict[str, Lines], new: dict[str, Lines]) -> None:
         for side, kept in ((self.gone, gone), (self.new, new)):
@@ -88,6 +95,7 @@ class Recent:
                     break
                 del side[path]
                 held -= len(lines)
+        self.paired = {old: to for old, to in self.paired.items() if old in self.gone}
 
     @staticmethod
     def lines(side: dict[str, tuple[float, Lines]]) -> dict[str, Lines]:
@@ -172,11 +180,13 @@ class EditedMoves:
             gone = {**self.recent.lines(self.recent.gone), **self.gone}
             earlier = self.recent.lines(self.recent.new)
             new = {**await _indexed(db, earlier), **self.new}
+            # pairs made by their lines in the window: undone when a file now is more alike
+            revisable = {old: to for old, to in self.recent.paired.items() if old in gone}
             # a file a dropped one became by its very bytes (moves.py) is that one: no other's
-            taken = await _targets(db, list(new))
+            taken = await _targets(db, list(new), revisable)
             new = {p: lines for p, lines in new.items() if p not in taken and p not in gone}
             if gone and new:
-                await _pair_alike(db, gone, new, fresh)
+                await _pair_alike(db, gone, new, fresh, self.recent.paired)
             self.recent.keep(time.time(), self.gone, self.new)
         await pair_kept(db, self.since)  # then those left with a copy indexed before they went
 
@@ -186,23 +196,36 @@ async def _pair_alike(
     gone: dict[str, Lines],
     new: dict[str, Lines],
     fresh: set[str],
+    paired: dict[str, str],
 ) -> None:
-    """Pair those of `gone` not paired yet with their most alike of `new`, if alike enough
-    (of each two compared, one `fresh`: this update's)."""
+    """Pair those of `gone` not paired yet, or `paired` by their lines in the window (and
+    still so, with one of `new`), with their most alike of `new`, if alike enough; a pair of
+    `paired` that one of `fresh` (this update's files) now outdoes is undone. `paired` is
+    kept up to date."""
     paths = list(gone)
     unpaired: set[str] = set()
     for start in range(0, len(paths), _BATCH):
         part = paths[start : start + _BATCH]
-        unpaired |= {
-            str(r[0])
-            for r in await db.execute_fetchall(
-                "SELECT path FROM gone_files WHERE moved_to IS NULL "
-                f"AND path IN ({','.join('?' * len(part))})",
-                part,
-            )
-        }
-    pairs = _pairs({p: s for p, s in gone.items() if p in unpaired}, new, fresh)
+        for path, to in await db.execute_fetchall(
+            f"SELECT path, moved_to FROM gone_files WHERE path IN ({_marks(part)})", part
+        ):
+            # (one whose new file went since stays: a chain of moves, followed file by file)
+            if to is None or (paired.get(str(path)) == to and to in new):
+                unpaired.add(str(path))
+    pairs, touched = _pairs({p: s for p, s in gone.items() if p in unpaired}, new, fresh, paired)
+    made = {old: to for to, old in pairs}
+    undone = [
+        (old, to)
+        for old, to in paired.items()
+        if old in unpaired and made.get(old) != to and {old, to} & touched
+    ]
+    await db.executemany(
+        "UPDATE gone_files SET moved_to = NULL WHERE path = ? AND moved_to = ?", undone
+    )
     await db.executemany("UPDATE gone_files SET moved_to = ? WHERE path = ?", pairs)
+    for old, _ in undone:
+        del paired[old]
+    paired.update(made)
 
 
 async def _indexed(db: aiosqlite.Connection, files: dict[str, Lines]) -> dict[str, Lines]:
@@ -218,16 +241,18 @@ async def _indexed(db: aiosqlite.Connection, files: dict[str, Lines]) -> dict[st
     return {p: lines for p, lines in files.items() if p in held}
 
 
-async def _targets(db: aiosqlite.Connection, paths: Sequence[str]) -> set[str]:
-    """Those of `paths` a dropped file is paired with already."""
+async def _targets(
+    db: aiosqlite.Connection, paths: Sequence[str], revisable: dict[str, str]
+) -> set[str]:
+    """Those of `paths` a dropped file is paired with already, other than by a pair of
+    `revisable` (made by their lines in the window, which a file more alike may undo)."""
     taken: set[str] = set()
     for start in range(0, len(paths), _BATCH):
         part = list(paths[start : start + _BATCH])
         rows = await db.execute_fetchall(
-            f"SELECT moved_to FROM gone_files WHERE moved_to IN ({','.join('?' * len(part))})",
-            part,
+            f"SELECT path, moved_to FROM gone_files WHERE moved_to IN ({_marks(part)})", part
         )
-        taken |= {str(r[0]) for r in rows}
+        taken |= {str(to) for old, to in rows if revisable.get(str(old)) != to}
     return taken
 
 
@@ -237,22 +262,38 @@ def similarity(old: Lines, new: Lines) -> float:
     return shared / max(len(old), len(new)) if shared >= MIN_SHARED else 0.0
 
 
-def _pairs(gone: dict[str, Lines], new: dict[str, Lines], fresh: set[str]) -> list[tuple[str, str]]:
+def _pairs(
+    gone: dict[str, Lines], new: dict[str, Lines], fresh: set[str], paired: dict[str, str]
+) -> tuple[list[tuple[str, str]], set[str]]:
     """(new, old) for each dropped file whose most alike new file of its extension is alike
-    enough and has no other dropped file as alike (nor it another new one); only pairs with
-    one of `fresh` are compared (two files of earlier updates were, then), and that share a
-    line at most COMMON dropped files hold (a file alike enough to one shares such lines)."""
+    enough and has no other dropped file as alike (nor it another new one); and the files
+    whose pairing was worked out: those of `fresh` and their candidates (a file of earlier
+    updates a fresh one could be paired with). Only pairs with one of them are compared (two
+    other files were compared when the later came, and nothing new bears on them), and that
+    share a line at most COMMON dropped files hold (a file alike enough to one shares such
+    lines); a pair is made of two of them only (the other's most alike may be unknown), or
+    kept of one and a file it was `paired` with (whose most alike no new file can change)."""
     holding: defaultdict[int, list[str]] = defaultdict(list)  # line -> the dropped files
     for old, old_lines in gone.items():
         for line in old_lines:
             holding[line].append(old)
-    best_new: dict[str, tuple[float, list[str]]] = {}
-    best_old: dict[str, tuple[float, list[str]]] = {}
+    suffixes = {old: PurePosixPath(old).suffix for old in gone}
+    candidates: dict[str, set[str]] = {}  # new file -> the dropped ones it is compared with
+    touched = set(fresh)
     for path, lines in new.items():
         suffix = PurePosixPath(path).suffix
         olds = {o for line in lines if len(h := holding.get(line, [])) <= COMMON for o in h}
+        candidates[path] = {o for o in olds if suffixes[o] == suffix}
+        if path in fresh:
+            touched |= candidates[path]
+        elif not fresh.isdisjoint(candidates[path]):
+            touched.add(path)
+    best_new: dict[str, tuple[float, list[str]]] = {}
+    best_old: dict[str, tuple[float, list[str]]] = {}
+    for path, olds in candidates.items():
+        lines = new[path]
         for old in sorted(olds):
-            if PurePosixPath(old).suffix != suffix or (old not in fresh and path not in fresh):
+            if old not in touched and path not in touched:
                 continue
             score = similarity(gone[old], lines)
             if score < SAME_FILE:
@@ -263,11 +304,14 @@ def _pairs(gone: dict[str, Lines], new: dict[str, Lines], fresh: set[str]) -> li
                     best[key] = (score, [other])
                 elif score == top[0]:
                     top[1].append(other)
-    return [
+    pairs = [
         (news[0], old)
         for old, (_, news) in best_new.items()
-        if len(news) == 1 and best_old[news[0]][1] == [old]
+        if len(news) == 1
+        and best_old[news[0]][1] == [old]
+        and ({old, news[0]} <= touched or paired.get(old) == news[0])
     ]
+    return pairs, touched
 
 
 def _marks(values: Sequence[object]) -> str:
