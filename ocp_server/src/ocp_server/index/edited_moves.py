@@ -67,10 +67,6 @@ SKETCHED_CHARS: Final = 8_000_000  # and their text, on each side
 WINDOW_S: Final = 60.0  # a move's halves seen by updates this far apart are still paired
 KEPT_LINES: Final = 100_000  # distinct lines kept for later updates, each way (some MB)
 COMMON: Final = 8  # a line more dropped files hold (an import) points to none of them
-# A file with no rarer line (all keys of one shape): compared with the dropped files holding
-# its least common lines, up to this many (bench/bench_common_lines.py)
-FALLBACK_HOLDERS: Final = 64
-FALLBACK_SAME: Final = 0.8  # and paired only when this alike: no line of its own backs it
 _BATCH: Final = 500  # SQLite's bound parameters a statement
 
 
@@ -283,13 +279,11 @@ def _pairs(
             holding[line].append(old)
     suffixes = {old: PurePosixPath(old).suffix for old in gone}
     candidates: dict[str, set[str]] = {}  # new file -> the dropped ones it is compared with
-    alike: dict[str, float] = {}  # new file -> how alike it needs to be to one of them
     touched = set(fresh)
     for path, lines in new.items():
         suffix = PurePosixPath(path).suffix
-        olds, same = _candidates(lines, holding)
+        olds = {o for line in lines if len(h := holding.get(line, [])) <= COMMON for o in h}
         candidates[path] = {o for o in olds if suffixes[o] == suffix}
-        alike[path] = same
         if path in fresh:
             touched |= candidates[path]
         elif not fresh.isdisjoint(candidates[path]):
@@ -302,7 +296,7 @@ def _pairs(
             if old not in touched and path not in touched:
                 continue
             score = similarity(gone[old], lines)
-            if score < alike[path]:
+            if score < SAME_FILE:
                 continue
             for best, key, other in ((best_new, old, path), (best_old, path, old)):
                 top = best.get(key)
@@ -318,21 +312,6 @@ def _pairs(
         and ({old, news[0]} <= touched or paired.get(old) == news[0])
     ]
     return pairs, touched
-
-
-def _candidates(lines: Lines, holding: dict[int, list[str]]) -> tuple[set[str], float]:
-    """The dropped files sharing a line at most COMMON of them hold, and SAME_FILE; for a
-    file with no such line, those holding its least common lines while they are at most
-    FALLBACK_HOLDERS, and FALLBACK_SAME."""
-    olds = {o for line in lines if len(h := holding.get(line, [])) <= COMMON for o in h}
-    if olds or not FALLBACK_HOLDERS:
-        return olds, SAME_FILE
-    shared = sorted((holding[line] for line in lines if line in holding), key=len)
-    for held in shared:
-        if len(olds.union(held)) > FALLBACK_HOLDERS:
-            break
-        olds.update(held)
-    return olds, FALLBACK_SAME
 
 
 def _marks(values: Sequence[object]) -> str:
