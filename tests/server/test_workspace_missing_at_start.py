@@ -113,3 +113,21 @@ def test_the_cli_reads_the_kept_index_of_a_missing_folder_and_will_not_index_it(
     # a folder with no index kept is refused as before
     never = {**env, "OCP_DB_PATH": str(tmp_path / "none.db")}
     assert "expected an existing folder" in _cli(never, "status").stderr
+
+
+def test_each_cli_command_says_once_that_the_folder_is_gone(
+    workspace: Path, tmp_path: Path
+) -> None:
+    # `status` printed its "gone" line and a WARNING log line above it saying the same; search
+    # and index said it three times (the index's and the file listing's log lines, then their
+    # own). The command's answer says it; the log lines are the server's (INFO).
+    env = {"OCP_WORKSPACE": str(workspace), "OCP_DB_PATH": str(tmp_path / "ocp.db")}
+    assert _cli(env, "index").returncode == 0
+    workspace.rename(tmp_path / "away")
+    status = _cli(env, "status")
+    assert status.returncode == 0 and status.stdout.count("is gone") == 1
+    assert status.stderr == ""
+    found = _cli(env, "search", "verify_token", "--json")
+    assert (found.stdout + found.stderr).count(" is gone") == 1, found.stderr
+    indexed = _cli(env, "index")
+    assert indexed.returncode == 1 and indexed.stderr.count(" is gone") == 1, indexed.stderr

@@ -369,7 +369,8 @@ def _git_refused(workspace: Path, stderr: bytes) -> None:
         return
     _TOLD.add((workspace, reason))
     if not os.path.isdir(workspace):  # "cannot change to '<workspace>'": no repository to refuse
-        logger.warning(
+        # INFO: the index says the folder is gone (folder_gone), the CLI's answer too
+        logger.info(
             "the workspace %s is gone (its folder was removed or moved): no file to list",
             workspace,
         )

@@ -85,9 +85,10 @@ class WorkspaceUpdates(WorkspaceState):
 
     def folder_gone(self, why: str) -> None:
         """Keep why the workspace folder counts as gone, for the status and searches; said
-        once in the log until it is back."""
+        once in the log until it is back, at INFO: the server's log shows it, and a command
+        that prints its own answer (status, search, index) says it there, once."""
         if self.workspace_gone is None:
-            logger.warning("%s", why)
+            logger.info("%s", why)
         self.workspace_gone = why
 
     async def _storage_failed(self, exc: sqlite3.DatabaseError) -> None:
