@@ -111,7 +111,7 @@ async def test_a_save_after_more_changes_than_its_update_reads_leaves_them_to_th
 ) -> None:
     # A save whose citation the index could not resolve ran a whole update inside the save:
     # on a big workspace just checked out, every changed file read before it answered.
-    monkeypatch.setattr(workspace_updates, "SAVE_UPDATE_FILES", 3, raising=False)
+    monkeypatch.setattr(workspace_updates, "SAVE_UPDATE_FILES", 3)  # where update_now reads it
     ws = await opened(app, workspace)
     before = (await ws.index.status()).files
     (workspace / "src" / "limits.py").write_text(LIMITS_PY)

@@ -6,6 +6,11 @@ from typing import Final
 
 DEFAULT_MAX_FILE_BYTES: Final = 1_000_000  # OCP_MAX_FILE_BYTES: larger files are not indexed
 DEFAULT_HISTORY_COMMITS: Final = 5000  # OCP_HISTORY_COMMITS: recent commits read for ranking
+#: The most changed files a save's update reads (update_now): a save citing a function just
+#: written finds it, one made after a checkout of thousands of files is not held up by them.
+#: Not a setting: it bounds how long a save may take, and past it nothing is lost (the
+#: watcher's next update reads those files), so no value serves a user better than another.
+SAVE_UPDATE_FILES: Final = 200
 
 
 class TooManyChanges(Exception):

@@ -16,7 +16,7 @@ from ocp_server.errors import storage_cause, storage_failed
 from ocp_server.index.full_disk import STORAGE_META_KEY, updated_unless_full
 from ocp_server.index.indexer import Progress
 from ocp_server.index.lease import LeaseLost
-from ocp_server.index.limits import TooManyChanges
+from ocp_server.index.limits import SAVE_UPDATE_FILES, TooManyChanges
 from ocp_server.index.models import IndexStatus, IndexSummary
 from ocp_server.index.on_disk import changed_on_disk, idle
 from ocp_server.index.workspace_root import WorkspaceGone
@@ -24,11 +24,7 @@ from ocp_server.index.workspace_state import WorkspaceState
 from ocp_server.path_text import path_text
 from ocp_server.transactions import begin, rollback
 
-__all__ = ["SAVE_UPDATE_FILES", "WorkspaceUpdates"]
-
-#: The most changed files a save's update reads (update_now): a save citing a function just
-#: written finds it, one made after a checkout of thousands of files is not held up by them.
-SAVE_UPDATE_FILES = 200
+__all__ = ["WorkspaceUpdates"]
 
 logger = logging.getLogger(__name__)
 
