@@ -4,6 +4,8 @@ deleted, and the index is still whole when the folder comes back."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import shutil
 import subprocess
 import sys
@@ -13,10 +15,12 @@ from pathlib import Path
 import pytest
 
 from ocp_server.errors import DatabaseError
+from ocp_server.index import workspace_updates, workspace_watch
 from ocp_server.index.workspace import WorkspaceIndex
 from ocp_server.index.workspace_root import WorkspaceGone
 from ocp_server.status import index_report
 from tests.index.built import write_files
+from tests.index.watching import watcher_in, watcher_running
 from tests.workspace_fixture import git
 
 FILES = {
@@ -192,3 +196,31 @@ async def test_a_missing_folder_opens_only_a_database_that_holds_it(tmp_path: Pa
     with pytest.raises(NotADirectoryError):
         await WorkspaceIndex.open(tmp_path / "typo", tmp_path / "none.db")
     assert not (tmp_path / "none.db").exists()
+
+
+async def test_a_folder_gone_while_watched_is_logged_once_not_at_every_retry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A folder moved away from a running server logged a WARNING "the index watcher ... failed
+    # (FileNotFoundError: ... was deleted ...); retrying in 30.0s" at every retry, every 30 s
+    # for as long as it stayed away, beside the one line saying it is gone.
+    monkeypatch.setattr(workspace_watch, "RETRY_FIRST", 0.01)
+    monkeypatch.setattr(workspace_watch, "RETRY_MAX", 0.01)
+    ws = write_files(tmp_path / "ws", FILES)
+    index = await WorkspaceIndex.open(ws, tmp_path / "db" / "ocp.db")
+    with caplog.at_level("DEBUG", logger=workspace_watch.__name__):
+        caplog.set_level("DEBUG", logger=workspace_updates.__name__)
+        async with watcher_running(index):
+            await watcher_in(index, "watching")
+            ws.rename(tmp_path / "away")
+            async with asyncio.timeout(30):
+                while sum("retrying in" in r.getMessage() for r in caplog.records) < 3:
+                    await asyncio.sleep(0.02)
+            (tmp_path / "away").rename(ws)
+            await watcher_in(index, "watching")
+    said = [(r.levelname, r.getMessage()) for r in caplog.records if r.levelno >= logging.INFO]
+    assert [m for _, m in said if "is gone" in m or "watcher" in m] == [
+        f"the workspace folder {ws} is gone: it was removed or moved away. The index is kept "
+        "as it was, and updated once the folder is back"
+    ]
+    assert (logging.getLevelName(logging.INFO), f"the workspace folder {ws} is back") in said

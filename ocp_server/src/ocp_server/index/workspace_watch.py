@@ -95,7 +95,9 @@ class WorkspaceWatch(WorkspaceUpdates):
                     ):
                         # failed outside update()'s own handling (the lease's write): said too
                         await self._storage_failed(exc)
-                    logger.warning(
+                    # A folder gone is said once (folder_gone), not at each retry while away
+                    log = logger.debug if self.workspace_gone is not None else logger.warning
+                    log(
                         "the index watcher of %s failed (%s); retrying in %.1fs",
                         self.workspace,
                         self.storage_failure if storage else self.watcher_error,
