@@ -22,6 +22,8 @@ from pydantic_core import PydanticUndefined
 import ocp_wire as wire
 from ocp_client import OCPClient, OCPToolError
 from ocp_client import client as client_module
+from tests.fakes import FakeOllama
+from tests.server.stdio_env import server_env, wait_for_index
 
 
 def surface_mismatches(client: type, shapes: tuple[wire.ToolShape[Any, Any], ...]) -> list[str]:
@@ -295,3 +297,20 @@ async def test_restore_sends_the_id_of_the_one_decision_to_show() -> None:
     with pytest.raises(OCPToolError):
         await client.restore(decision=12)
     assert client.sent[-1] == ("ocp_session_restore", {"decision": 12})
+
+
+async def test_a_lone_surrogate_in_an_argument_is_named_and_the_server_keeps_serving(
+    workspace: Path, fake_ollama: FakeOllama
+) -> None:
+    # A query holding a lone surrogate (a file name read with surrogateescape, "\udcff") passed
+    # the JSON check, then failed in the SDK's writer task: the connection closed, and the
+    # caller read "ocp-server closed the connection (exit status 0)" as the server's fault.
+    async with OCPClient(env=server_env(workspace, fake_ollama)) as client:
+        await wait_for_index(client, "verify_token")
+        with pytest.raises(
+            TypeError, match=r"argument 'query' cannot be sent as JSON: it holds a lone surrogate"
+        ):
+            await client.search("verify_token \udcff")
+        with pytest.raises(TypeError, match=r"argument 'notes' cannot be sent as JSON"):
+            await client.save(notes=["seen in caf\udce9.py"])
+        assert (await client.search("verify_token")).results  # the same server still answers

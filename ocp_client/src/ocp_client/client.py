@@ -37,7 +37,7 @@ from mcp.types import (
     Tool,
 )
 from pydantic import BaseModel, ValidationError
-from pydantic_core import PydanticSerializationError, to_jsonable_python
+from pydantic_core import PydanticSerializationError, to_json
 
 import ocp_wire as wire
 from ocp_client import options
@@ -476,8 +476,14 @@ def _json_arguments(tool: str, arguments: object) -> dict[str, Any]:
         )
     for key, value in arguments.items():
         try:
-            to_jsonable_python(value)
+            to_json(value)  # as UTF-8, as sent: a lone surrogate fails here, not in the SDK
         except PydanticSerializationError as exc:
+            if "surrogates not allowed" in str(exc):
+                raise TypeError(
+                    f"{tool}: argument {key!r} cannot be sent as JSON: it holds a lone "
+                    "surrogate, which is no Unicode character (text read with "
+                    "errors='surrogateescape': decode it with errors='replace')"
+                ) from None
             raise TypeError(
                 f"{tool}: argument {key!r} cannot be sent as JSON ({exc}): expected str, int, "
                 "float, bool, None, lists and dicts of them, or a pydantic model"
