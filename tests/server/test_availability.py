@@ -234,3 +234,32 @@ def hold_first_index(monkeypatch: pytest.MonkeyPatch) -> tuple[threading.Event, 
     monkeypatch.setattr(indexer, "process_file", held)
     monkeypatch.setattr(WorkspaceIndex, "wait_built", counted)
     return answered, timeouts
+
+
+async def test_a_save_whose_citation_waits_on_the_first_index_says_it_is_being_built(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A save citing code during a long first build (past OCP_FIRST_INDEX_WAIT) said only
+    # "'src/auth.py' is not in the workspace index (a file that does not exist, is ignored or
+    # secret, or is not indexed yet)" of a file plainly there: the agent was not told to wait.
+    from ocp_server.index import indexer
+    from ocp_server.index.files import Candidate
+
+    real = indexer.process_file
+    answered = threading.Event()  # the index cannot finish before the save has answered
+
+    def held(workspace: Path, candidate: Candidate, known_hash: str | None, limit: int) -> object:
+        answered.wait(60)
+        return real(workspace, candidate, known_hash, limit)
+
+    monkeypatch.setattr(indexer, "process_file", held)
+    note = {"text": "tokens are checked here", "citations": ["src/auth.py:verify_token"]}
+    async with inproc_client(workspace, monkeypatch, first_index_wait=0.5) as client:
+        try:
+            result = await client.call_tool("ocp_result_save", {"notes": [note]})
+        finally:
+            answered.set()
+    said = text_of(result)
+    assert result.is_error and said.startswith("notes[0].citations[0]: "), said
+    assert "the first index of this workspace is still being built" in said, said
+    assert "save again once it is done" in said, said

@@ -30,10 +30,7 @@ from ocp_router import (
     RoutingFailed,
     parse_payload,
 )
-from ocp_router.calibration_file import (
-    CalibrationFile,
-    calibration_path,
-)
+from ocp_router.calibration_file import CalibrationFile, calibration_path
 from ocp_router.config import ReadSettings, RouterSettings, make_router
 from ocp_router.errors import ConfigError
 from ocp_router.payload import require_request
@@ -313,7 +310,7 @@ class AppState:
         session = args.session_id or self.session_id
         if args.cites_code:  # citations resolve against the index: wait as a search would
             folder_needed(ws.path, "citations are checked against its files")
-            await self._first_index(ws)
+        building = await self._first_index(ws) if args.cites_code else None  # not complete
         if args.session_id:
             await ws.memory.start_session(str(ws.path), session)
         # The short trace id shown everywhere (8 characters) names a trace as well as the
@@ -344,7 +341,10 @@ class AppState:
 
         try:
             result = await save()
-        except CitationError:  # nothing saved: again once the index caught up with the disk
+        except CitationError as exc:  # nothing saved: again once the index caught up
+            if building is not None:  # it may cite what the first build has not read yet
+                said = views.first_build((await ws.index.status()).files)
+                raise CitationError(f"{exc}; {said}: save again once it is done") from None
             if not await ws.index.update_now():
                 raise
             result = await save()

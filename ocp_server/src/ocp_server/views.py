@@ -34,6 +34,7 @@ from ocp_server.sent_budget import fitted
 
 __all__ = [
     "decision_out",
+    "first_build",
     "note_out",
     "open_item_out",
     "redacted_model",
@@ -279,6 +280,11 @@ def _name_holds_secret(term: str) -> bool:
     return bool(redact_name(term).redactions)
 
 
+def first_build(files: int, waited: str = "") -> str:
+    """What a search's note and a save's citation error say of a first index not complete."""
+    return f"the first index of this workspace is still being built ({files} files so far{waited})"
+
+
 def search_answer(
     response: SearchResponse, waited: float | None = None, *, group_by_file: bool = False
 ) -> ToolAnswer:
@@ -488,8 +494,8 @@ def _search_structured(
     if status.storage_failure is None and (status.building or waited is not None):
         waited_text = f"; waited {waited:.1f}s for it" if waited else ""
         note = (
-            f"the first index of this workspace is still being built ({status.files} files "
-            f"so far{waited_text}): results may be incomplete; ask again in a few seconds"
+            f"{first_build(status.files, waited_text)}: results may be incomplete; ask again "
+            "in a few seconds"
         )
     # One pass over the query and every chunk: a secret found in a chunk is hidden in the
     # query echoed back too (an agent that searched for a value learns nothing new). Chunks
