@@ -314,3 +314,17 @@ async def test_a_lone_surrogate_in_an_argument_is_named_and_the_server_keeps_ser
         with pytest.raises(TypeError, match=r"argument 'notes' cannot be sent as JSON"):
             await client.save(notes=["seen in caf\udce9.py"])
         assert (await client.search("verify_token")).results  # the same server still answers
+
+
+async def test_a_status_the_server_cannot_give_is_a_tool_error_naming_why(
+    workspace: Path, fake_ollama: FakeOllama, tmp_path: Path
+) -> None:
+    # The status resource answered with an error (the database cannot be opened: its folder
+    # is a file) came out as the SDK's own MCPError, which a caller catching OCPToolError, as
+    # for every tool's error, did not catch.
+    (tmp_path / "notadir").write_text("a file where the database's folder should be\n")
+    env = server_env(workspace, fake_ollama, db_path=tmp_path / "notadir" / "ocp.db")
+    async with OCPClient(env=env) as client:
+        with pytest.raises(OCPToolError, match=r"cannot open the OCP database at .*notadir"):
+            await client.index_status()
+        assert len(await client.list_tools()) == 4  # the same server still answers

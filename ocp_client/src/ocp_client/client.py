@@ -418,8 +418,12 @@ class OCPClient(ClosesOnExit):
 
     async def index_status(self) -> wire.IndexReport:
         """The `ocp://index/status` resource: files, chunks, skips by reason, last update,
-        watcher and build progress of the server's workspace."""
-        result = await self._from_server(self.session.read_resource(wire.STATUS_URI))
+        watcher and build progress of the server's workspace. The server's error answer
+        (its database cannot be opened, say) is an OCPToolError, as a tool's is."""
+        try:
+            result = await self._from_server(self.session.read_resource(wire.STATUS_URI))
+        except MCPError as exc:  # the server's answer: gone or silent are OCPServerErrors
+            raise OCPToolError(exc.message) from exc
         for content in result.contents:
             if isinstance(content, TextResourceContents):
                 return wire.IndexReport.model_validate_json(content.text)
