@@ -67,3 +67,18 @@ def test_the_cli_says_the_database_cannot_be_opened_and_prints_no_traceback(
         assert "Traceback" not in done.stderr and "Event loop is closed" not in done.stderr, (
             done.stderr
         )
+
+
+@pytest.mark.parametrize("below", ["ocp.db", "deeper/ocp.db"])
+async def test_a_database_whose_folder_is_a_file_names_that_file(
+    tmp_path: Path, below: str
+) -> None:
+    # It said "[Errno 17] File exists: '<folder>'" (or "Not a directory"): read as a clash,
+    # not as the file standing where the database's folder should be.
+    (tmp_path / "notes").write_text("a file\n")
+    with pytest.raises(DatabaseError) as caught:
+        await connect(tmp_path / "notes" / below)
+    assert str(caught.value) == (
+        f"cannot open the OCP database at {tmp_path / 'notes' / below}: {tmp_path / 'notes'} "
+        "is a file, not a folder. Set OCP_DB_PATH to a path in a folder, or move that file."
+    )

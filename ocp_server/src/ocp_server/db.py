@@ -154,6 +154,14 @@ async def _open(db_path: Path) -> aiosqlite.Connection:
         raise
 
 
+def _file_as_folder(db_path: Path) -> Path | None:
+    """The nearest existing folder of `db_path`'s, when it is no folder (a file in its way)."""
+    for folder in db_path.parents:
+        if folder.exists():
+            return None if folder.is_dir() else folder
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class DatabaseNaming:
     """What the database's errors say of the settings (read once, by ServerSettings): whether
@@ -181,6 +189,11 @@ async def connect(db_path: Path, naming: DatabaseNaming | None = None) -> aiosql
         ensure_ocp_dir(db_path)
         conn = await _open(db_path)
     except (OSError, sqlite3.Error) as exc:
+        if (file := _file_as_folder(db_path)) is not None:  # mkdir said "File exists"
+            raise DatabaseError(
+                f"cannot open the OCP database at {db_path}: {file} is a file, not a folder. "
+                "Set OCP_DB_PATH to a path in a folder, or move that file."
+            ) from exc
         raise DatabaseError(
             f"cannot open the OCP database at {db_path}: {exc}. Check the folder is writable, "
             "or set OCP_DB_PATH to another location."
