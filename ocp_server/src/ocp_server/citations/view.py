@@ -43,7 +43,7 @@ from ocp_server.index.file_secrets import known_in_file
 from ocp_server.index.files import load_ocpignore, path_exclusion
 from ocp_server.index.ignore_rules import IgnoreRules
 from ocp_server.index.limits import DEFAULT_MAX_FILE_BYTES
-from ocp_server.index.regular_file import read_regular
+from ocp_server.index.regular_file import read_failure, read_regular
 
 __all__ = ["CodeView"]
 
@@ -363,7 +363,8 @@ class CodeView:
         if self.too_large(path):
             limit = f"OCP_MAX_FILE_BYTES ({self.max_file_bytes:,} bytes)"
             return f"{path} is larger than {limit}: not read"
-        return f"{path!r} cannot be read"
+        why = self._by_its_name_indexable(path) and read_failure(self.workspace / path)
+        return f"{path!r} cannot be read" + (f" ({why})" if why else "")
 
     async def _defined_in(self, path: str, symbol: str) -> list[tuple[str, Definition]]:
         defs = await self.definitions_of(path, symbol)

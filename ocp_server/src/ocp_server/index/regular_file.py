@@ -12,7 +12,11 @@ import os
 import stat
 from pathlib import Path
 
-__all__ = ["read_regular"]
+__all__ = ["NotRegularFile", "read_failure", "read_regular"]
+
+
+class NotRegularFile(OSError):
+    """Something other than a regular file stands at the path (a FIFO, a device, a folder)."""
 
 
 def read_regular(path: Path | str, max_bytes: int | None = None) -> bytes:
@@ -22,5 +26,18 @@ def read_regular(path: Path | str, max_bytes: int | None = None) -> bytes:
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # opening a FIFO does not wait for a writer
     with open(fd, "rb") as file:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(f"{path} is not a regular file")
+            raise NotRegularFile(f"{path} is not a regular file")
         return file.read() if max_bytes is None else file.read(max_bytes + 1)
+
+
+def read_failure(path: Path | str) -> str | None:
+    """Why `path` cannot be read now as read_regular reads it, in a few words (None: it can)."""
+    try:
+        read_regular(path, 0)
+    except PermissionError:
+        return "permission denied"
+    except NotRegularFile:
+        return "not a regular file: a pipe, a socket, a device or a folder"
+    except OSError as exc:
+        return (exc.strerror or str(exc)).lower()
+    return None
