@@ -331,9 +331,12 @@ async def test_an_outcome_saved_on_a_paid_answer_by_the_request_id_its_sdk_shows
     "upstream_id",
     [
         str(uuid.uuid4()),  # hex digits alone: read as OCP's id, and found by nobody
+        uuid.uuid4().hex,  # 32 hex digits, the length of OCP's own ids
+        uuid.uuid4().hex.upper(),
+        "sk-" + "A1b2C3d4" * 6,  # shaped like an API key: redacted in the trace
         "cmpl-" + "-".join(uuid.uuid4().hex for _ in range(3)),  # 103 characters, over 64
     ],
-    ids=["a uuid", "longer than 64"],
+    ids=["a uuid", "32 hex digits", "32 upper-case hex", "shaped like a key", "longer than 64"],
 )
 async def test_an_outcome_saved_by_an_openai_compatible_upstreams_own_request_id_teaches(
     start_proxy: Callable[..., RunningProxy],
@@ -347,12 +350,18 @@ async def test_an_outcome_saved_by_an_openai_compatible_upstreams_own_request_id
 ) -> None:
     """An OpenAI-compatible upstream names its requests in its own shape (a uuid, a longer
     id), which the proxy relays as the answer's `x-request-id`: saved as the outcome's trace
-    id as the SDK shows it, it names the proxied request's trace."""
+    id as the SDK shows it, it names the proxied request's trace. One shaped like an API key
+    is relayed as it came but never stored: the trace keeps its redaction and digest."""
     fake_openai.request_id = upstream_id
     proxy = start_proxy(_phase1_only(proxy_env))
     said = await _paid_answers_request_id(proxy, "openai")
     row = proxy.call(_last_row)
-    assert said == upstream_id == row["upstream_request_id"], row
+    assert said == upstream_id, row
+    if upstream_id.startswith("sk-"):
+        assert upstream_id not in json.dumps(row)
+        assert row["upstream_request_id"].startswith("[REDACTED:openai_key] sha256:"), row
+    else:
+        assert row["upstream_request_id"] == upstream_id, row
     proxy.stop()  # its queued traces written
     saved = await _saved(
         said, "overkill: local would do", workspace, monkeypatch, fake_ollama, fake_anthropic
@@ -370,3 +379,34 @@ async def test_a_trace_id_longer_than_any_kept_is_refused_naming_the_field(
     assert out.is_error
     told = text_of(out)
     assert "trace_id" in told and f"at most {MAX_TRACE_ID_CHARS}" in told, told
+
+
+async def test_an_upstreams_hex_request_id_that_starts_another_trace_names_its_own(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_ollama: FakeOllama,
+    fake_anthropic: FakeAnthropic,
+    fake_openai: FakeOpenAI,
+    workspace: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An upstream's id of hex digits alone that happens to start an OCP trace's id (read as
+    a short id, it named that trace): the whole id the client was shown names its own
+    request's trace, before any prefix of another."""
+    proxy = start_proxy(_phase1_only(proxy_env))
+    async with httpx.AsyncClient(base_url=proxy.url, timeout=20) as http:
+        local = await http.post(
+            "/v1/messages", json=_messages(text=NEAR), headers=ANTHROPIC_HEADERS
+        )
+    assert local.status_code == 200, local.text
+    first = proxy.call(_last_row)
+    assert first["answered_tier"] == "local", first
+    fake_openai.request_id = first["id"][:12]
+    said = await _paid_answers_request_id(proxy, "openai")
+    paid = proxy.call(_last_row)
+    assert said is not None and said == first["id"][:12] == paid["upstream_request_id"], paid
+    proxy.stop()  # its queued traces written
+    saved = await _saved(
+        said, "overkill: local would do", workspace, monkeypatch, fake_ollama, fake_anthropic
+    )
+    assert saved["saved"]["calibration"] == 1, saved["warnings"]

@@ -9,11 +9,19 @@ before this module existed)."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 
 from ocp_router.redact_names import redact_name, redact_name_head
 
-__all__ = ["redacted", "redacted_after", "redacted_decision", "redacted_head", "redacted_state"]
+__all__ = [
+    "kept_id",
+    "redacted",
+    "redacted_after",
+    "redacted_decision",
+    "redacted_head",
+    "redacted_state",
+]
 
 
 def redacted(text: str, known: Mapping[str, str] | None = None) -> str:
@@ -27,6 +35,20 @@ def redacted_head(text: str, limit: int) -> str:
     """`redacted(text)[:limit]`, reading only about as much of `text` as that keeps (a trace
     keeps 2,000 characters of a request that may be 400 KB): `redact_name_head`."""
     return redact_name_head(text, limit)
+
+
+def kept_id(said: str, limit: int) -> str:
+    """An id another party chose (a paid upstream's request id) as a trace keeps it, to be
+    found again by what the client saw: as given, up to `limit` characters, when redaction
+    leaves it so (an id is an opaque name, and the client was shown it); one redaction
+    would change (shaped like a key: an upstream that echoed a credential) as its redaction
+    and a SHA-256 digest of it whole, so the same id given back finds the trace and the
+    secret never reaches the database."""
+    kept = redact_name_head(said, limit)
+    if kept == said[:limit]:
+        return kept
+    digest = " sha256:" + hashlib.sha256(said.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return kept[: max(0, limit - len(digest))] + digest
 
 
 def redacted_state(key: str, value: str) -> tuple[str, str]:

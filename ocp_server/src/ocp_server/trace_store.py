@@ -21,7 +21,7 @@ from typing import Any, Final
 
 import aiosqlite
 
-from ocp_server.at_rest import redacted, redacted_head
+from ocp_server.at_rest import kept_id, redacted, redacted_head
 from ocp_server.cjk_terms import with_cjk_pairs
 from ocp_server.errors import InputError
 from ocp_server.index.terms import body_terms
@@ -29,6 +29,7 @@ from ocp_server.route_record import REQUEST_CHARS, RouteRecord
 from ocp_server.savings import SavingsReport, savings_report
 from ocp_server.transactions import begin as begin_transaction
 from ocp_server.transactions import rollback
+from ocp_wire.base import MAX_TRACE_ID_CHARS
 from ocp_wire.save import PROXY_REQUEST_PREFIX
 
 # The fewest characters of a trace id that name it (the short id printed everywhere is 8).
@@ -358,37 +359,45 @@ class TraceStore:
 
     async def full_trace_id(self, trace_id: str) -> str:
         """The whole id of the trace `trace_id` names, the one reading of a trace id every
-        tool shares: OCP's id, whole or an unambiguous prefix of at least 8 characters (the
-        short id printed everywhere), in any case, with a uuid's dashes or as the proxy's
-        `req_ocp_<id>`; else a proxied request's id as its paid upstream named it (what the
-        client's SDK shows), as given: a provider's id of hex digits alone (a uuid) is no
-        OCP id. OCP's id as stored when none matches, else `trace_id` as given."""
+        tool shares, whole ids before prefixes: OCP's whole id (32 hex digits in any case,
+        with a uuid's dashes or as the proxy's `req_ocp_<id>`); else a proxied request's id
+        as its paid upstream named it (what the client's SDK shows), as given: an upstream's
+        id of hex digits alone is no prefix of another trace's; else an unambiguous prefix of
+        OCP's id of at least 8 characters (the short id printed everywhere). OCP's id as
+        stored when none matches, else `trace_id` as given."""
         said = trace_id.strip()
         ours = _as_ocp_id(said)
-        if ours is not None and SHORT_TRACE_ID <= len(ours) <= 32:
+        if ours is not None and len(ours) == 32:
+            rows = await self._fetch("SELECT id FROM traces WHERE id = ?", (ours,))
+            if rows:
+                return str(rows[0][0])
+        if upstream := await self._upstream_named(said):
+            return upstream
+        if ours is not None and SHORT_TRACE_ID <= len(ours) < 32:
             rows = await self._fetch(
                 "SELECT id FROM traces WHERE id >= ? AND id < ? ORDER BY id LIMIT 2",
                 (ours, ours + "g"),
             )
-            if len(rows) > 1 and len(ours) < 32:
+            if len(rows) > 1:
                 raise InputError(
                     f"trace_id: {trace_id!r} starts more than one trace; give more of the id"
                 )
-            if rows and (len(ours) < 32 or rows[0][0] == ours):
+            if rows:
                 return str(rows[0][0])
-        return await self._upstream_named(said) or ours or trace_id
+        return ours or trace_id
 
     async def _upstream_named(self, said: str) -> str | None:
         """The proxied request a paid upstream named `said` (`request-id`, `x-request-id`),
         which the proxy relays to the client in place of its own id and keeps in the trace
-        (ProxyRecord.upstream_request_id). The newest first: outcomes are saved on recent
-        requests. The index m047 made (traces_by_upstream_id) finds it, or that none is,
-        without reading every trace: its expression and condition are these, word for word."""
+        as `kept_id` keeps it (ProxyRecord.upstream_request_id). The newest first: outcomes
+        are saved on recent requests. The index m047 made (traces_by_upstream_id) finds it,
+        or that none is, without reading every trace: its expression and condition are these,
+        word for word."""
         rows = await self._fetch(
             "SELECT id FROM traces WHERE proxied AND json_valid(trace_json) AND "
             f"json_extract(trace_json, '$.{UPSTREAM_REQUEST_ID}') = ? "
             "ORDER BY created_at DESC LIMIT 1",
-            (said,),
+            (kept_id(said, MAX_TRACE_ID_CHARS),),
         )
         return str(rows[0][0]) if rows else None
 

@@ -18,6 +18,7 @@ from starlette.responses import Response
 from ocp_router import Tier
 from ocp_router.redact_names import redact_name_head
 from ocp_router.sticky import Sticky
+from ocp_server.at_rest import kept_id
 from ocp_server.off_loop import WorkTimedOut
 from ocp_server.proxy import openai
 from ocp_server.proxy.base import ProxyBase, body_size, tokens_of
@@ -189,7 +190,7 @@ class PaidRelay(ProxyBase):
         relayed = relay_headers(response.headers)
         if said := response.headers.get(d.request_id_header):  # relayed as the request's id
             # kept as long as `ocp_result_save` takes one, which finds it by it
-            record.upstream_request_id = redact_name_head(said, MAX_TRACE_ID_CHARS)
+            record.upstream_request_id = kept_id(said, MAX_TRACE_ID_CHARS)
         is_stream = response.headers.get("content-type", "").startswith("text/event-stream")
         if response.status_code != 200 or not is_stream:
             limit = HEAD_BYTES if response.status_code == 200 else ERROR_BODY_BYTES
