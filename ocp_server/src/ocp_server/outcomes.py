@@ -8,6 +8,7 @@ import asyncio
 import functools
 import json
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from ocp_router import OCPRouter, Tier
@@ -85,19 +86,21 @@ async def learn(
         return None, _nothing("nobody answered its route (its client left, or its tier failed)")
     if trace.get("decision") not in ("local", "paid"):
         return None, _nothing(f"its route decided {trace.get('decision')!r}, no tier")
-    routed_paid = trace["decision"] == "paid"
+    # The outcome judges the tier that answered: a paid route the local model answered in
+    # its place (the paid tier blocked, OCP_PAID_FALLBACK=local) teaches as a local answer.
+    routed_paid = trace["decision"] == "paid" and trace.get("answered_tier") != Tier.LOCAL
     if not routed_paid and trace.get("answered_tier") != Tier.LOCAL:
         # the outcome judges another's answer
         by = trace.get("answered_tier") or "your agent"
         return None, _nothing(f"the local model never answered its route (answered by {by})")
-    lift = kind in (Outcome.BAD, Outcome.ESCALATED) and not routed_paid
-    if lift and trace.get("session") and router is not None:
-        router.floors.lift(str(trace["session"]), Tier.MID)
+    if (session := lifted_session(trace, kind)) is not None and router is not None:
+        router.floors.lift(session, Tier.MID)
     score = trace.get("raw_score")
     if not isinstance(score, int | float):
         score = float(trace.get("complexity_score") or 0.0)
     if wanted_paid(kind, routed_paid) is None:
-        why = f"{kind.value!r} on a paid route says nothing about the tier"
+        answer = "a paid route" if routed_paid else "a local answer"
+        why = f"{kind.value!r} on {answer} says nothing about the tier"
         return None, _nothing(why + await _taken_back(ws, trace_id))
     # The model the route was decided against; a trace from before they were recorded: the
     # local model routing uses now (the likeliest), else none.
@@ -114,6 +117,21 @@ async def learn(
     if learned is not None:
         return learned, None
     return None, _nothing(ws.calibration.error or "its calibration file could not be written")
+
+
+def lifted_session(trace: Mapping[str, Any], kind: Outcome | None) -> str | None:
+    """The conversation whose floor outcome `kind` on the route `trace` (its stored
+    `trace`, as `route_facts` gives it) lifts to the mid tier: "that answer was wrong"
+    (bad, escalated) on an answer the local model gave (routed to it, or in place of a
+    blocked paid tier); else None. What `learn`
+    lifts in its own process, and the proxy (saved_outcomes.py) when another process saved
+    the outcome."""
+    if kind not in (Outcome.BAD, Outcome.ESCALATED) or trace.get("forced"):
+        return None
+    if trace.get("unanswered") or trace.get("decision") not in ("local", "paid"):
+        return None
+    session = trace.get("session")
+    return str(session) if session and trace.get("answered_tier") == Tier.LOCAL else None
 
 
 async def _taken_back(ws: Workspace, trace_id: str) -> str:

@@ -22,7 +22,8 @@ from ocp_server.proxy.local import LocalTarget
 from ocp_server.proxy.recorder import Recorder
 from ocp_server.proxy.settings import ProxySettings
 
-if TYPE_CHECKING:  # the proxy reads its calibration; opened by service.py
+if TYPE_CHECKING:  # the proxy reads its calibration and outcomes; opened by service.py
+    from ocp_server.proxy.saved_outcomes import SavedOutcomes
     from ocp_server.workspaces import Workspace
 
 T = TypeVar("T")
@@ -48,10 +49,13 @@ class ProxyBase:
         recorder: Recorder,
         client: httpx.AsyncClient,
         workspace: Workspace | None = None,
+        saved_outcomes: SavedOutcomes | None = None,
     ) -> None:
-        """`workspace`: where routing's calibration is read (None: the defaults)."""
+        """`workspace`: where routing's calibration is read (None: the defaults);
+        `saved_outcomes`: the outcomes other processes save on its database."""
         self.settings = settings
         self.workspace = workspace
+        self.saved_outcomes = saved_outcomes
         self.router = router
         self.router_settings = router_settings
         self.recorder = recorder

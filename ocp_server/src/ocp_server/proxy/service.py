@@ -19,6 +19,7 @@ from ocp_server.app import AppState
 from ocp_server.daemon_thread import in_daemon_thread
 from ocp_server.proxy.app import Proxy, build_app
 from ocp_server.proxy.recorder import Recorder
+from ocp_server.proxy.saved_outcomes import SavedOutcomes
 from ocp_server.proxy.settings import ProxySettings
 from ocp_server.settings import ServerSettings
 
@@ -93,11 +94,13 @@ async def open_proxy(
         trust_env=False,
     )
     recorder: Recorder | None = None
+    saved: SavedOutcomes | None = None
     try:
         memory = opened = None
         if workspace is not None:  # its trace store, and the calibration routing learned
             opened = await state.workspace(workspace, watch=False)
             memory = opened.memory
+            saved = await asyncio.to_thread(SavedOutcomes, opened.index.db_path)
         recorder = Recorder(
             memory,
             str(workspace or ""),
@@ -107,10 +110,12 @@ async def open_proxy(
         )
         recorder.start()
         await imported
-        yield Proxy(settings, router, router_settings, recorder, client, opened)
+        yield Proxy(settings, router, router_settings, recorder, client, opened, saved)
     finally:
         if recorder is not None:
             await recorder.aclose()
+        if saved is not None:
+            saved.close()
         await client.aclose()
         await state.aclose()
 

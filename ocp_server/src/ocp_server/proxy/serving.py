@@ -104,6 +104,8 @@ class Serving(Admission, LocalAnswer, PaidRelay):
                 request_text=payload.user_turn if self.settings.trace_content else "",
             )
 
+        if self.saved_outcomes is not None:  # "that answer was wrong", saved elsewhere
+            self.saved_outcomes.lift_floors(self.router.floors)
         planning = self.router.plan(payload, session=session, assessment=assessment)
         if assessment.band is not Band.AMBIGUOUS:
             decision = await planning

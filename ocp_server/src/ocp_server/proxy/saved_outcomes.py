@@ -1,0 +1,80 @@
+"""Outcomes another process saved on the proxy's requests, lifting the proxy's floors.
+
+`ocp_result_save` runs in the MCP server, a process of its own on the same database: "that
+answer was wrong" on a proxied request answered locally lifts that conversation to the mid
+tier in the saving process's router (outcomes.learn), which routes none of the proxy's
+requests. The proxy reads the outcomes saved since it last looked, and lifts its own floors
+as `learn` would (outcomes.lifted_session), before it routes a request.
+
+Looking costs one `PRAGMA data_version` per request on a connection of its own: SQLite
+changes that number only when another connection has committed, so the outcomes are read
+only after a write elsewhere (the proxy's own trace writes, on its store's connection, are
+one), by their rowid: a range of the primary key past the last outcome seen, usually empty.
+Calibration needs none of this: CalibrationFile re-reads its file when it changes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from pathlib import Path
+
+from ocp_router import Tier
+from ocp_router.calibration import parse_outcome
+from ocp_router.sticky import TierFloors
+from ocp_server.outcomes import lifted_session
+
+__all__ = ["SavedOutcomes"]
+
+logger = logging.getLogger(__name__)
+
+# The outcomes saved past `id`, with their route's trace (a dry run answered nothing).
+_SINCE = (
+    "SELECT n.id, n.text, t.trace_json FROM notes AS n JOIN traces AS t ON t.id = n.trace_id "
+    "WHERE n.id > ? AND n.kind = 'outcome' AND NOT t.dry_run ORDER BY n.id"
+)
+
+
+class SavedOutcomes:
+    """The outcomes saved on the database at `db_path` since the proxy started, read when
+    the database changed (`lift_floors`)."""
+
+    def __init__(self, db_path: Path) -> None:
+        # Autocommit (no read transaction held between looks); a writer's lock is never
+        # waited on long: a look that finds the database busy is tried at the next request.
+        self._db = sqlite3.connect(
+            db_path, timeout=0.05, isolation_level=None, check_same_thread=False
+        )
+        self._version = self._data_version()
+        # Outcomes saved before the proxy started lifted no floor of its own either.
+        last = self._db.execute("SELECT max(id) FROM notes WHERE kind = 'outcome'").fetchone()
+        self._last = int(last[0] or 0)
+
+    def _data_version(self) -> int:
+        return int(self._db.execute("PRAGMA data_version").fetchone()[0])
+
+    def lift_floors(self, floors: TierFloors) -> None:
+        """Lift `floors` as each outcome saved since the last look lifts its conversation's."""
+        try:
+            version = self._data_version()
+            if version == self._version:
+                return
+            rows = self._db.execute(_SINCE, (self._last,)).fetchall()
+        except sqlite3.Error as exc:  # busy, or gone: looked at again at the next request
+            logger.debug("saved outcomes not read: %s", exc)
+            return
+        self._version = version
+        for note_id, text, trace_json in rows:
+            self._last = int(note_id)
+            try:
+                trace = json.loads(trace_json).get("trace") or {}
+            except (ValueError, TypeError, AttributeError):
+                continue
+            if isinstance(trace, dict):
+                session = lifted_session(trace, parse_outcome(str(text)))
+                if session is not None:
+                    floors.lift(session, Tier.MID)
+
+    def close(self) -> None:
+        self._db.close()
