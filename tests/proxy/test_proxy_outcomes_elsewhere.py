@@ -5,12 +5,14 @@ in the process that saved it."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
 
+from ocp_server.proxy import saved_outcomes
 from tests.fakes import FakeAnthropic, FakeOllama
 from tests.proxy.conftest import RunningProxy
 from tests.proxy.test_proxy_calibration import NEAR, _phase1_only, _saved
@@ -57,3 +59,12 @@ async def test_a_bad_outcome_saved_by_another_process_lifts_the_running_proxys_c
         assert "this conversation already needed it" in str(again["reason"]), again
     else:
         assert again["tier"] == "local", again
+
+
+def test_a_database_the_proxy_cannot_look_at_leaves_outcomes_unread_and_says_so(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Not a database (here a folder where it should be): the proxy serves on, told."""
+    caplog.set_level(logging.WARNING, logger=saved_outcomes.__name__)
+    assert saved_outcomes.SavedOutcomes.opened(tmp_path) is None
+    assert "will not be read" in caplog.text, caplog.text

@@ -51,6 +51,16 @@ class SavedOutcomes:
         last = self._db.execute("SELECT max(id) FROM notes WHERE kind = 'outcome'").fetchone()
         self._last = int(last[0] or 0)
 
+    @classmethod
+    def opened(cls, db_path: Path) -> SavedOutcomes | None:
+        """Looking at `db_path`; None, said in the log, when it cannot be read (the proxy
+        serves on: outcomes saved elsewhere lift only the saving process's floors then)."""
+        try:
+            return cls(db_path)
+        except sqlite3.Error as exc:
+            logger.warning("outcomes saved by other processes will not be read: %s", exc)
+            return None
+
     def _data_version(self) -> int:
         return int(self._db.execute("PRAGMA data_version").fetchone()[0])
 

@@ -100,7 +100,7 @@ async def open_proxy(
         if workspace is not None:  # its trace store, and the calibration routing learned
             opened = await state.workspace(workspace, watch=False)
             memory = opened.memory
-            saved = await asyncio.to_thread(SavedOutcomes, opened.index.db_path)
+            saved = await asyncio.to_thread(SavedOutcomes.opened, opened.index.db_path)
         recorder = Recorder(
             memory,
             str(workspace or ""),
