@@ -6,15 +6,18 @@ server's `reasoning_effort: "none"`), and an effort that cannot be sent said in 
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.fakes.ollama import FakeOllama
 from tests.fakes.openai import FakeOpenAI
 from tests.proxy.conftest import RunningProxy
-from tests.proxy.test_proxy_faults import _chat, _last_row, _messages
+from tests.proxy.test_proxy_faults import ANTHROPIC_HEADERS, _chat, _last_row, _messages, _written
 from tests.proxy.test_proxy_sdks import SIMPLE
 from tests.proxy.thinking import openai_local, post
 
@@ -124,3 +127,23 @@ def test_an_effort_with_thinking_disabled_is_not_sent_and_the_trace_says_why(
     assert _sent_think(thinking_ollama) is False
     notes = " ".join(proxy.call(_last_row)["notes"])
     assert "output_config.effort 'high' not sent" in notes and "disabled" in notes, notes
+
+
+def test_the_effort_a_proxied_request_asked_is_stored_in_its_traces_column(
+    start_proxy: Callable[..., RunningProxy], proxy_env: dict[str, str], tmp_path: Path
+) -> None:
+    proxy = start_proxy(proxy_env | {"OCP_CLASSIFIER_MODEL": "none"})
+    anthropic_body = _messages(text=SIMPLE) | {"output_config": {"effort": "low"}}
+    openai_body = _chat(text=SIMPLE) | {"reasoning_effort": "medium"}
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        for path, body, headers in [
+            ("/v1/messages", anthropic_body, ANTHROPIC_HEADERS),
+            ("/v1/chat/completions", openai_body, {}),
+            ("/v1/messages", _messages(text=SIMPLE), ANTHROPIC_HEADERS),
+        ]:
+            answered = http.post(path, json=body, headers=headers)
+            assert answered.status_code == 200, answered.text
+    proxy.call(_written)
+    with sqlite3.connect(tmp_path / "ocp.db") as db:
+        stored = db.execute("SELECT effort FROM traces ORDER BY created_at").fetchall()
+    assert [e for (e,) in stored] == ["low", "medium", None]  # m049's column

@@ -15,16 +15,24 @@ import pytest
 from ocp_server.db import connect
 from ocp_server.index.workspace import WorkspaceIndex
 from ocp_server.memory import MemoryStore
-from ocp_server.migrations import MIGRATIONS, Migration, m047_traces_by_upstream_id, migrate
+from ocp_server.migrations import (
+    MIGRATIONS,
+    Migration,
+    m047_traces_by_upstream_id,
+    m049_traces_effort,
+    migrate,
+)
 
 # The later migrations a migration's absence leaves out too: they build on what it made.
-_NEEDS: dict[str, tuple[Migration, ...]] = {"m038_traces_proxied": (m047_traces_by_upstream_id,)}
+_NEEDS: dict[str, tuple[Migration, ...]] = {
+    "m038_traces_proxied": (m047_traces_by_upstream_id, m049_traces_effort),
+}
 
 
 async def database_before(path: Path, migration: Migration) -> aiosqlite.Connection:
     """A database at `path` as written before `migration`: every other one applied (but
-    those after it that need it: m047's index needs m038's column), session 's' in it; opened
-    plain (not `connect`, which would migrate it)."""
+    those after it that need it: m047's index and m049's fill need m038's column), session
+    's' in it; opened plain (not `connect`, which would migrate it)."""
     old = await aiosqlite.connect(path, isolation_level=None)
     needs = _NEEDS.get(migration.__name__, ())
     await migrate(old, tuple(m for m in MIGRATIONS if m is not migration and m not in needs))

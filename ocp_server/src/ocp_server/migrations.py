@@ -1231,6 +1231,22 @@ async def m048_citation_context(db: aiosqlite.Connection) -> None:
     await db.execute("ALTER TABLE memory_citations ADD COLUMN context TEXT")
 
 
+async def m049_traces_effort(db: aiosqlite.Connection) -> None:
+    """The effort (thinking) each route's caller asked, a column of its own so stats and
+    queries read it without parsing every trace's JSON: `ocp_model_route`'s `effort`, the
+    proxy's `output_config.effort` or `reasoning_effort`. Rows stored before: the route
+    tool's from their trace (`$.trace.effort`); the proxy's never kept it (NULL)."""
+    await _run(
+        db,
+        """
+        ALTER TABLE traces ADD COLUMN effort TEXT;
+        UPDATE traces SET effort = json_extract(trace_json, '$.trace.effort')
+            WHERE NOT proxied AND json_valid(trace_json)
+            AND json_type(trace_json, '$.trace.effort') = 'text';
+        """,
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_index,
     m002_memory,
@@ -1278,6 +1294,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m046_unambiguous_workspace_paths,
     m047_traces_by_upstream_id,
     m048_citation_context,
+    m049_traces_effort,
 )
 
 

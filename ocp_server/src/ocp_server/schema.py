@@ -20,7 +20,7 @@ import aiosqlite
 from ocp_server.errors import DatabaseError
 
 #: The migrations this code knows (a test keeps it equal to `len(migrations.MIGRATIONS)`).
-SCHEMA_VERSION = 45
+SCHEMA_VERSION = 46
 
 
 class SchemaTooNew(DatabaseError):

@@ -106,6 +106,7 @@ class TraceRecord:
     dry_run: bool = False  # decided and built, no model called: neither an answer nor an error
     proxied: bool = False  # the routing proxy's (any client on the machine): briefs leave it out
     answer: str | None = None  # a model's answer cut for the client's limit: kept whole (m040)
+    effort: str | None = None  # the thinking the caller asked (m049)
 
     @property
     def failed(self) -> bool:

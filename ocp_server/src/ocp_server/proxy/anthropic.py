@@ -134,6 +134,12 @@ def env_credentials(key: str) -> dict[str, str]:
     return {"x-api-key": key}
 
 
+def effort_asked(body: Mapping[str, Any]) -> str | None:
+    """The effort the client asked (validated: sampling.py), as its trace keeps it, or None."""
+    effort = _effort(body)
+    return effort if isinstance(effort, str) else None
+
+
 def session_hint(body: Mapping[str, Any], headers: Mapping[str, str]) -> str | None:
     metadata = body.get("metadata")
     if isinstance(metadata, dict) and isinstance(metadata.get("user_id"), str):

@@ -141,6 +141,12 @@ def env_credentials(key: str) -> dict[str, str]:
     return {"authorization": f"Bearer {key}"}
 
 
+def effort_asked(body: Mapping[str, Any]) -> str | None:
+    """The effort the client asked (validated: sampling.py), as its trace keeps it, or None."""
+    effort = _effort(body)
+    return effort if isinstance(effort, str) else None
+
+
 def session_hint(body: Mapping[str, Any], headers: Mapping[str, str]) -> str | None:
     user = body.get("user")
     return user if isinstance(user, str) and user else None

@@ -67,6 +67,7 @@ class ProxyRecord:
     # endpoint) the route was decided against: what an outcome saved on it teaches (outcomes.py)
     raw_score: float | None = None
     local_model: str | None = None
+    effort: str | None = None  # the thinking the client asked; the notes say what was sent
     input_tokens: int = 0
     output_tokens: int = 0
     cache_read_tokens: int = 0
@@ -276,6 +277,7 @@ class Recorder:
             # what its counterfactual was priced on: the model the client asked for
             counterfactual_model=r.requested_model if r.counterfactual_usd is not None else None,
             proxied=True,
+            effort=r.effort,
             attempts=tuple(
                 AttemptRecord(a.tier, a.backend, a.model, a.outcome, a.duration_ms, a.error_type)
                 for a in r.attempts

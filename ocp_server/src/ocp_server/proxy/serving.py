@@ -101,6 +101,7 @@ class Serving(Admission, LocalAnswer, PaidRelay):
                 complexity=cls.complexity_score,
                 raw_score=assessment.raw_score,
                 local_model=local_model,
+                effort=d.module.effort_asked(body),
                 request_text=payload.user_turn if self.settings.trace_content else "",
             )
 
