@@ -31,6 +31,7 @@ from ocp_router._redact_values import (
     is_template,
     names_a_secret,
     plain_word,
+    short_random,
     spaced_random,
     symbol_heavy_random,
 )
@@ -568,8 +569,10 @@ def _assignment_value(
             return None  # password: str | None
         if yaml and _is_annotation(v):
             return None  # a class body's `password: SecretStr`, as a YAML line
-        if is_reference(v, words, code, yaml):
-            return None
+        if is_reference(v, words, code, yaml) and not (
+            name_class == "password" and code and short_random(v, text)
+        ):
+            return None  # password = pwd; not password = Zkq3pw, a short password
         e = s + len(v)
     if (
         _AWS_SECRET_VALUE_RE.fullmatch(v)

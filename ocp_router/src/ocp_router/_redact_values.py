@@ -40,6 +40,7 @@ __all__ = [
     "machine_made",
     "names_a_secret",
     "plain_word",
+    "short_random",
     "spaced_random",
     "symbol_heavy_random",
     "wordy",
@@ -321,6 +322,24 @@ def is_reference(
     if name_words and any(len(w) > 2 and w in low for w in name_words):
         return True
     return len(core) < 8 or wordy(core)
+
+
+def short_random(v: str, text: str) -> bool:
+    """`Zkq3pw`, `xqpwZt`: 6 or 7 random letters and digits, bare after a password's name, that
+    `is_reference` takes for a variable's name (most short identifiers are). Letters of both
+    cases with a digit, or a capital after the first letter (a type's name, IfStmt, starts with
+    one); no word, no name of a secret, and used nowhere else in `text`: a variable is defined
+    or used again near where it is assigned (on the corpora and site-packages every short name
+    after a password's name was: bench/redact_short_values.py)."""
+    core = v.rstrip("!?;,")
+    if not (6 <= len(core) < 8 and core.isalnum() and core[0].isalpha()) or core.isupper():
+        return False
+    digit = _DIGIT_RE.search(core) is not None
+    if not (char_classes(core) == 3 if digit else _UPPER_RE.search(core, 1) and core[0].islower()):
+        return False
+    if wordy(core) or common_bigram_fraction(core) >= 0.5 or _holds_reference_word(core):
+        return False
+    return len(re.findall(rf"(?<![\w$]){core}(?![\w$])", text)) == 1
 
 
 @remembered
