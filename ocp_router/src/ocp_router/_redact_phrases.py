@@ -70,6 +70,10 @@ _CONN_RE = re.compile(
     rf"(?=(?:{_CONN_FIELD}|[\w\[][\w.\[\]%-]*)(?::(?:\d+|{_CONN_FIELD}))?"
     r"(?![\w@:])(?![^\s'\"<>`/?@]*@[\w\[]))"
 )
+# `https://example.com:8080/users/@alice`: a host, its port and a path an `@` is in, not a user
+# and a password (a port's digits, then the path's `/`).
+_PORT_PATH_RE = re.compile(r"\d{1,5}/")
+_HOST_NAME_RE = re.compile(r"[\w-]+(?:\.[\w-]+)*")
 # `;name=` inside what reads as a password: JDBC's fields after a host and port
 # (`jdbc:sqlserver://db:1433;user=sa;password=…`), whose `password=` field is read as one.
 _FIELD_IN_PASSWORD_RE = re.compile(r";[ \t]*[A-Za-z][\w \t]*=")
@@ -321,6 +325,8 @@ def connection_hits(text: str) -> Iterator[Hit]:
     for m in _CONN_RE.finditer(text):
         pw = m.group("pw")
         if not pw or is_connection_placeholder(pw) or _FIELD_IN_PASSWORD_RE.search(pw):
+            continue
+        if _PORT_PATH_RE.match(pw) and _HOST_NAME_RE.fullmatch(m.group("user")):
             continue
         yield m.start("pw"), m.end("pw"), PRIORITY["connection_string_password"]
 
