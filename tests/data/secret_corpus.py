@@ -259,6 +259,23 @@ PASSWORD_CONTEXTS: tuple[Format, ...] = (
     ),
     Format("redis_url", "REDIS_URL=redis://:{s}@cache:6379/0\n", render=url_part),
     Format("amqp_url", "broker_url = 'amqp://guest:{s}@rabbit:5672//'\n", render=url_part),
+    # A real password between a templated user and host: a chart's, a .env's, an f-string's.
+    Format(
+        "url_templated_jinja",
+        '  url: "postgres://{{ user }}:{s}@{{ host }}:{{ port }}/app"\n',
+        render=url_part,
+    ),
+    Format(
+        "url_templated_env",
+        "DATABASE_URL=postgres://${DB_USER}:{s}@${DB_HOST}:${DB_PORT}/app\n",
+        render=url_part,
+    ),
+    Format("url_templated_fstring", 'dsn = f"mysql://{user}:{s}@{host}/app"\n', render=url_part),
+    Format(
+        "url_templated_erb",
+        "url: postgres://<%= ENV['DB_USER'] %>:{s}@<%= ENV['DB_HOST'] %>/app\n",
+        render=url_part,
+    ),
     Format("smtp", 'EMAIL_HOST_PASSWORD = "{s}"\n'),
     Format("k8s_secret", "kind: Secret\nstringData:\n  password: {s}\n", render=yaml_scalar),
     Format("helm_values", "auth:\n  rootPassword: {s}\n", render=yaml_scalar),

@@ -4,7 +4,8 @@ is left, with the rest of its line: `{{ password }}@db.internal:5432/app` read a
 "password X", and everything after the field's name up to the closing quote was redacted.
 A real password next to such a template is still found, and so is one between a templated
 user and a templated host (`postgres://{{ user }}:<password>@{{ host }}/app`), which the rule
-missed: it took only a literal user and a literal host.
+missed: it took only a literal user and a literal host (and, later, Python's `{host}`, ERB's
+`<%= host %>` and Ruby's `#{host}`).
 
 Secrets are assembled at run time, so this file holds no literal password."""
 
@@ -68,9 +69,12 @@ def test_a_real_password_beside_templates_is_still_redacted() -> None:
 
 
 USER_TEMPLATES = ["{{ user }}", "{{user}}", "{{ .Values.db.user }}", "${DB_USER}", "$USER"]
-USER_TEMPLATES += ["%(user)s", "<user>"]
+USER_TEMPLATES += ["%(user)s", "<user>", "{user}", "{cfg.user}", "<%= user %>", "#{user}"]
 HOST_TEMPLATES = ["{{ host }}", "{{host}}", "${DB_HOST}", "$DB_HOST", "%(host)s", "<host>"]
 HOST_TEMPLATES += ["{{ host }}:{{ port }}", "${DB_HOST}:${DB_PORT}", "<host>:5432"]
+# Python's str.format and f-strings, ERB, Ruby: the host was read only as a literal or the
+# templates above, so a password before `@{host}` was left
+HOST_TEMPLATES += ["{host}", "{host}:{port}", "{cfg.host}", "<%= host %>", "#{host}"]
 SCHEMES = ["postgres", "postgresql", "mysql", "redis", "rediss", "amqp", "mongodb+srv"]
 
 
@@ -87,8 +91,8 @@ def test_a_real_password_between_a_templated_user_and_host_is_redacted(
     assert out == text.replace(pw, marker("connection_string_password"))
 
 
-@pytest.mark.parametrize("host", HOST_TEMPLATES)
-@pytest.mark.parametrize("user", USER_TEMPLATES)
+@pytest.mark.parametrize("host", HOST_TEMPLATES[::2])
+@pytest.mark.parametrize("user", USER_TEMPLATES[::2])
 @pytest.mark.parametrize("template", TEMPLATES)
 def test_a_templated_password_between_a_templated_user_and_host_is_left(
     template: str, host: str, user: str

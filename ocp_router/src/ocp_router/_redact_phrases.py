@@ -60,10 +60,11 @@ _CURL_USER_RE = re.compile(
 # path (as URL parsers split: `P@ss;w0rd@db` is the password `P@ss;w0rd`, not `P` and a host
 # `ss` ended by `;`).
 # The user, the host and the port may each be a template (`{{ user }}`, `${DB_HOST}`, `$PORT`,
-# `%(host)s`, `<host>`), as in a chart's or a playbook's URL: a real password between is found.
+# `%(host)s`, `<host>`, Python's `{host}`, ERB's `<%= host %>`, Ruby's `#{host}`), as in a
+# chart's, a playbook's or an f-string's URL: a real password between is found.
 _CONN_FIELD = (
     r"\{\{[^{}\n]{1,80}\}\}|\$\{[\w.:-]{1,64}\}|\$[A-Za-z_]\w{0,63}|%\(\w{1,64}\)s"
-    r"|<[\w.-]{1,64}>"
+    r"|<[\w.-]{1,64}>|\{[A-Za-z_][\w.\[\]]{0,63}\}|<%=?[^%\n]{1,80}%>|#\{[^{}\n]{1,80}\}"
 )
 _CONN_RE = re.compile(
     rf"://(?P<user>{_CONN_FIELD}|[^\s:/?#@'\"<>`]*):(?P<pw>[^\s'\"<>`]*?)@"
