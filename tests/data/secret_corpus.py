@@ -214,6 +214,8 @@ PASSWORD_CONTEXTS: tuple[Format, ...] = (
         render=yaml_scalar,
     ),
     Format("pgpass", "db.internal:5432:app:app:{s}\n", render=no(":\\")),
+    # an IPv6 host, its colons escaped as .pgpass requires
+    Format("pgpass_ipv6", "fe80\\:\\:1:5432:app:app:{s}\n", render=no(":\\")),
     Format("environ_setdefault", 'os.environ.setdefault("DB_PASSWORD", "{s}")\n'),
     Format("prose", "fyi the prod db password is {s} until friday\n"),
     Format("prose_for", "the password for the staging db: {s} until friday\n"),

@@ -171,8 +171,12 @@ _NETRC_ENTRY_RE = re.compile(r"[ \t]*(?:machine|default)\b")
 # A .pgpass line's port and the fields after it, or htdigest's digest (_redact_hashes): one
 # scan stopping at every colon for both.
 _COLON_RECORD_HINT_RE = re.compile(rf":(?:(?:\d{{1,5}}|\*):[^\s:]+:[^\s:]+:|{DIGEST_HINT})")
+# Its fields escape `:` and `\` with `\` (an IPv6 host: `\:\:1`, `fe80\:\:1`); a bracketed
+# host (`[::1]`) is how URLs write one, and people copy it.
+_PGPASS_FIELD = r"(?:[^\s:\\]|\\.)+"
 _PGPASS_RE = re.compile(
-    r"(?m)^[^\s:#][^\s:]*:(?:\d{1,5}|\*):[^\s:]+:[^\s:]+:(?P<v>(?:[^\s:\\]|\\.)+)[ \t]*\r?$"
+    rf"(?m)^(?:\[[\w:.%]+\]|(?![#:]){_PGPASS_FIELD}):(?:\d{{1,5}}|\*):{_PGPASS_FIELD}:"
+    rf"{_PGPASS_FIELD}:(?P<v>{_PGPASS_FIELD})[ \t]*\r?$"
 )
 # Commands that take a password as a flag's value.
 _COMMAND_RE = re.compile(

@@ -153,13 +153,27 @@ def is_filler(v: str) -> bool:
         len(set(core)) <= 2
         # mostly one character, and what is left too short to be a secret by itself
         or (dominant >= 0.6 * len(core) and len(core) - dominant < _FILLER_REST)
-        or "xxxx" in core
+        or ("xxxx" in core and not _masked_tail(v))
         or sequential(core)
         or v.endswith("EXAMPLE")  # AWS's documented AKIAIOSFODNN7EXAMPLE (gitleaks allows it)
         or "..." in v
         or "\u2026" in v
         or "[REDACTED" in v
     )
+
+
+#: Random characters before a mask that keep it a secret: a token with its last few masked
+#: (`gho_16C7e42F292c6912E7710c838347Ae178B4axxxx`) still gives most of itself away.
+_MASKED_TAIL_MIN = 20
+_MASK_RE = re.compile(r"[xX]{4}")
+
+
+def _masked_tail(v: str) -> bool:
+    """`v` is 20+ random letters and digits of both cases, then a mask of x's."""
+    mask = _MASK_RE.search(v)
+    head = v[: mask.start()] if mask else ""
+    head = head.rsplit("_", 1)[-1].rsplit("-", 1)[-1]  # the body after a gho_, sk-… prefix
+    return len(head) >= _MASKED_TAIL_MIN and char_classes(head) == 3 and not wordy(head)
 
 
 @remembered
