@@ -2,13 +2,14 @@
 
     uv run python bench/redact_short_values.py [--show 40]
 
-`password = pwd` names a variable; `password = Zkq3pw` is a password. Every unquoted value of
-1-7 characters (optionally an attribute chain or a call) assigned to a name `classify_name`
-calls a password's, in the six development corpora (~/.cache/ocp-bench/retrieval-dev) and
-this checkout's site-packages, cut into the 3,000-character pieces bench/redact_ab.py reads,
-is sorted into what makes it a name (a keyword or type, an attribute or call, a secret's name,
-used elsewhere in its piece, a word) or left `random-looking`, and `short_random` (the rule that
-redacts such a value) is asked of each; and of every 6-7 character bare value under any name.
+`password = pwd` names a variable; six random letters and digits there are a password. Every
+unquoted value of 1-7 characters (optionally an attribute chain or a call) assigned to a name
+`classify_name` calls a password's, in the six development corpora
+(~/.cache/ocp-bench/retrieval-dev) and this checkout's site-packages, cut into the
+3,000-character pieces bench/redact_ab.py reads, is sorted into what makes it a name (a keyword
+or type, an attribute or call, a secret's name, used elsewhere in its piece, a word) or left
+`random-looking`, and `short_random` (the rule that redacts such a value) is asked of each; and
+of every 6-7 character bare value under any name.
 """
 
 from __future__ import annotations
