@@ -334,3 +334,24 @@ def test_doctor_at_the_project_warns_of_an_index_left_in_its_git_folder(indexed:
     warned = [c for c in checks if str(stale.resolve()) in c["detail"]]
     assert warned and warned[0]["status"] == "warn", checks
     assert f"rm -r {stale.resolve()}" in warned[0]["detail"], warned
+
+
+@pytest.mark.parametrize("inside", [".git", ".git/refs"])
+def test_doctor_in_the_git_folder_says_where_to_run_it_and_names_the_index_left_there(
+    indexed: Path, inside: str
+) -> None:
+    # Run in .git, doctor failed its workspace check with the MCP tool's text ("pass
+    # `workspace` ...") and never named the index an older `index --force` left in .git/.ocp,
+    # which it names when run at the project.
+    stale = indexed / ".git" / ".ocp"
+    shutil.copytree(indexed / ".ocp", stale)
+    project = indexed.resolve()
+    done = run(indexed / inside, "doctor", "--json")
+    assert done.returncode == 1, done.stderr
+    checks = {c["check"]: c for c in json.loads(done.stdout)}
+    workspace = " ".join(checks["workspace"]["detail"].split())
+    assert checks["workspace"]["status"] == "fail", checks
+    assert f"inside the .git folder of the project {project}" in workspace, workspace
+    assert f"`cd {project}`" in workspace and "pass `workspace`" not in workspace, workspace
+    left = checks["git folder"]
+    assert left["status"] == "warn" and f"rm -r {stale.resolve()}" in left["detail"], left

@@ -30,13 +30,18 @@ from ocp_router.tokens import CHARS_PER_TOKEN
 from ocp_server import __version__
 from ocp_server.enclosing import answering_index
 from ocp_server.errors import DatabaseError, WorkspaceError
-from ocp_server.first_run import refuse_reason
+from ocp_server.first_run import git_folder_refusal, refuse_reason
 from ocp_server.index.files import git_files
 from ocp_server.index.ignore_probe import ignores_everything, ignores_everything_note
 from ocp_server.index.workspace import WorkspaceIndex
 from ocp_server.launcher import COMPILE_BYTECODE
 from ocp_server.mcp_config import find_ocp_entries
-from ocp_server.settings import ServerSettings, resolve_workspace, workspace_db_path
+from ocp_server.settings import (
+    ServerSettings,
+    git_folder_work_tree,
+    resolve_workspace,
+    workspace_db_path,
+)
 from ocp_server.status import index_report
 from ocp_server.workspaces import database_naming
 from ocp_wire import TOOL_SHAPES
@@ -83,9 +88,13 @@ async def _workspace_checks(settings: ServerSettings, flag: Path | None) -> list
         said = str(exc)
         if flag is not None and said.startswith("OCP_WORKSPACE "):  # what the user typed
             said = "--workspace" + said.removeprefix("OCP_WORKSPACE")
-        return [Check("workspace", "fail", said)]
+        folder = (settings.workspace or Path.cwd()).resolve()
+        refused = git_folder_refusal(folder, verb="run doctor in")
+        if refused and settings.workspace is None:  # where to run it, not the tool's advice
+            said = refused
+        return [Check("workspace", "fail", said), *_git_folder_indexes(folder)]
     checks = [Check("workspace", "ok", str(path))]
-    checks += [c for c in (_git_ignore_check(path), _git_folder_index(path)) if c]
+    checks += [c for c in (_git_ignore_check(path), _git_folder_index(path / ".git")) if c]
     if reason := refuse_reason(path, max_files=settings.max_files, count=False):
         checks.append(Check("index", "warn", reason))
         return checks
@@ -174,10 +183,21 @@ def _git_ignore_check(path: Path) -> Check | None:
     return Check("git ignore", "warn", ignores_everything_note(path, rule, len(listed)))
 
 
-def _git_folder_index(path: Path) -> Check | None:
-    """A warning of an index an older `ocp-server index --force` built in the project's .git:
-    git's own files, which no server or command uses now (first_run.git_folder_refusal)."""
-    stale = workspace_db_path(path / ".git").parent
+def _git_folder_indexes(folder: Path) -> list[Check]:
+    """Warnings of the indexes an older `index --force` left in the project's .git and in
+    `folder`, when it is inside that .git: every command there is refused now."""
+    tree = git_folder_work_tree(folder)
+    if tree is None:
+        return []
+    stale = dict.fromkeys((tree / ".git", folder))
+    return [c for c in map(_git_folder_index, stale) if c]
+
+
+def _git_folder_index(folder: Path) -> Check | None:
+    """A warning of an index an older `ocp-server index --force` built in `folder`, a
+    project's .git or a folder inside it: git's own files, which no server or command uses
+    now (first_run.git_folder_refusal)."""
+    stale = workspace_db_path(folder).parent
     if not stale.is_dir():
         return None
     return Check(
