@@ -4,6 +4,8 @@ route then handed the agent a prompt with workspace context (or went to the paid
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,7 @@ import pytest
 from tests.fakes import FakeAnthropic, FakeOllama
 from tests.proxy.test_proxy_sdks import HARD
 from tests.server.inproc import inproc_client, paid_env, text_of
+from tests.server.test_doctor import installed_ollama
 
 REQUEST = "explain what verify_token does"
 CONTEXT = "## Workspace context"
@@ -38,7 +41,8 @@ async def test_a_dry_run_with_no_local_model_listening_says_the_agent_gets_the_e
     assert real["answered_by"] == "agent"  # what the real route did
     assert dry["answered_by"] == "none"  # a dry run: nobody asked to answer
     assert dry["trace"]["model"] == "agent" and dry["trace"]["local_unavailable"]
-    assert f"llama3.2 is not reachable at {refused_url}" in dry["note"], dry["note"]
+    assert "llama3.2 does not answer now" in dry["note"], dry["note"]
+    assert refused_url in dry["note"], dry["note"]
     assert "hand the calling agent" in dry["note"], dry["note"]
     assert "would go to llama3.2" not in text
     assert "the local model is not reachable: your agent would answer" in text
@@ -94,3 +98,62 @@ async def test_a_dry_run_decided_paid_with_no_paid_key_asks_no_local_model_as_th
     assert asked == [], asked
     assert not dry["trace"]["local_unavailable"] and "not reachable" not in dry["note"]
     assert CONTEXT in text_of(planned)
+
+
+async def _dry_note(workspace: Path, monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> str:
+    async with inproc_client(workspace, monkeypatch, env) as client:
+        planned = await client.call_tool("ocp_model_route", {"request": REQUEST, "dry_run": True})
+    assert not planned.is_error, text_of(planned)
+    note = (planned.structured_content or {})["note"]
+    # what to do, in the note itself: it sent the user to `ocp-server doctor` for that
+    assert "doctor" not in note, note
+    return str(note)
+
+
+async def test_a_dry_run_with_ollama_installed_and_not_running_says_to_start_it(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch, refused_url: str, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PATH", f"{installed_ollama(tmp_path)}{os.pathsep}{os.environ['PATH']}")
+    env = {"OCP_OLLAMA_URL": refused_url, "OCP_CLASSIFIER_MODEL": "none"}
+    note = await _dry_note(workspace, monkeypatch, env)
+    assert f"Cannot reach ollama at {refused_url}. Start it with `ollama serve`" in note, note
+    assert "OCP_OLLAMA_URL" in note, note
+
+
+async def test_a_dry_run_with_no_ollama_installed_says_to_install_it(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch, refused_url: str, tmp_path: Path
+) -> None:
+    # `ollama serve` is no fix on a machine without Ollama: git is all the index needs
+    monkeypatch.setenv("PATH", str(Path(shutil.which("git") or "/usr/bin/git").parent))
+    assert shutil.which("ollama") is None
+    env = {"OCP_OLLAMA_URL": refused_url, "OCP_CLASSIFIER_MODEL": "none"}
+    note = await _dry_note(workspace, monkeypatch, env)
+    assert f"nothing answers at {refused_url} and `ollama` is not on PATH" in note, note
+    assert "Install it from https://ollama.com, then `ollama pull llama3.2`" in note, note
+
+
+async def test_a_dry_run_with_the_local_model_not_pulled_says_to_pull_it(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch, fake_ollama: FakeOllama
+) -> None:
+    env = {
+        "OCP_OLLAMA_URL": fake_ollama.url,
+        "OCP_LOCAL_MODEL": "qwen3:8b",
+        "OCP_CLASSIFIER_MODEL": "none",
+    }
+    note = await _dry_note(workspace, monkeypatch, env)
+    assert f"'qwen3:8b' is not pulled in Ollama at {fake_ollama.url}" in note, note
+    assert "Run `ollama pull qwen3:8b`" in note, note
+
+
+async def test_a_dry_run_with_an_openai_compatible_server_not_answering_names_its_url(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch, refused_url: str
+) -> None:
+    env = {
+        "OCP_LOCAL_BACKEND": "openai",
+        "OCP_LOCAL_BASE_URL": f"{refused_url}/v1",
+        "OCP_LOCAL_MODEL": "qwen",
+        "OCP_CLASSIFIER_MODEL": "none",
+    }
+    note = await _dry_note(workspace, monkeypatch, env)
+    assert f"at {refused_url}/v1. Check OCP_LOCAL_BASE_URL" in note, note
+    assert "the server is running" in note, note

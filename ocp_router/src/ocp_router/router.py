@@ -34,11 +34,11 @@ from ocp_router._planning import OFF_LOOP_CHARS as OFF_LOOP_CHARS
 from ocp_router._planning import Planning
 from ocp_router._planning import session_key as session_key
 from ocp_router._router_base import _backend_name, _Run, logger
-from ocp_router.backends.base import GenerateRequest, ModelBackend
+from ocp_router.backends.base import CheckedBackend, GenerateRequest, ModelBackend
 from ocp_router.backends.reasoning import effort_think
 from ocp_router.boundary import ContextProvider, PaidPrompt, build_paid_prompt, with_since
 from ocp_router.budget import Budget, MemoryLedger, SpendLedger
-from ocp_router.errors import BackendTimeout
+from ocp_router.errors import BackendError, BackendTimeout, BackendUnavailable
 from ocp_router.modes import PaidFallback, RouteMode
 from ocp_router.payload import AgentPayload, parse_payload, require_request
 from ocp_router.results import Attempt, BudgetExceeded, Decision, RouteResult, RoutingFailed
@@ -59,6 +59,24 @@ __all__ = [
     "RoutingFailed",
     "SpendLedger",
 ]
+
+
+async def _unavailable(backend: ModelBackend) -> BackendError | None:
+    """Why `backend` would not answer now, or None: its own check's error where it has one."""
+    if isinstance(backend, CheckedBackend):
+        try:
+            await backend.check()
+        except BackendError as exc:
+            return exc
+        return None
+    if await backend.is_available():
+        return None
+    where = getattr(backend, "shown_url", None)
+    at = f" at {where}" if where else ""
+    return BackendUnavailable(
+        f"the local model {backend.model} is not reachable{at} (not running, or no such model)",
+        backend=_backend_name(backend),
+    )
 
 
 class OCPRouter(Planning, Attempting, Outcomes):
@@ -92,20 +110,21 @@ class OCPRouter(Planning, Attempting, Outcomes):
                 chain.append((tier, model))
         return chain
 
-    async def planned_chain(self, decision: Decision) -> tuple[list[tuple[Tier, str]], str | None]:
+    async def planned_chain(
+        self, decision: Decision
+    ) -> tuple[list[tuple[Tier, str]], BackendError | None]:
         """The (tier, model) pairs `execute` would try for `decision` now, and why the local
         model was left out (None: it was not): decided local, its server is asked whether it
-        answers and has the model (`is_available`, within CHECK_TIMEOUT), as a dry run
-        must, to say what a real route would do rather than what was decided."""
+        answers and has the model (`check()`, else `is_available`, within CHECK_TIMEOUT), as a
+        dry run must, to say what a real route would do rather than what was decided. The
+        error says what is wrong and its fix, naming the URL tried."""
         chain = self._chain(decision)
         local = self.local
         if not chain or chain[0][0] is not Tier.LOCAL or local is None:
             return chain, None
-        if await local.is_available():
+        why = await _unavailable(local)
+        if why is None:
             return chain, None
-        where = getattr(local, "shown_url", None)
-        at = f" at {where}" if where else ""
-        why = f"the local model {local.model} is not reachable{at} (not running, or no such model)"
         return [(t, m) for t, m in chain if t is not Tier.LOCAL], why
 
     async def paid_prompt(

@@ -17,8 +17,6 @@ from importlib.metadata import version as dist_version
 from pathlib import Path
 from typing import Any, Literal
 
-import httpx
-
 from ocp_router.backends.base import ClosingBackend
 from ocp_router.backends.ollama import OllamaBackend
 from ocp_router.backends.openai import OpenAIBackend
@@ -36,6 +34,7 @@ from ocp_server.index.ignore_probe import ignores_everything, ignores_everything
 from ocp_server.index.workspace import WorkspaceIndex
 from ocp_server.launcher import COMPILE_BYTECODE
 from ocp_server.mcp_config import find_ocp_entries
+from ocp_server.ollama_hint import no_ollama_here
 from ocp_server.settings import (
     ServerSettings,
     git_folder_work_tree,
@@ -312,25 +311,10 @@ def _judge_local(probe: ModelProbe, rs: RouterSettings, role: str) -> list[Check
     return checks
 
 
-LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
-
-
-def _ollama_missing(exc: BackendError, rs: RouterSettings, env: Mapping[str, str]) -> str | None:
-    """What to do when the local Ollama cannot be reached because it is not installed on this
-    machine (no `ollama` on PATH, the URL local): "Start it with `ollama serve`" named a
-    command the user does not have. None otherwise."""
-    if rs.local_backend != "ollama" or not isinstance(exc.__cause__, httpx.ConnectError):
-        return None
-    if httpx.URL(rs.ollama_url).host not in LOCAL_HOSTS:
-        return None
-    if shutil.which("ollama", path=env.get("PATH", os.defpath)) is not None:
-        return None
-    return (
-        f"no Ollama here: nothing answers at {rs.ollama_url} and `ollama` is not on PATH. "
-        f"Install it from https://ollama.com, then `ollama pull {rs.local_model}` (or set "
-        "OCP_OLLAMA_URL to an Ollama elsewhere). Without a local model, search and memory "
-        "work, and routed requests come back to your agent as an enriched prompt"
-    )
+_WITHOUT_LOCAL = (
+    "Without a local model, search and memory work, and routed requests come back to your "
+    "agent as an enriched prompt"
+)
 
 
 def _local_configured(rs: RouterSettings, env: Mapping[str, str]) -> bool:
@@ -351,7 +335,9 @@ async def _local_checks(rs: RouterSettings, env: Mapping[str, str]) -> list[Chec
             else:
                 probe = await backend.probe()
         except BackendError as exc:
-            detail = _ollama_missing(exc, rs, env) or str(exc)
+            detail = str(exc)
+            if missing := no_ollama_here(exc, backend, env.get("PATH")):
+                detail = f"{missing}. {_WITHOUT_LOCAL}"
             if _local_configured(rs, env):
                 return [Check("local model", "fail", detail)]
             return [Check("local model", "warn", f"none configured, none at the default: {detail}")]

@@ -113,5 +113,15 @@ class ModelBackend(Protocol):
     async def generate(self, request: GenerateRequest) -> GenerateResponse: ...
 
 
+@runtime_checkable
+class CheckedBackend(Protocol):
+    """A backend that can say why it would not answer now (the HTTP backends): a dry run
+    shows it, with its fix, rather than only that the model is not there."""
+
+    async def check(self) -> None:
+        """Raise a BackendError saying what is wrong and what to do, naming the URL tried."""
+        ...
+
+
 class ClosingBackend(ClosesOnExit):
     """Mixin: `async with Backend(...) as b:` closes the backend's HTTP client on exit."""

@@ -110,13 +110,21 @@ class OpenAIBackend(ClosingBackend):
         await self._http.aclose()
 
     async def is_available(self) -> bool:
+        """True when the server answers /models within CHECK_TIMEOUT."""
         try:
-            response = await self._server.send(
-                "GET", "/models", checked=False, timeout=CHECK_TIMEOUT
-            )
+            await self.check()
         except BackendError:
             return False
-        return response.status_code == 200
+        return True
+
+    async def check(self) -> None:
+        """Raise a BackendError that says what to do when the server does not answer /models
+        (not running, the wrong URL, a key it refuses)."""
+        await self._server.send("GET", "/models", missing=self._no_models, timeout=CHECK_TIMEOUT)
+
+    @property
+    def _no_models(self) -> str:
+        return f"Check {self.names.base_url}: {self.shown_url}/models does not exist."
 
     async def generate(self, request: GenerateRequest) -> GenerateResponse:
         model = request.model or self._model
@@ -226,7 +234,7 @@ class OpenAIBackend(ClosingBackend):
         response = await self._server.send(
             "GET",
             "/models",
-            missing=f"Check {self.names.base_url}: {self.shown_url}/models does not exist.",
+            missing=self._no_models,
             timeout=PROBE_TIMEOUT,
         )
         try:
