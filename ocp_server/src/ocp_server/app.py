@@ -443,18 +443,19 @@ class AppState:
             calibration=ws.calibration_for(router.calibration_key) if ws else None,
         )
         request = payload.user_turn
-        budget = (
-            self.settings.context_tokens
-            if args.max_context_tokens is None
-            else args.max_context_tokens
-        )
+        asked = args.max_context_tokens
+        budget = self.settings.context_tokens if asked is None else asked
         # The router asks for the workspace context when, and only when, an attempt is paid
         # (a local route that escalates included), and redacts it with the rest.
         scope = workspace_scope(ws.path, args.workspace) if ws is not None else None
         context = WorkspaceContext(self, ws, budget, scoped_glob(scope, None), deadline)
+        planned = await dry_run(router, decision) if args.dry_run else None
+        sent_to = planned.sent_to if planned else None  # a dry run's prompt, not handed back
         # A prompt handed back goes into this client's context: within what it accepts of a
-        # result (a paid model's prompt keeps the whole budget).
-        handed_budget = views.route_context_for_client(budget, request, self.client)
+        # result (a paid model's prompt keeps the whole budget, shown by a dry run or not).
+        handed_budget = (
+            budget if sent_to else views.route_context_for_client(budget, request, self.client)
+        )
         handed = WorkspaceContext(self, ws, handed_budget, scoped_glob(scope, None), deadline)
         paid = decision.tier.paid
         shown: PaidPrompt | None = None  # the paid prompt handed back instead of sent
@@ -462,7 +463,6 @@ class AppState:
         failure: RoutingFailed | None = None
         answered_by: Answerer = "none"
         cancelled: BaseException | None = None
-        planned = await dry_run(router, decision) if args.dry_run else None
         if planned is not None:
             note = planned.note
             if planned.enriched:
@@ -573,7 +573,7 @@ class AppState:
             raise cancelled
         if answered_by == "none" and failure is not None:
             raise RouteFailure(out)
-        return views.route_for_client(out, self.client, kept_by)  # what this client accepts
+        return views.route_for_client(out, self.client, kept_by, sent_to)  # what it accepts
 
     async def _record(
         self, ws: Workspace, args: wire.RouteArgs, out: wire.RouteResult, record: RouteRecord

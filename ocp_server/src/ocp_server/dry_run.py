@@ -36,13 +36,23 @@ class DryRun:
     note: str
     enriched: bool  # what a real route sends or hands back carries the workspace context
     model: str | None  # who a real route would go to, when not the decided model ("agent")
+    # A real route hands the prompt back to the calling agent (its context kept to what the
+    # client accepts of a result), rather than sending it to a paid model (the whole budget).
+    handed: bool = False
+
+    @property
+    def sent_to(self) -> str | None:
+        """The model a real route sends the prompt shown to, whole (None: handed back)."""
+        if self.handed:
+            return None
+        return "the paid model" if self.enriched else "the local model"
 
 
 async def dry_run(router: OCPRouter, decision: Decision) -> DryRun:
     """What a real route of `decision` would do now (its local model asked whether it is
     there, within the backends' check timeout), said in the dry run's note."""
     if decision.tier.paid and hands_back(router, decision):
-        return DryRun(_NOTE, True, None)  # handed back, no model asked: nor is one here
+        return DryRun(_NOTE, True, None, handed=True)  # no model asked: nor is one here
     chain, unreachable = await router.planned_chain(decision)
     if unreachable is None:
         if decision.tier.paid:
@@ -67,4 +77,4 @@ async def dry_run(router: OCPRouter, decision: Decision) -> DryRun:
         f"{_NOTE}. The local model {router.local.model} does not answer now, so a real route "
         f"would {then}. {fix[:1].upper()}{fix[1:].rstrip('.')}."
     )
-    return DryRun(note, to != "none", to)
+    return DryRun(note, to != "none", to, handed=to == "agent")

@@ -389,13 +389,14 @@ ROUTE_RESULT_TOKENS = 2_000
 
 
 def route_for_client(
-    out: wire.RouteResult, client: str, kept_by: str | None = None
+    out: wire.RouteResult, client: str, kept_by: str | None = None, sent_to: str | None = None
 ) -> wire.RouteResult:
     """A route's result for the MCP client named `client`: its body (the model's answer, or
     the prompt handed back) cut while its whole answer, the JSON that client's model reads,
     is over what that client accepts (RESULT_TOKEN_LIMITS); its note says what was left out
     and what to do. `kept_by`: the restore tool's name when the whole answer is kept with
-    the route's trace (m040), read on from there."""
+    the route's trace (m040), read on from there. `sent_to`: the model a dry run's prompt
+    would go to whole ("the paid model")."""
     limit = RESULT_TOKEN_LIMITS.get(client)
     field = "answer" if out.answer is not None else "prompt"
     body = out.answer if out.answer is not None else out.prompt
@@ -411,6 +412,11 @@ def route_for_client(
     elif field == "answer":
         rest = (
             "the rest was not kept: route again asking for what follows its last line, or for less"
+        )
+    elif sent_to:
+        rest = (
+            f"a real route sends {sent_to} all of it (`ocp-server route --dry-run` in a "
+            "terminal shows it whole)"
         )
     else:
         rest = "its end, your request as you sent it, is in your conversation: answer that"
