@@ -180,3 +180,45 @@ async def test_a_client_root_in_a_sub_folder_is_still_served_after_the_roots_cha
         assert not result.is_error, text_of(result)
         assert "src/auth.py" in text_of(result) and "web/billing.ts" not in text_of(result)
     assert not (src / ".ocp").exists()
+
+
+async def test_a_restore_in_a_sub_folder_says_what_it_kept_to_and_what_is_the_projects(
+    indexed: Path, fake_ollama: FakeOllama
+) -> None:
+    # A restore in web/ left src/'s decisions out but served the project's notes, state and
+    # open items (a note about src/ among them) without a word: the brief read as web/'s
+    # memory. And with only src/'s decisions saved it said "Nothing saved by earlier
+    # sessions yet." Now the brief says which decisions it kept, and that the rest is the
+    # project's; an empty one says nothing was saved for the folder.
+    src_decision = wire.DecisionArg(
+        title="token comparison",
+        decision="verify_token compares in constant time",
+        citations=["src/auth.py:6-8"],
+    )
+    top = own_index(fake_ollama, OCP_WORKSPACE=str(indexed))
+    web = own_index(fake_ollama, OCP_WORKSPACE=str(indexed / "web"))
+    async with OCPClient(env=top) as client:
+        await client.save(decisions=[src_decision])
+    async with OCPClient(env=web) as client:
+        alone = await client.restore()
+    assert not alone.decisions
+    assert alone.brief.startswith("Nothing saved for web/ by earlier sessions yet"), alone.brief
+    assert "decisions citing only code outside web/ are left out" in alone.brief, alone.brief
+    async with OCPClient(env=top) as client:
+        await client.save(
+            notes=[wire.NoteArg(text="auth tokens rotate daily", citations=["src/auth.py:6-8"])],
+            state={"branch": "auth-rework"},
+            open_items=["finish the billing export"],
+        )
+    async with OCPClient(env=web) as client:
+        in_web = await client.restore()
+    kept = " ".join(in_web.brief.split())
+    assert (
+        "Restored for web/: the decisions citing code in it or none (decisions citing only "
+        "code outside web/ are left out); open items, state, earlier sessions, notes and "
+        "routes are the whole project's." in kept
+    ), in_web.brief
+    assert "auth tokens rotate daily" in in_web.brief  # the project's note, said to be
+    async with OCPClient(env=top) as client:
+        everywhere = await client.restore()
+    assert "Restored for" not in everywhere.brief, everywhere.brief

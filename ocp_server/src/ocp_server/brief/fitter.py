@@ -11,11 +11,12 @@ from typing import Any, Final
 from ocp_router.tokens import estimate_tokens
 from ocp_server.brief.items import SHRUNK_DECISION, Item
 from ocp_server.brief.sections import (
-    EMPTY,
     HEADERS,
     SECTION_NAMES,
     TITLE,
     brief_text,
+    empty_brief,
+    kept_to,
     left_out_line,
     max_tokens_said,
 )
@@ -53,8 +54,12 @@ class Fitter:
         value_cost: Callable[[Any], int] | None = None,
         overhead: int = 0,
         said_budget: str | None = None,
+        scope: str | None = None,
     ) -> None:
+        """`scope`: the sub-folder a restore keeps its decisions to, said under the title."""
         self.max_tokens = max_tokens
+        self.scope = scope
+        self.head = kept_to(scope)
         # The budget the brief says it left out to fit: the caller's, when a refit of the
         # result (AppState.restore) fits the brief into less, or a route's prompt takes it.
         self.said_budget = max_tokens_said(max_tokens) if said_budget is None else said_budget
@@ -62,6 +67,7 @@ class Fitter:
         self.overhead = overhead
         self.reserved = FOOTER_RESERVE
         self.used = estimate_tokens(TITLE) + 1 + self.reserved + overhead
+        self.used += estimate_tokens(self.head) + 1 if self.head else 0
         self.chosen: dict[str, list[Item]] = {s: [] for s in SECTION_NAMES}
         self.full: set[str] = set()
         self.taken: set[tuple[str, Any]] = set()
@@ -236,7 +242,7 @@ class Fitter:
                 expired,
                 self.compact,
             )
-            return brief_text(kept, footer)
+            return brief_text(kept, footer, self.head)
 
         def total(text: str, kept: Sequence[Item]) -> int:
             return self._text_tokens(text) + sum(i.value_cost for i in kept) + self.overhead
@@ -248,7 +254,7 @@ class Fitter:
             omitted = omitted_of(chosen)
             text = text_of(chosen, omitted)
         if not chosen and not any(totals.values()) and not expired:
-            text = EMPTY
+            text = empty_brief(self.scope)
         if total(text, chosen) > self.max_tokens:
             text = ""
         truncated = bool(omitted) or any(i.made()[2] for i in chosen)

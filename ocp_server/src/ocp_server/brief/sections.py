@@ -16,6 +16,8 @@ __all__ = [
     "TITLE",
     "as_prompt_notes",
     "brief_text",
+    "empty_brief",
+    "kept_to",
     "left_out_line",
     "max_tokens_said",
 ]
@@ -97,10 +99,34 @@ def _counted(n: int, one: str, many: str, *, at_least: bool = False) -> str:
     return f"{n:,}{'+' * at_least} {one if n == 1 and not at_least else many}"
 
 
-def brief_text(chosen: Sequence[Item], footer: str) -> str:
+def kept_to(scope: str | None) -> str:
+    """The line under the title of a restore kept to the sub-folder `scope` (queries.IN_SCOPE):
+    only decisions are kept to it, the rest is the project's. Empty for the whole workspace."""
+    if scope is None:
+        return ""
+    return (
+        f"Restored for {scope}/: the decisions citing code in it or none (decisions citing "
+        f"only code outside {scope}/ are left out); open items, state, earlier sessions, notes "
+        "and routes are the whole project's."
+    )
+
+
+def empty_brief(scope: str | None) -> str:
+    """The text of a brief with nothing to serve (in `scope`, a sub-folder, when given)."""
+    if scope is None:
+        return EMPTY
+    return (
+        f"Nothing saved for {scope}/ by earlier sessions yet: decisions citing only code "
+        f"outside {scope}/ are left out (a restore at the project's root serves them)."
+    )
+
+
+def brief_text(chosen: Sequence[Item], footer: str, head: str = "") -> str:
+    """The brief: its title (and `head`, the line under it), each section's lines under its
+    header, and `footer`, what was left out."""
     if not chosen and not footer:
         return ""
-    lines = [TITLE]
+    lines = [TITLE, head] if head else [TITLE]
     for section, header in _SECTIONS:
         items = [i for i in chosen if i.section == section]
         if items:

@@ -82,7 +82,7 @@ class MemoryRestores(CitationChecks):
         `max_tokens` by default. `decision`: that decision alone, by its id, a replaced one too
         (saying which replaced it), for a brief's `replaces #12`. `scope`: the sub-folder
         the restore keeps to ('pkg/api'): decisions that cite code elsewhere only are left
-        out (queries.IN_SCOPE); the other sections are the workspace's.
+        out (queries.IN_SCOPE); the other sections are the workspace's, as the text says.
         """
         if max_tokens < 0:
             raise InputError("max_tokens: must be 0 or more")
@@ -97,6 +97,7 @@ class MemoryRestores(CitationChecks):
             value_cost=value_cost,
             overhead=overhead,
             said_budget=said_budget,
+            scope=scope if decision is None else None,  # one asked for by id: no other
         )
         sections = [s for s in SECTION_NAMES if stale == "list" or s != "stale"]
         # One read transaction: another window's save lands wholly before or after it,
