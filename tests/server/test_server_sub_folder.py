@@ -219,6 +219,7 @@ async def test_a_restore_in_a_sub_folder_says_what_it_kept_to_and_what_is_the_pr
         "routes are the whole project's." in kept
     ), in_web.brief
     assert "auth tokens rotate daily" in in_web.brief  # the project's note, said to be
+    assert in_web.kept_to == "web"  # for a client whose model reads only the structured part
     async with OCPClient(env=top) as client:
         everywhere = await client.restore()
-    assert "Restored for" not in everywhere.brief, everywhere.brief
+    assert "Restored for" not in everywhere.brief and everywhere.kept_to is None, everywhere

@@ -273,9 +273,9 @@ class AppState:
             )  # fmt: skip
             self._restore_overhead = estimate_tokens(
                 views.restore_result(empty, self.session_id).model_dump_json(
-                    exclude={"note", "answer"}
+                    exclude={"note", "answer", "kept_to"}
                 )
-            )  # (a note is said only with the room made for it: views.restore_for_client)
+            )  # (said with the room made for it: a note by restore_for_client, kept_to: Fitter)
         overhead = self._restore_overhead
         # edits no watcher saw first (else a file renamed then is reported deleted)
         await ws.index.catch_up(await ws.memory.cited_files())

@@ -38,9 +38,9 @@ def restore_answer(out: wire.RestoreResult, client: str = "") -> ToolAnswer:
 
 
 def _unsaid(out: wire.RestoreResult) -> set[str]:
-    """What a restore's answer leaves out: a note or a route's answer it has not (a smallest
-    budget's room is tight: 300 tokens hold one memory)."""
-    return {name for name in ("note", "answer") if getattr(out, name) is None}
+    """What a restore's answer leaves out: a note, a route's answer or a sub-folder it has not
+    (a smallest budget's room is tight: 300 tokens hold one memory)."""
+    return {name for name in ("note", "answer", "kept_to") if getattr(out, name) is None}
 
 
 def route_answer(out: wire.RouteResult, client: str) -> ToolAnswer:

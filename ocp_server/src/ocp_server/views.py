@@ -450,6 +450,7 @@ def restore_result(brief: Brief, session_id: str, note: str | None = None) -> wi
         sessions=[session_out(s) for s in brief.sessions],
         traces=[trace_out(t) for t in brief.traces],
         omitted=brief.omitted,
+        kept_to=brief.kept_to,
         note=note,
         expired=brief.expired,
         tokens=brief.tokens,

@@ -200,6 +200,13 @@ class RestoreResult(WireOut):
     sessions: list[SessionSummary]
     traces: list[TraceSummary]
     omitted: dict[str, int] = Field(description="Items left out to fit max_tokens, by section")
+    kept_to: str | None = Field(
+        None,
+        description="The sub-folder (of the project, relative) this restore kept decisions "
+        "to: those citing code in it or none, not those citing only code elsewhere. Open "
+        "items, state, sessions, notes and routes are the whole project's. Absent: the whole "
+        "workspace",
+    )
     note: str | None = Field(
         None,
         description="Why less than max_tokens was served (what the calling client accepts of "

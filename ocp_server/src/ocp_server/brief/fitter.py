@@ -67,7 +67,9 @@ class Fitter:
         self.overhead = overhead
         self.reserved = FOOTER_RESERVE
         self.used = estimate_tokens(TITLE) + 1 + self.reserved + overhead
-        self.used += estimate_tokens(self.head) + 1 if self.head else 0
+        if scope is not None:  # the line, and the result's `kept_to` when values are priced
+            field = json.dumps({"kept_to": scope}) if value_cost is not None else ""
+            self.used += estimate_tokens(self.head) + 1 + estimate_tokens(field)
         self.chosen: dict[str, list[Item]] = {s: [] for s in SECTION_NAMES}
         self.full: set[str] = set()
         self.taken: set[tuple[str, Any]] = set()
@@ -279,6 +281,7 @@ class Fitter:
             omitted=omitted,
             stale_count=stale_total,
             expired=expired,
+            kept_to=self.scope,
         )
 
 

@@ -141,3 +141,4 @@ class Brief:
     stale_count: int = 0  # live memories with a stale citation, listed or not
     expired: int = 0  # memories this restore found expired
     state_set: tuple[StateBrief, ...] = ()  # `state`'s keys: when and by whom each was set
+    kept_to: str | None = None  # the sub-folder decisions were kept to (sections.kept_to)
