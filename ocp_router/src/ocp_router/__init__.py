@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from ocp_router._rules import TaskType
     from ocp_router.backends.anthropic import AnthropicBackend
     from ocp_router.backends.base import (
+        CheckedBackend,
         ClosingBackend,
         GenerateRequest,
         GenerateResponse,
@@ -86,6 +87,7 @@ _HOMES: dict[str, str] = {
     "Budget": "ocp_router.budget",
     "BudgetExceeded": "ocp_router.results",
     "Calibration": "ocp_router.calibration",
+    "CheckedBackend": "ocp_router.backends.base",
     "ClassifyResult": "ocp_router.classifier",
     "ClosingBackend": "ocp_router.backends.base",
     "ConfigError": "ocp_router.errors",
@@ -184,6 +186,7 @@ __all__ = [
     "Budget",
     "BudgetExceeded",
     "Calibration",
+    "CheckedBackend",
     "ClassifyResult",
     "ClosingBackend",
     "ConfigError",
