@@ -114,6 +114,8 @@ class Corpus(wf.Corpus):
     folder_size: Floats = field(default_factory=lambda: np.zeros(0))
     #: per chunk: it defines something public (`_is_public`)
     public: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    #: per chunk: its symbol as stored ("" for none), for `reference_columns.py`
+    chunk_symbol: list[str] = field(default_factory=list)
 
 
 async def _corpus(
@@ -188,6 +190,7 @@ async def _corpus(
         depth=depth,
         folder_size=folder_size,
         public=public,
+        chunk_symbol=[str(r[3] or "") for r in got],
     )
     return out, when
 

@@ -1,8 +1,11 @@
 """Whether a folder's index file as a class column (+0.0020 held out, 2026-12-07 morning) is more
 than noise, and a file's in-degree over import lines as a prior. (Measured: neither above noise;
-not shipped. docs/search-rounds.md, 2026-12-07, evening.)
+not shipped. docs/search-rounds.md, 2026-12-07, evening.) Also the columns of
+`reference_columns.py` (the code's references from the best chunks, sub-words by character
+trigrams; measured, none above the base: 2026-12-07, late evening).
 
     uv run python scripts/prior_checks.py collect     # index the six corpora, store the rows
+    uv run python scripts/prior_checks.py --rows /tmp/x.npz report "callers' words"  # elsewhere
     uv run python scripts/prior_checks.py report      # LORO table, paired bootstrap
     uv run python scripts/prior_checks.py nested      # the same with L2 chosen inside each fold
 
@@ -15,7 +18,8 @@ stores them once in /tmp (numbers only); `report` and `nested` slice them into v
   column, measured beside the column it judges on the same rows;
 - import in-degree: log(1 + the other files whose import lines (`import_features.import_lines`)
   hold the file's stem as terms, or its folder's name for an index file): how many modules
-  import it, read from the code at index time.
+  import it, read from the code at index time;
+- the seven columns of `reference_columns.COLUMNS`, alone and in the groups below.
 
 Per variant: commits MRR@10 per held-out corpus (LORO), and a paired bootstrap over the held-out
 commit queries of the difference from the base (2,000 resamples, 95% interval of the mean).
@@ -31,6 +35,7 @@ from pathlib import Path, PurePosixPath
 
 import import_features as imf
 import numpy as np
+import reference_columns as rc
 import window_features as wf
 from ranker_corpora import CORPUS_CACHE, MIRRORS, manifest_corpora
 from train_ranker import L2, L2_GRID, fit
@@ -40,9 +45,9 @@ from ocp_server.index.lexicon import terms
 from ocp_server.index.query import Query
 from ocp_server.index.ranking import QUERY_KINDS
 
-ROWS = Path("/tmp/prior_checks_rows.npz")
-RR = Path("/tmp/prior_checks_rr.npz")  # per variant: each held-out corpus's reciprocal ranks
-EXTRA = ("index file", "random 1", "random 2", "random 3", "import in-degree")
+ROWS = Path("/tmp/prior_checks_rows.npz")  # --rows; per variant RR's each held-out corpus's
+RR = Path("/tmp/prior_checks_rr.npz")  # reciprocal ranks, named after the rows' file
+EXTRA = ("index file", "random 1", "random 2", "random 3", "import in-degree", *rc.COLUMNS)
 VARIANTS: dict[str, tuple[str, ...]] = {
     "base": (),
     "index file": ("index file",),
@@ -52,6 +57,17 @@ VARIANTS: dict[str, tuple[str, ...]] = {
     "index file, random 1": ("index file", "random 1"),
     "import in-degree": ("import in-degree",),
     "index file, import in-degree": ("index file", "import in-degree"),
+    **{name: (name,) for name in rc.COLUMNS},
+    "callees and callers": ("callees of the best chunks", "callers of the best chunks"),
+    "callees, callers, callers' words": (
+        "callees of the best chunks",
+        "callers of the best chunks",
+        "callers' words",
+    ),
+    "sub-words, path and names partial, random 1": (
+        "sub-words, path and names, partial",
+        "random 1",
+    ),
 }
 
 
@@ -93,7 +109,7 @@ def _columns() -> list[wf.Column]:
             degree[id(c)] = in_degree(c)
         return degree[id(c)][cand]
 
-    return [index_file, rand(0), rand(1), rand(2), degree_column]  # type: ignore[list-item]
+    return [index_file, rand(0), rand(1), rand(2), degree_column, *rc.COLUMNS.values()]  # type: ignore[list-item]
 
 
 def collect(cache: Path, mirrors: Path) -> None:
@@ -159,6 +175,8 @@ def _nested_l2s(x: np.ndarray, data: dict[str, np.ndarray], n: int) -> list[floa
 
 def report(nested: bool, variants: list[str]) -> None:
     data = dict(np.load(ROWS))
+    if data["x"].shape[1] != (1 + len(QUERY_KINDS)) * (len(FEATURES) + len(EXTRA)):
+        raise SystemExit(f"{ROWS} holds other columns than EXTRA: run `collect` (--rows) again")
     names = [str(e["name"]) for e in manifest_corpora()]
     n = len(names)
     base_rr: list[np.ndarray] = []
@@ -192,13 +210,16 @@ def report(nested: bool, variants: list[str]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    global ROWS, RR
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("step", choices=("collect", "report", "nested"))
     parser.add_argument("variants", nargs="*", choices=[[], *VARIANTS], default=[])
     parser.add_argument("--cache", type=Path, default=CORPUS_CACHE)
     parser.add_argument("--mirrors", type=Path, default=MIRRORS)
     parser.add_argument("--alone", action="store_true", help="without the base row")
+    parser.add_argument("--rows", type=Path, default=ROWS, help="where `collect` stores the rows")
     args = parser.parse_args(argv)
+    ROWS, RR = args.rows, args.rows.with_name(f"{args.rows.stem}-rr.npz")
     if args.step == "collect":
         collect(args.cache, args.mirrors)
         return 0

@@ -313,6 +313,8 @@ EVEN = 0.75
 #: file +0.0020 [-0.0004, +0.0048] paired bootstrap, random columns -0.0002 / -0.0013 / -0.0021,
 #: index file beside random 1 0.8179; nested 0.8183 against 0.8169 (+0.0014 [-0.0024,
 #: +0.0052], hono .812 -> .806); log(1 + files importing its stem) 0.8167, with index 0.8183.
+#: Nor callees / callers of the 10 best chunks 0.8121 / 0.8140, callers' words 0.8162, sub-word
+#: trigrams 0.8154, partial only 0.8175 (`scripts/reference_columns.py`; 2026-12-07, late).
 
 
 # ---- features -----------------------------------------------------------------------------
