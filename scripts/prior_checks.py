@@ -19,7 +19,7 @@ stores them once in /tmp (numbers only); `report` and `nested` slice them into v
 - import in-degree: log(1 + the other files whose import lines (`import_features.import_lines`)
   hold the file's stem as terms, or its folder's name for an index file): how many modules
   import it, read from the code at index time;
-- the seven columns of `reference_columns.COLUMNS`, alone and in the groups below.
+- the nine columns of `reference_columns.COLUMNS`, alone and in the groups below.
 
 Per variant: commits MRR@10 per held-out corpus (LORO), and a paired bootstrap over the held-out
 commit queries of the difference from the base (2,000 resamples, 95% interval of the mean).

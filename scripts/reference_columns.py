@@ -28,6 +28,7 @@ import import_features as imf
 import numpy as np
 import window_features as wf
 
+from ocp_server.index.features import FEATURES
 from ocp_server.index.hits import K1, bm25_postings, length_norm
 from ocp_server.index.lexicon import STOPWORDS, terms
 from ocp_server.index.query import Query
@@ -202,6 +203,17 @@ def callers(c: imf.Corpus, q: Query, cand: wf.Ints, x: wf.Floats) -> wf.Floats:
     return _by_top(c, q, "callers")[cand]
 
 
+def _times_coverage(column: wf.Column) -> wf.Column:
+    """A column where the file itself holds the request's words: x its `coverage` (the IDF
+    share of the request's terms it holds), the product a linear model cannot form."""
+    j = FEATURES.index("coverage")
+
+    def product(c: imf.Corpus, q: Query, cand: wf.Ints, x: wf.Floats) -> wf.Floats:
+        return column(c, q, cand, x) * x[:, j]
+
+    return product  # type: ignore[return-value]
+
+
 def callers_words(c: imf.Corpus, q: Query, cand: wf.Ints, x: wf.Floats) -> wf.Floats:
     r = refs(c)
     n = c.snap.n_files
@@ -267,4 +279,6 @@ COLUMNS: dict[str, wf.Column] = {
     "sub-words, path and names, partial": _sub("both", True),
     "sub-words, path, partial": _sub("path", True),
     "sub-words, names, partial": _sub("names", True),
+    "callees x coverage": _times_coverage(callees),  # type: ignore[arg-type]
+    "callers x coverage": _times_coverage(callers),  # type: ignore[arg-type]
 }
