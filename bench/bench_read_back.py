@@ -61,7 +61,7 @@ async def _measure(name: str, cache: Path, passes: int) -> dict[str, object]:
     from ocp_server.index.literal_text import literal_chunks
     from ocp_server.index.query import parse_query
     from ocp_server.index.ranking import rank
-    from ocp_server.index.search import chunk_rows
+    from ocp_server.index.search import _rows
 
     root = cache / "corpora" / name
     built = cache / "work" / "ocp" / name / "ocp.db"
@@ -84,7 +84,7 @@ async def _measure(name: str, cache: Path, passes: int) -> dict[str, object]:
                     chunks: list[int], counted: list[int] = counted
                 ) -> dict[int, ChunkRow]:
                     counted[0] += len(chunks)
-                    rows = await chunk_rows(index._read, snap, chunks)
+                    rows = await _rows(index._read, snap, chunks)
                     ids = snap.chunk_ids[chunks].tolist()
                     return {c: rows[i] for c, i in zip(chunks, ids, strict=True) if i in rows}
 

@@ -72,7 +72,7 @@ _STAGES: list[tuple[ModuleType, str, str]] = [
     (search, "rank", "rank (features and weights)"),
     (search, "literal_chunks", "literal_chunks (a message's literals)"),
     (search, "_picks", "_picks (chunks of the best files)"),
-    (search, "chunk_rows", "chunk_rows (the chunks' rows)"),
+    (search, "_rows", "_rows (the chunks' rows)"),
     (search, "_members", "_members (a container's members)"),
     (search, "_matched_terms", "_matched_terms"),
     (workspace_search, "search_chunks", "search_chunks"),

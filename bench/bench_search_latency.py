@@ -14,14 +14,12 @@ as run.py's is: it sends `{query, k: 20}` to `ocp_context_search` and times the 
 Interleaving the two servers' queries puts both under the same machine load, so the
 difference between the columns is the change, not the neighbours. It also checks that both
 servers return identical results (citations, scores, texts) for every query. The last two
-columns but two are each server's first query, asked as soon as it answered `initialize` (the app
+columns are each server's first query, asked as soon as it answered `initialize` (the app
 still loading, the index's postings read on it) and before the other server starts: cold,
 not in the warm columns. `--filters` sends each query with a `path_glob` or `language`
 filter or both, in turn (the corpus's language, its source files' extension, its largest
 top folder), the same four shapes over and over as an agent's session repeats its filters.
-The last two are the p50 of the first round alone (each query's first search in the
-process; `--idle S` lets both servers sit idle S seconds before it, as an agent's server
-mostly does). With
+With
 `--mcp-only` each server answers a query it was asked before from a memo (all queries are asked
 once first), so the columns are what the MCP path costs apart from the search.
 """
@@ -293,14 +291,6 @@ def main() -> None:
         help="send each query with a path_glob or language filter or both, in turn",
     )
     parser.add_argument(
-        "--idle",
-        type=float,
-        default=0.0,
-        help="seconds both servers sit idle after the warm-up queries, before timing (a server "
-        "reads its rows ahead of searches when idle: answer_warmup.py); their CPU meanwhile "
-        "is not in the columns",
-    )
-    parser.add_argument(
         "--b-cache",
         type=Path,
         help="B's indexes from this run.py cache (run.py --cmd B --cache DIR), for a change to "
@@ -315,10 +305,9 @@ def main() -> None:
     print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} (1, 5 min)")
     print(
         "| corpus | queries | A p50 ms | A p95 ms | A CPU ms/query "
-        "| B p50 ms | B p95 ms | B CPU ms/query | same results | A first ms | B first ms "
-        "| A round 0 p50 ms | B round 0 p50 ms |"
+        "| B p50 ms | B p95 ms | B CPU ms/query | same results | A first ms | B first ms |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name in args.corpus.split(","):
         root = LARGE if name == "large" else cache / "corpora" / name
         built = cache / "work" / "ocp" / name / "ocp.db"
@@ -361,7 +350,6 @@ def main() -> None:
                 for q, f in zip(queries if args.mcp_only else queries[:5], filters, strict=False):
                     for s in servers:
                         s.search(q, f)
-                time.sleep(args.idle)
                 cpu = [s.cpu_seconds() for s in servers]
                 for r in range(args.rounds):
                     for i, q in enumerate(queries):
@@ -381,9 +369,7 @@ def main() -> None:
         print(
             f"| {name} | {len(queries)} | {statistics.median(a):.2f} | {_p(a, 0.95):.2f} | "
             f"{cpu[0]:.2f} | {statistics.median(b):.2f} | {_p(b, 0.95):.2f} | {cpu[1]:.2f} | "
-            f"{'yes' if same else 'NO'} | {first[0]:.1f} | {first[1]:.1f} | "
-            f"{statistics.median(a[: len(queries)]):.2f} | "
-            f"{statistics.median(b[: len(queries)]):.2f} |",
+            f"{'yes' if same else 'NO'} | {first[0]:.1f} | {first[1]:.1f} |",
             flush=True,
         )
     print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} (1, 5 min)")

@@ -4,20 +4,19 @@ call (the search inside it), the answer's JSON, the pipe's write and the client'
 parse of the answer.
 
     uv run python bench/bench_wall_stages.py [--cmd .venv/bin/ocp-server] [--corpus pytest]
-        [--rounds 2] [--cache DIR] [--idle S] [--search-stages | --loops]
+        [--rounds 2] [--cache DIR] [--search-stages | --loops]
 
 It reuses the indexes `../shared/bench/retrieval/run.py` built (as bench_search_latency.py
-does), on a copy. The server is the command's own, started through its Python with timestamps
-patched in (time.perf_counter, CLOCK_MONOTONIC on Linux, which the client shares, and the main
-thread's CPU time beside each): nothing else of it changes. Each query of the corpus is asked
-once a round after five warm-up queries, as run.py asks them: round 0 is each query's first
-search in a warm process (what run.py times), round 1 its repeat; `--idle S` lets the server sit
-idle S seconds before round 0 (it reads rows ahead of searches then). The process's first search
-(cold) is reported on its own. The table gives the median a query of each gap between two marks,
-wall and the server's main-thread CPU (a gap spent waiting for a core or for the client has wall
-time and no CPU); a query's gaps add up to its round trip, their medians need not. `--search-stages`
-marks the search's own stages too; `--loops` counts the event loop's passes after each mark
-instead of the table.
+does), on a copy. The server is the command's own, started through its Python with
+timestamps patched in (time.perf_counter, CLOCK_MONOTONIC on Linux, which the client shares,
+and the main thread's CPU time beside each): nothing else of it changes. Each query of the
+corpus is asked once a round after five warm-up queries, as run.py asks them: round 0 is each
+query's first search in a warm process (what run.py times), round 1 its repeat. The process's
+first search (cold) is reported on its own. The table gives the median a query of each gap
+between two marks, wall and the server's main-thread CPU (a gap spent waiting for a core or
+for the client has wall time and no CPU); a query's gaps add up to its round trip, their
+medians need not. `--search-stages` marks the search's own stages too; `--loops` counts the
+event loop's passes after each mark instead of the table.
 """
 
 from __future__ import annotations
@@ -101,7 +100,7 @@ def app_loaded():
         wrap_sync(search, "rank", "rank", "ranked")
         wrap_async(search, "literal_chunks", "literal_chunks", "literal_chunks done")
         wrap_sync(search, "_picks", "_picks", "picked")
-        wrap_async(search, "chunk_rows", "chunk_rows", "rows read")
+        wrap_async(search, "_rows", "_rows", "rows read")
         wrap_async(search, "_members", "_members", "members read")
         wrap_async(ws, "changed_on_disk", "changed_on_disk", "stat'ed")
 load = server._load_app
@@ -130,13 +129,7 @@ main()
 
 
 def _run(
-    cmd: str,
-    root: Path,
-    built: Path,
-    queries: list[str],
-    rounds: int,
-    marks: dict[str, str],
-    idle: float = 0.0,
+    cmd: str, root: Path, built: Path, queries: list[str], rounds: int, marks: dict[str, str]
 ) -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory(prefix="ocp-wall-") as tmp:
         db = Path(tmp) / "ocp.db"
@@ -192,7 +185,6 @@ def _run(
         ask(search, params(queries[0]), "cold")
         for q in queries[1:6]:
             ask(search, params(q), "warm-up")
-        time.sleep(idle)  # the server reads its rows ahead of searches meanwhile
         for r in range(rounds):
             for q in queries:
                 ask(search, params(q), f"round {r}")
@@ -244,12 +236,6 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--cache", type=Path, default=CACHE)
     parser.add_argument(
-        "--idle",
-        type=float,
-        default=0.0,
-        help="seconds the server sits idle after the warm-up queries (answer_warmup.py)",
-    )
-    parser.add_argument(
         "--search-stages",
         action="store_true",
         help="mark the search's own stages too (parse_query, rank, the rows read, the stats)",
@@ -267,7 +253,7 @@ def main() -> None:
     print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} (1, 5 min)")
     for name in args.corpus.split(","):
         root, built = cache / "corpora" / name, cache / "work" / "ocp" / name / "ocp.db"
-        calls = _run(args.cmd, root, built, _queries(name), args.rounds, marks, args.idle)
+        calls = _run(args.cmd, root, built, _queries(name), args.rounds, marks)
         if args.loops:
             _loops(name, [c for c in calls if c["label"].startswith("round")])
             continue

@@ -11,8 +11,7 @@ score as `float.hex`, and every chunk score the chunks are chosen by) and the MC
 bytes of the tool's result. Then the two dumps are compared line by line; the first difference
 is printed. A speed-up of the search must leave every line equal. It reuses the indexes
 `../shared/bench/retrieval/run.py` built, as bench_search_latency.py does (`--b-cache`: B's
-from another run.py cache, for a change to what an index stores; `--warm-b`: B reads its rows
-ahead of its searches first, as an idle server does); `--large` adds
+from another run.py cache, for a change to what an index stores); `--large` adds
 the monorepo of `bench_search_latency.py --corpus large` (its index must be built).
 """
 
@@ -36,7 +35,7 @@ from bench_search_latency import CACHE, CORPORA, LARGE, K, _queries, index_copy 
 _LAST_UPDATE = re.compile(r'(\\?"last_update\\?": \\?")[^"\\]*')
 
 
-async def _dump_corpus(name: str, cache: Path, out: list[str], warm: bool = False) -> None:
+async def _dump_corpus(name: str, cache: Path, out: list[str]) -> None:
     import importlib
     import importlib.util
 
@@ -52,8 +51,6 @@ async def _dump_corpus(name: str, cache: Path, out: list[str], warm: bool = Fals
     built = cache / "work" / "ocp" / name / "ocp.db"
     async with index_copy(root, built) as (_, state, ws):
         snap = await ws.index.snapshot()
-        if warm:  # every row the kept answers hold read ahead, as an idle server does
-            print(f"{name}: {await ws.index.warm_answers()} rows read ahead", file=sys.stderr)
         for query in _queries(name):
             parsed = parse_query(query)
             ranked = rank(snap, parsed)
@@ -73,10 +70,10 @@ async def _dump_corpus(name: str, cache: Path, out: list[str], warm: bool = Fals
                 out.append(json.dumps({"corpus": name, "shape": shape, "answer": answer}))
 
 
-def _dump(names: list[str], cache: Path, path: Path, warm: bool) -> None:
+def _dump(names: list[str], cache: Path, path: Path) -> None:
     lines: list[str] = []
     for name in names:
-        asyncio.run(_dump_corpus(name, cache, lines, warm))
+        asyncio.run(_dump_corpus(name, cache, lines))
     path.write_text("\n".join(lines) + "\n")
 
 
@@ -87,12 +84,6 @@ def main() -> None:
     parser.add_argument("--corpus", default=",".join(CORPORA))
     parser.add_argument("--large", action="store_true", help="the monorepo too")
     parser.add_argument("--dump", type=Path, help=argparse.SUPPRESS)  # a child's output file
-    parser.add_argument("--warm", action="store_true", help=argparse.SUPPRESS)  # (a child's)
-    parser.add_argument(
-        "--warm-b",
-        action="store_true",
-        help="B reads its rows ahead (answer_warmup.py) before its searches, as an idle server",
-    )
     parser.add_argument(
         "--cache",
         type=Path,
@@ -107,7 +98,7 @@ def main() -> None:
     names = args.corpus.split(",") + (["large"] if args.large else [])
     cache = args.cache.expanduser()
     if args.dump is not None:
-        _dump(names, cache, args.dump, args.warm)
+        _dump(names, cache, args.dump)
         return
     if not args.a or not args.b:
         parser.error("--a and --b are required")
@@ -117,7 +108,6 @@ def main() -> None:
             target = Path(tmp) / f"{label}.jsonl"
             python = getattr(args, label)
             argv = [python, __file__, "--dump", str(target), "--corpus", ",".join(names)]
-            argv += ["--warm"] if label == "b" and args.warm_b else []
             own = args.b_cache.expanduser() if label == "b" and args.b_cache else cache
             subprocess.run([*argv, "--cache", str(own)], check=True, stdout=sys.stderr)
             text = target.read_text()

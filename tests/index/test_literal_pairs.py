@@ -17,7 +17,7 @@ from ocp_server.index.literal_pairs import literal_blobs, literal_keys
 from ocp_server.index.literal_text import LiteralFinder, holds_run, literal_chunks
 from ocp_server.index.query import parse_query
 from ocp_server.index.ranking import rank
-from ocp_server.index.search import chunk_rows
+from ocp_server.index.search import _rows
 from ocp_server.migrations import MIGRATIONS, m025_chunk_literals, migrate
 from tests.index.built import built_index, write_files
 
@@ -128,7 +128,7 @@ async def _reads(root: Path, db: Path, files: dict[str, str], query: str) -> lis
 
         async def read(chunks: list[int]) -> dict[int, ChunkRow]:
             reads.append(chunks)
-            rows = await chunk_rows(index._read, snap, chunks)
+            rows = await _rows(index._read, snap, chunks)
             ids = snap.chunk_ids[chunks].tolist()
             return {c: rows[i] for c, i in zip(chunks, ids, strict=True) if i in rows}
 

@@ -21,7 +21,7 @@ from ocp_server.index.literal_text import (
 )
 from ocp_server.index.query import parse_query
 from ocp_server.index.ranking import rank
-from ocp_server.index.search import chunk_rows
+from ocp_server.index.search import _rows
 from tests.index.built import built_index, first_hit
 
 PARSER_PY = '''"""Parsing the command line into options and arguments."""
@@ -164,7 +164,7 @@ async def _read_backs(tmp_path: Path, files: dict[str, str], query: str) -> list
 
         async def read(chunks: list[int]) -> dict[int, ChunkRow]:
             reads.append(chunks)
-            rows = await chunk_rows(index._read, snap, chunks)
+            rows = await _rows(index._read, snap, chunks)
             ids = snap.chunk_ids[chunks].tolist()
             return {c: rows[i] for c, i in zip(chunks, ids, strict=True) if i in rows}
 

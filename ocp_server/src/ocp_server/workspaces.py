@@ -16,7 +16,6 @@ from ocp_router.calibration import Calibration
 from ocp_router.calibration_file import CalibrationFile
 from ocp_server.db import DatabaseNaming, connect
 from ocp_server.errors import WorkspaceError
-from ocp_server.index.answer_warmup import QUIET_SECONDS
 from ocp_server.index.workspace import WorkspaceIndex
 from ocp_server.memory import MemoryStore
 from ocp_server.path_text import path_text
@@ -156,9 +155,6 @@ async def _keep_fresh(ws: Workspace) -> None:
     # 1.53 s, not 2.35 (medians of 4, interleaved; bench/bench_restart_search.py).
     ws.index.watcher_state = "starting"
     preload = asyncio.create_task(_preloaded(ws), name=f"snapshot {ws.path}")
-    # and once the first update is done, the rows searches answer with, read in the quiet
-    # between searches (answer_warmup.py)
-    warm = asyncio.create_task(_warmed(ws), name=f"answer rows {ws.path}")
     try:
         await asyncio.wait([preload])
         await ws.index.watch(ws.stop)
@@ -168,8 +164,7 @@ async def _keep_fresh(ws: Workspace) -> None:
         logger.exception("the index watcher for %s stopped", ws.path)
     finally:
         preload.cancel()
-        warm.cancel()
-        await asyncio.gather(preload, warm, return_exceptions=True)
+        await asyncio.gather(preload, return_exceptions=True)
 
 
 async def _preloaded(ws: Workspace) -> None:
@@ -179,17 +174,6 @@ async def _preloaded(ws: Workspace) -> None:
         raise
     except Exception:  # noqa: BLE001 - the first search reads it again, and says why not
         logger.debug("reading the snapshot of %s ahead of a search failed", ws.path, exc_info=True)
-
-
-async def _warmed(ws: Workspace) -> None:
-    try:
-        while ws.index.watcher_state == "starting":  # the first update's check of every file
-            await asyncio.sleep(QUIET_SECONDS)
-        await ws.index.warm_answers()
-    except asyncio.CancelledError:
-        raise
-    except Exception:  # noqa: BLE001 - searches read the rows themselves
-        logger.debug("reading %s's rows ahead of searches failed", ws.path, exc_info=True)
 
 
 def stop_workspace(ws: Workspace) -> None:

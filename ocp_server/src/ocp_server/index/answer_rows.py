@@ -36,22 +36,18 @@ class AnswerRows:
     die with their snapshot. Its redaction flag may be filled in later without a new
     generation, so only a row whose flag was known under this process's rules is kept (by
     the caller): a kept 1 stays true, a kept 0 only costs a redaction. At most `max_rows`
-    rows and `max_chars` characters of text; the least recently asked for go first."""
+    rows and `max_chars` characters of text; the oldest go first."""
 
-    __slots__ = ("_chars", "_rows", "dropped", "max_chars", "max_rows")
+    __slots__ = ("_chars", "_rows", "max_chars", "max_rows")
 
     def __init__(self, max_chars: int, max_rows: int) -> None:
         self.max_chars = max_chars
         self.max_rows = max_rows
         self._rows: dict[int, ChunkRow] = {}
         self._chars = 0
-        self.dropped = 0  # rows let go for room, ever (answer_warmup.py stops at the first)
 
     def get(self, chunk_id: int) -> ChunkRow | None:
-        row = self._rows.pop(chunk_id, None)
-        if row is not None:  # the last to go: rows read ahead (answer_warmup.py) and not
-            self._rows[chunk_id] = row  # asked for go before those searches answer with
-        return row
+        return self._rows.get(chunk_id)
 
     def put(self, chunk_id: int, row: ChunkRow) -> None:
         if chunk_id in self._rows or len(row.text) > self.max_chars or self.max_rows < 1:
@@ -61,7 +57,6 @@ class AnswerRows:
         while self._chars > self.max_chars or len(self._rows) > self.max_rows:
             oldest = next(iter(self._rows))
             self._chars -= len(self._rows.pop(oldest).text)
-            self.dropped += 1
 
     def __len__(self) -> int:
         return len(self._rows)

@@ -61,11 +61,6 @@ class CurrentSnapshot:
         self._stop = threading.Event()  # a write in progress gives up
         self._writing: asyncio.Future[bool] | None = None  # the last write
 
-    @property
-    def current(self) -> Snapshot | None:
-        """The snapshot held (None: none yet, or one being read)."""
-        return self._snapshot
-
     async def at(self, generation: str) -> Snapshot:
         current = self._snapshot
         if current is not None and current.generation == generation:

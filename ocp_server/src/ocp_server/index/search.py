@@ -40,7 +40,7 @@ from ocp_server.index.ranking import Ranked, rank
 from ocp_server.index.real_paths import real_relative
 from ocp_wire.search import DEFAULT_SEARCH_RESULTS, LinePart
 
-__all__ = ["CHUNKS_PER_FILE", "Reader", "chunk_rows", "search_chunks", "unmatched_filters"]
+__all__ = ["CHUNKS_PER_FILE", "search_chunks", "unmatched_filters"]
 
 #: With `group_by="file"`: at most this many chunks of each file.
 CHUNKS_PER_FILE = 3
@@ -266,7 +266,7 @@ async def search_chunks(
 
     async def read_chunks(chunks: list[int]) -> dict[int, ChunkRow]:
         ids = snap.chunk_ids[chunks].tolist()
-        rows = await chunk_rows(read, snap, chunks)
+        rows = await _rows(read, snap, chunks)
         return {c: rows[cid] for c, cid in zip(chunks, ids, strict=True) if cid in rows}
 
     # a message pasted whole: the files whose string literals print it first
@@ -282,7 +282,7 @@ async def search_chunks(
     chunks = [p.chunk for p in picks]
     ids: list[int] = snap.chunk_ids[chunks].tolist()
     files: list[int] = snap.chunk_file[chunks].tolist()
-    rows = await chunk_rows(read, snap, chunks)
+    rows = await _rows(read, snap, chunks)
     matched = _matched_terms(ranked, chunks, parsed.originals, snap.n_chunks)
     # a row gone was deleted since the snapshot was read (or its id is another file's now)
     found = [
@@ -356,7 +356,7 @@ async def _members(
     return await snap.outlines.members(read, zip((c for c, _ in containers), file_ids, strict=True))
 
 
-async def chunk_rows(read: Reader, snap: Snapshot, chunks: list[int]) -> dict[int, ChunkRow]:
+async def _rows(read: Reader, snap: Snapshot, chunks: list[int]) -> dict[int, ChunkRow]:
     """The rows of `chunks` (snapshot indexes) by chunk id, from the snapshot's kept answers
     or the database; a row gone since the snapshot was read is left out."""
     ids: list[int] = snap.chunk_ids[chunks].tolist()

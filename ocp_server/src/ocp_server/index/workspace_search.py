@@ -11,7 +11,6 @@ from functools import partial
 
 from ocp_server.db import moved_aside_note
 from ocp_server.index import nested
-from ocp_server.index.answer_warmup import warm_answers
 from ocp_server.index.files import load_ocpignore
 from ocp_server.index.full_disk import gone_note, storage_note, updated_unless_full, watcher_note
 from ocp_server.index.git_settings import GIT_CONFIG, IgnoreSources, ignore_sources
@@ -47,35 +46,6 @@ class WorkspaceSearch(WorkspaceUpdates):
     """`search`, and the snapshot and rules it reads by."""
 
     async def search(
-        self,
-        query: str,
-        *,
-        k: int = DEFAULT_SEARCH_RESULTS,
-        path_glob: str | None = None,
-        language: str | None = None,
-        max_tokens: int | None = None,
-        refresh: bool = True,
-        group_by_file: bool = False,
-        scope: str | None = None,
-    ) -> SearchResponse:
-        """`_search`, counted as running until it ends (answer_warmup.py keeps out of it)."""
-        self._searching += 1
-        try:
-            return await self._search(
-                query,
-                k=k,
-                path_glob=path_glob,
-                language=language,
-                max_tokens=max_tokens,
-                refresh=refresh,
-                group_by_file=group_by_file,
-                scope=scope,
-            )
-        finally:
-            self._searching -= 1
-            self._search_ended = time.monotonic()
-
-    async def _search(
         self,
         query: str,
         *,
@@ -235,16 +205,3 @@ class WorkspaceSearch(WorkspaceUpdates):
         load_weights()
         if await self.built():
             await self.snapshot()
-
-    async def warm_answers(self) -> int:
-        """Read the current snapshot's chunk rows ahead of its searches, in the quiet between
-        them, up to what its kept answers hold (answer_warmup.py); how many rows it read."""
-        snap = self.snapshots.current
-        if snap is None:
-            return 0
-        return await warm_answers(
-            self._read,
-            snap,
-            lambda: None if self._searching else self._search_ended,
-            lambda: self.snapshots.current is snap,
-        )

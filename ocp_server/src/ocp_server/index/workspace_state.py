@@ -12,7 +12,6 @@ import asyncio
 import logging
 import os
 import sqlite3
-import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -82,10 +81,6 @@ class WorkspaceState(ClosesOnExit):
         self._retry_now = asyncio.Event()  # an update succeeded while the watcher waited to retry
         self._reader: sqlite3.Connection | None = None  # the search's reads (see _read)
         self._meta_seen: tuple[int, IndexMeta] | None = None  # (the reader's data_version, meta)
-        # searches running, and the time.monotonic() the last ended (answer_warmup.py waits
-        # for quiet; the start counts as one)
-        self._searching = 0
-        self._search_ended = time.monotonic()
         # the stored size and mtime of files searches cite (on_disk.py)
         self._stored = StoredStats(self._data_version, self._read_from)
         # off, starting, watching, polling (no inotify watches left), standby, retrying, stopped
