@@ -204,3 +204,48 @@ def test_every_module_over_600_lines_says_why_at_its_top() -> None:
         if "over 600 lines" not in docstring.lower():
             unexplained.append(str(path.relative_to(ROOT)))
     assert unexplained == []
+
+
+def _test_modules_imported(path: Path, tree: ast.AST) -> list[str]:
+    """The test modules (`test_*.py`) that the file at `path`, below ROOT, imports."""
+    package = path.relative_to(ROOT).parent.parts
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else ()
+            module = ".".join((*base, *(node.module or "").split("."))).strip(".")
+            # `from tests.proxy import test_proxy_sdks` imports the module itself.
+            found.extend([module, *(f"{module}.{alias.name}" for alias in node.names)])
+    return sorted({m for m in found if m.rsplit(".", 1)[-1].startswith("test_")})
+
+
+def test_no_test_module_imports_another() -> None:
+    # What tests share lives in plain helper modules (tests/proxy/dialects.py): a test module
+    # imported for its helpers drags its tests' set-up along and hides where helpers live.
+    found: dict[str, list[str]] = {}
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        imported = _test_modules_imported(path, ast.parse(path.read_text("utf-8")))
+        if imported:
+            found[path.relative_to(ROOT).as_posix()] = imported
+    assert found == {}
+
+
+def test_the_test_import_check_sees_each_form_of_import() -> None:
+    path = ROOT / "tests" / "proxy" / "test_one.py"
+    source = (
+        "from tests.proxy.test_proxy_sdks import HARD\n"
+        "from tests.proxy import test_proxy_faults, dialects\n"
+        "from .test_proxy_wire import SSE\n"
+        "from . import test_proxy_units\n"
+        "import tests.server.test_cli_first_run\n"
+        "from tests.proxy.dialects import SIMPLE\n"
+    )
+    assert _test_modules_imported(path, ast.parse(source)) == [
+        "tests.proxy.test_proxy_faults",
+        "tests.proxy.test_proxy_sdks",
+        "tests.proxy.test_proxy_units",
+        "tests.proxy.test_proxy_wire",
+        "tests.server.test_cli_first_run",
+    ]

@@ -20,19 +20,8 @@ from ocp_server.index.files import list_workspace
 from ocp_server.index.gitdirs import common_dir
 from ocp_server.index.githead import GitHead, git_head
 from ocp_server.index.history import read_history
-from tests.server.test_git_config_pipes import _never_waits_on
+from tests.index.git_pipes import never_waits_on, pipe_as, pipe_repo
 from tests.workspace_fixture import git
-
-
-def _repo(tmp_path: Path) -> Path:
-    ws = tmp_path / "ws"
-    (ws / "sub").mkdir(parents=True)
-    git(ws, "init", "-q")
-    (ws / "app.py").write_text("print('hi')\n")
-    (ws / "sub" / "lib.py").write_text("x = 1\n")
-    git(ws, "add", "-A")
-    git(ws, "commit", "-qm", "first")
-    return ws
 
 
 def _done_without_waiting(pipe: Path, work: Callable[[], Any]) -> Any:
@@ -49,31 +38,25 @@ def _done_without_waiting(pipe: Path, work: Callable[[], Any]) -> Any:
     return result[0]
 
 
-def _pipe_as(path: Path) -> Path:
-    path.unlink(missing_ok=True)
-    os.mkfifo(path)
-    return path
-
-
 @pytest.mark.parametrize("what", ["HEAD", "branch", "packed-refs", "index", "HEAD-in-a-folder"])
 def test_a_pipe_among_the_repositorys_files_is_never_waited_on(
     tmp_path: Path, what: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    ws = _repo(tmp_path)
+    ws = pipe_repo(tmp_path)
     dot_git = ws / ".git"
     branch = (dot_git / "HEAD").read_text().removeprefix("ref: ").strip()
     workspace = ws
     if what == "HEAD":
-        pipe = _pipe_as(dot_git / "HEAD")
+        pipe = pipe_as(dot_git / "HEAD")
     elif what == "branch":
-        pipe = _pipe_as(dot_git / branch)
+        pipe = pipe_as(dot_git / branch)
     elif what == "packed-refs":  # read to resolve HEAD even beside the branch's own file
-        pipe = _pipe_as(dot_git / "packed-refs")
+        pipe = pipe_as(dot_git / "packed-refs")
     elif what == "index":
-        pipe = _pipe_as(dot_git / "index")
+        pipe = pipe_as(dot_git / "index")
     else:  # git looks for a bare repository in each folder on its way up: opens its HEAD
         workspace = ws / "sub"
-        pipe = _pipe_as(workspace / "HEAD")
+        pipe = pipe_as(workspace / "HEAD")
     # OCP's own reading, at every search
     _done_without_waiting(pipe, lambda: git_head(workspace))
     _done_without_waiting(pipe, GitHead(workspace))
@@ -81,29 +64,29 @@ def test_a_pipe_among_the_repositorys_files_is_never_waited_on(
     with caplog.at_level("WARNING", logger=git_config_guard.__name__):
         with pytest.raises(UnreadableConfig, match=pipe.name):
             check_config(workspace)
-        listing = _never_waits_on(pipe, lambda: list_workspace(workspace))
+        listing = never_waits_on(pipe, lambda: list_workspace(workspace))
         assert not listing.git and listing.candidates
-        assert _never_waits_on(pipe, lambda: read_history(workspace, 10)) == []
+        assert never_waits_on(pipe, lambda: read_history(workspace, 10)) == []
     # said once, not before each git command
     told = [r.getMessage() for r in caplog.records]
     assert len(told) == 1 and f"{pipe} is a pipe or a device" in told[0], told
 
 
 def test_a_pipe_as_a_worktrees_commondir_is_never_waited_on(tmp_path: Path) -> None:
-    ws = _repo(tmp_path)
+    ws = pipe_repo(tmp_path)
     linked = tmp_path / "linked"
     git(ws, "worktree", "add", "-q", str(linked))
     git_dir = ws / ".git" / "worktrees" / "linked"
-    pipe = _pipe_as(git_dir / "commondir")
+    pipe = pipe_as(git_dir / "commondir")
     assert _done_without_waiting(pipe, lambda: common_dir(git_dir)) == git_dir
     _done_without_waiting(pipe, lambda: git_head(linked))
     with pytest.raises(UnreadableConfig, match="commondir"):
         check_config(linked)
-    assert _never_waits_on(pipe, lambda: read_history(linked, 10)) == []
+    assert never_waits_on(pipe, lambda: read_history(linked, 10)) == []
 
 
 def test_a_repository_without_pipes_is_still_listed_by_git(tmp_path: Path) -> None:
-    ws = _repo(tmp_path)
+    ws = pipe_repo(tmp_path)
     (ws / "HEAD").write_text("a file named HEAD at the top is no repository's\n")
     git(ws, "pack-refs", "--all")
     check_config(ws)

@@ -26,10 +26,19 @@ from ocp_server.index.saved_snapshot import SnapshotKey, read_saved, saved_path
 from ocp_server.index.workspace import WorkspaceIndex
 from ocp_server.settings import ServerSettings
 from ocp_server.workspaces import open_index
-from tests.index.test_snapshot_delta import _answers, _edit, repo  # noqa: F401
-from tests.index.test_snapshot_load import _fields
+from tests.index.snapshots import (
+    edit,
+    forty_module_repo,
+    snapshot_answers,
+    snapshot_fields,
+)
 
 SAVED = 1 << 30
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return forty_module_repo(tmp_path)
 
 
 async def _open(ws: Path, db: Path, *, save: bool = True, size: int = SAVED) -> WorkspaceIndex:
@@ -40,7 +49,7 @@ async def _saved_by_a_server(ws: Path, db: Path) -> list[object]:
     """Build, search (the rows read: saved at once), wait for the save; the answers."""
     async with await _open(ws, db) as index:
         await index.update()
-        answers = await _answers(index)
+        answers = await snapshot_answers(index)
         assert index.snapshots.loads == {"full": 1}
         await index.snapshots.saved()
     assert saved_path(db).is_file()
@@ -63,8 +72,8 @@ async def saved(repo: Path, tmp_path: Path) -> Saved:  # noqa: F811
 async def _restarted(ws: Path, db: Path) -> tuple[list[object], dict[str, int]]:
     """A restart's answers (reading only: nothing saved again) and how its snapshot loaded."""
     async with await _open(ws, db, save=False) as index:
-        answers = await _answers(index)
-        assert _fields(await index.snapshot()) == _fields(lexical.load_snapshot(db))
+        answers = await snapshot_answers(index)
+        assert snapshot_fields(await index.snapshot()) == snapshot_fields(lexical.load_snapshot(db))
         return answers, dict(index.snapshots.loads)
 
 
@@ -87,7 +96,7 @@ async def test_a_saved_snapshot_a_few_updates_old_is_brought_up_to_date(
     saved: Saved,
 ) -> None:
     db = saved.db
-    _edit(repo / "pkg1" / "mod_1.py", "zqsavedlater")
+    edit(repo / "pkg1" / "mod_1.py", "zqsavedlater")
     async with await _open(repo, db, save=False) as index:  # an update no snapshot follows
         await index.update()
     answers, loads = await _restarted(repo, db)
@@ -146,7 +155,7 @@ async def test_a_saved_snapshot_a_folder_or_unreadable_never_breaks_a_search(
     async with await _open(repo, db) as index:  # a server cannot save there: it says so
         await index.snapshot()
         await index.snapshots.saved()
-        assert await _answers(index) == before
+        assert await snapshot_answers(index) == before
 
 
 async def test_a_saved_snapshot_stale_beyond_the_change_log_is_left_unused(
@@ -154,7 +163,7 @@ async def test_a_saved_snapshot_stale_beyond_the_change_log_is_left_unused(
     saved: Saved,
 ) -> None:
     db = saved.db
-    _edit(repo / "pkg1" / "mod_1.py", "zqstalemarker")
+    edit(repo / "pkg1" / "mod_1.py", "zqstalemarker")
     async with await _open(repo, db, save=False) as index:
         await index.update()
     with sqlite3.connect(db) as conn:
@@ -312,11 +321,11 @@ async def test_a_saved_snapshot_larger_than_a_lowered_bound_is_deleted(
     db, before = saved.db, saved.answers
     size = saved_path(db).stat().st_size
     async with await _open(repo, db, size=size - 1) as index:  # OCP_SNAPSHOT_MB lowered
-        assert await _answers(index) == before
+        assert await snapshot_answers(index) == before
         await index.snapshots.saved()
     assert not saved_path(db).exists()
     async with await _open(repo, db, size=size) as index:  # the file's size is within it
-        await _answers(index)
+        await snapshot_answers(index)
         await index.snapshots.saved()
     assert saved_path(db).stat().st_size <= size
 
@@ -401,7 +410,7 @@ async def test_a_save_waits_for_no_other_writer_and_writes_over_a_killed_ones_fi
     assert saved_snapshot.write_saved(db, snap, key, SAVED)
     assert not new.exists()
     found = read_saved(db, key, SAVED)
-    assert found is not None and _fields(found) == _fields(snap)
+    assert found is not None and snapshot_fields(found) == snapshot_fields(snap)
 
 
 def test_the_snapshot_setting_is_a_size_in_mib_or_zero() -> None:
@@ -495,7 +504,7 @@ async def test_a_saved_snapshot_larger_than_the_bound_is_neither_read_nor_kept(
     db, before = saved.db, saved.answers
     bound = saved_path(db).stat().st_size // 4
     async with await _open(repo, db, size=bound) as index:
-        assert await _answers(index) == before
+        assert await snapshot_answers(index) == before
         await index.snapshots.saved()
         assert index.snapshots.loads == {"full": 1}
     assert not saved_path(db).exists()

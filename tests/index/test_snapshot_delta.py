@@ -20,56 +20,26 @@ import pytest
 from ocp_server.index import change_log, lexical
 from ocp_server.index.postings import Postings
 from ocp_server.index.workspace import WorkspaceIndex
-from tests.index.test_snapshot_load import _fields
-from tests.workspace_fixture import git, settled
-
-WORDS = (
-    "token session invoice render parse cache queue retry socket buffer stream header cookie "
-    "router schema migrate signal worker ledger payment refund archive export import"
-).split()
-QUERIES = ("rotate session token", "parse header cookie", "refund payment ledger", "queue retry")
-
-
-def _module(rng: random.Random, n: int) -> str:
-    out = [f'"""Module {n}: {" ".join(rng.sample(WORDS, 4))}."""', ""]
-    for f in range(rng.randint(2, 7)):
-        a, b = rng.sample(WORDS, 2)
-        out += [f"def {a}_{b}_{n}_{f}(items):", f'    """{" ".join(rng.sample(WORDS, 5))}"""']
-        out += [f"    {rng.choice(WORDS)} = items  # {' '.join(rng.sample(WORDS, 3))}"] * 2
-        out += ["    return items", ""]
-    return "\n".join(out)
+from tests.index.snapshots import (
+    edit,
+    forty_module_repo,
+    generated_module,
+    snapshot_answers,
+    snapshot_fields,
+)
+from tests.workspace_fixture import git
 
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    """Forty modules in a git work tree with some history."""
-    rng = random.Random(7)
-    ws = tmp_path / "repo"
-    for n in range(40):
-        path = ws / f"pkg{n % 4}" / f"mod_{n}.py"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(_module(rng, n))
-    (ws / "README.md").write_text("# Demo\n\nSessions, tokens and refunds.\n")
-    git(ws, "init", "-q")
-    git(ws, "add", "-A")
-    git(ws, "commit", "-qm", "payment ledger and refunds")
-    settled(ws)
-    return ws
-
-
-async def _answers(index: WorkspaceIndex) -> list[object]:
-    out: list[object] = []
-    for query in QUERIES:
-        response = await index.search(query, k=10, refresh=False)
-        out.append([r._replace(text="") for r in response.results])
-    return out
+    return forty_module_repo(tmp_path)
 
 
 async def _check_like_a_full_load(index: WorkspaceIndex, reader: WorkspaceIndex) -> None:
-    whole = _fields(lexical.load_snapshot(index.db_path))
-    assert _fields(await index.snapshot()) == whole
-    assert _fields(await reader.snapshot()) == whole
-    assert await _answers(index) == await _answers(reader)
+    whole = snapshot_fields(lexical.load_snapshot(index.db_path))
+    assert snapshot_fields(await index.snapshot()) == whole
+    assert snapshot_fields(await reader.snapshot()) == whole
+    assert await snapshot_answers(index) == await snapshot_answers(reader)
 
 
 async def _recorded(index: WorkspaceIndex) -> list[int]:
@@ -81,10 +51,6 @@ async def _recorded(index: WorkspaceIndex) -> list[int]:
 async def _generation(index: WorkspaceIndex) -> int:
     rows = await index.db.execute_fetchall("SELECT value FROM meta WHERE key = 'generation'")
     return int(next(iter(rows))[0])
-
-
-def _edit(path: Path, marker: str) -> None:
-    path.write_text(path.read_text() + f"\n\ndef {marker}():\n    return 1\n")
 
 
 async def test_updates_applied_in_memory_give_what_a_full_load_gives(
@@ -106,8 +72,10 @@ async def test_updates_applied_in_memory_give_what_a_full_load_gives(
                 "    return x  # session token ledger\n"
             ),
             # an edit that drops definitions
-            lambda: (repo / "pkg2" / "mod_6.py").write_text(_module(rng, 6)[:200]),
-            lambda: (repo / "pkg3" / "new_module.py").write_text(_module(rng, 99)),  # a new file
+            lambda: (repo / "pkg2" / "mod_6.py").write_text(generated_module(rng, 6)[:200]),
+            lambda: (repo / "pkg3" / "new_module.py").write_text(
+                generated_module(rng, 99)
+            ),  # a new file
             lambda: (repo / "pkg0" / "mod_8.py").unlink(),  # a deleted file
             lambda: os.rename(repo / "pkg1" / "mod_9.py", repo / "pkg2" / "moved_9.py"),
             # emptied: no chunks with terms, the file is still indexed
@@ -162,7 +130,7 @@ async def test_a_reader_behind_by_a_few_writes_applies_them_all(repo: Path, tmp_
         await index.update()
         await reader.snapshot()
         for n in range(3):  # three updates while the reader did not search
-            _edit(repo / f"pkg{n}" / f"mod_{n}.py", f"zqbehind{chr(97 + n)}")
+            edit(repo / f"pkg{n}" / f"mod_{n}.py", f"zqbehind{chr(97 + n)}")
             await index.update()
         await _check_like_a_full_load(index, reader)
         assert reader.snapshots.loads == {"full": 1, "delta": 1}
@@ -186,9 +154,11 @@ async def test_an_edit_another_process_indexed_is_applied(repo: Path, tmp_path: 
     _index_in_another_process(repo, db)
     async with await WorkspaceIndex.open(repo, db) as reader:
         await reader.snapshot()
-        _edit(repo / "pkg1" / "mod_5.py", "zqelsewhere")
+        edit(repo / "pkg1" / "mod_5.py", "zqelsewhere")
         _index_in_another_process(repo, db)
-        assert _fields(await reader.snapshot()) == _fields(lexical.load_snapshot(db))
+        assert snapshot_fields(await reader.snapshot()) == snapshot_fields(
+            lexical.load_snapshot(db)
+        )
         assert reader.snapshots.loads == {"full": 1, "delta": 1}
         found = await reader.search("zqelsewhere", refresh=False)
         assert [r.path for r in found.results] == ["pkg1/mod_5.py"]
@@ -204,7 +174,7 @@ async def test_generations_not_recorded_or_many_files_are_read_whole(
     ):
         await index.update()
         await _check_like_a_full_load(index, reader)
-        _edit(repo / "pkg1" / "mod_1.py", "zqmarker")
+        edit(repo / "pkg1" / "mod_1.py", "zqmarker")
         await index.update()
         await _check_like_a_full_load(index, reader)
         assert index.snapshots.loads == reader.snapshots.loads == {"full": 1, "delta": 1}
@@ -220,7 +190,7 @@ async def test_generations_not_recorded_or_many_files_are_read_whole(
         # generations pruned while the reader did not search: only the last KEEP are kept
         monkeypatch.setattr(change_log, "KEEP", 2)
         for n in range(3):
-            _edit(repo / f"pkg{(n + 10) % 4}" / f"mod_{n + 10}.py", f"zqpruned{chr(97 + n)}")
+            edit(repo / f"pkg{(n + 10) % 4}" / f"mod_{n + 10}.py", f"zqpruned{chr(97 + n)}")
             await index.update()
             await index.snapshot()
         assert await _recorded(index) == [await _generation(index) - 1, await _generation(index)]
@@ -232,8 +202,8 @@ async def test_generations_not_recorded_or_many_files_are_read_whole(
 
         # a write of more than MAX_FILES files is not recorded
         monkeypatch.setattr(change_log, "MAX_FILES", 1)
-        _edit(repo / "pkg3" / "mod_3.py", "zqtwo")
-        _edit(repo / "pkg3" / "mod_7.py", "zqtwo")
+        edit(repo / "pkg3" / "mod_3.py", "zqtwo")
+        edit(repo / "pkg3" / "mod_7.py", "zqtwo")
         await index.update()
         await _check_like_a_full_load(index, reader)
         assert index.snapshots.loads == {"full": 4, "delta": 3}
@@ -243,7 +213,7 @@ async def test_generations_not_recorded_or_many_files_are_read_whole(
         # another database made at the same path counts its generations from 0 again: the
         # same numbers recorded there are not this snapshot's changes
         await index.db.execute("UPDATE meta SET value = 'another' WHERE key = 'lineage'")
-        _edit(repo / "pkg0" / "mod_4.py", "zqlineage")
+        edit(repo / "pkg0" / "mod_4.py", "zqlineage")
         await index.update()
         await _check_like_a_full_load(index, reader)
         assert index.snapshots.loads == {"full": 5, "delta": 3}
@@ -330,9 +300,11 @@ async def test_a_database_restored_from_an_older_backup_is_read_whole(
         _copy_database(tmp_path / "backup.db", db)
         (repo / "pkg0" / "undone.py").unlink()  # the workspace as the backup has it
         for n in range(writes):
-            _edit(repo / "pkg1" / f"mod_{4 * n + 1}.py", f"zqrestored{chr(97 + n)}")
+            edit(repo / "pkg1" / f"mod_{4 * n + 1}.py", f"zqrestored{chr(97 + n)}")
             await index.update()
-        assert _fields(await reader.snapshot()) == _fields(lexical.load_snapshot(db))
+        assert snapshot_fields(await reader.snapshot()) == snapshot_fields(
+            lexical.load_snapshot(db)
+        )
         assert reader.snapshots.loads == {"full": 2, "delta": 1}
         assert not (await reader.search("zqundone", refresh=False)).results
         found = await reader.search(f"zqrestored{chr(96 + writes)}", refresh=False)
@@ -354,9 +326,7 @@ async def test_a_reader_behind_by_keep_generations_applies_them_one_more_reads_w
         await reader.snapshot()
         for behind, loads in ((3, {"full": 1, "delta": 1}), (4, {"full": 2, "delta": 1})):
             for n in range(behind):
-                _edit(
-                    repo / f"pkg{n % 4}" / f"mod_{n}.py", f"zqkeep{chr(97 + behind)}{chr(97 + n)}"
-                )
+                edit(repo / f"pkg{n % 4}" / f"mod_{n}.py", f"zqkeep{chr(97 + behind)}{chr(97 + n)}")
                 await index.update()
             await _check_like_a_full_load(index, reader)
             assert reader.snapshots.loads == loads, behind
@@ -392,7 +362,7 @@ async def test_a_reader_further_behind_than_the_real_keep_reads_whole_and_right(
         await reader.snapshot()
         for behind, loads in ((128, {"full": 1, "delta": 1}), (129, {"full": 2, "delta": 1})):
             marker = f"zqbehind{behind}"
-            _edit(repo / "pkg2" / "mod_6.py", marker)
+            edit(repo / "pkg2" / "mod_6.py", marker)
             await index.update()
             await _bare_writes(index, behind - 1)
             assert behind == change_log.KEEP + (behind - 128)  # the constant, not a patched one

@@ -16,8 +16,8 @@ from ocp_server.memory import Brief, MemoryStore
 from tests.fakes._http import closed_port
 from tests.fakes.openai import FakeOpenAI
 from tests.proxy.conftest import RunningProxy
-from tests.proxy.test_proxy_faults import _written
-from tests.proxy.test_proxy_sdks import HARD, SIMPLE
+from tests.proxy.dialects import HARD, SIMPLE
+from tests.proxy.recorded import all_written
 from tests.server.traces import TraceChanges, trace
 
 
@@ -37,7 +37,7 @@ def test_a_failed_local_row_names_the_local_model_tried(
     body = {"model": "gpt-4o", "messages": [{"role": "user", "content": SIMPLE}]}
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
         assert http.post("/v1/chat/completions", json=body, headers=headers).status_code >= 400
-    proxy.call(_written)
+    proxy.call(all_written)
     assert proxy.db is not None
     with sqlite3.connect(proxy.db) as db:
         rows = db.execute("SELECT decision, route_to, model, backend FROM traces").fetchall()
@@ -60,7 +60,7 @@ def test_proxied_requests_stay_out_of_the_session_brief(
                 "messages": [{"role": "user", "content": f"{HARD} ({n})"}],
             }
             assert http.post("/v1/messages", json=body, headers=headers).status_code == 200
-    proxy.call(_written)
+    proxy.call(all_written)
     proxy.stop()
     assert proxy.db is not None
     brief = asyncio.run(_restore_after_an_own_route(proxy.db))

@@ -11,9 +11,8 @@ import httpx
 import pytest
 
 from tests.proxy.conftest import RunningProxy
-from tests.proxy.test_proxy_faults import ANTHROPIC_HEADERS, _chat, _messages
-from tests.proxy.test_proxy_sdks import HARD, SIMPLE
-from tests.server.test_report_html import CHROMIUM_FLAGS, chromium
+from tests.proxy.dialects import ANTHROPIC_HEADERS, HARD, SIMPLE, chat_body, messages_body
+from tests.server.report_dom import CHROMIUM_FLAGS, chromium
 
 
 @pytest.mark.browser
@@ -24,9 +23,9 @@ def test_chromium_shows_the_requests_just_made(
     proxy = start_proxy(proxy_env | {"OCP_PROXY_TOKEN": token}, store=False)
     auth = {"x-ocp-proxy-token": token}
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        http.post("/v1/messages", json=_messages(text=SIMPLE), headers=ANTHROPIC_HEADERS | auth)
-        http.post("/v1/messages", json=_messages(text=HARD), headers=ANTHROPIC_HEADERS | auth)
-        http.post("/v1/chat/completions", json=_chat(SIMPLE), headers=auth)
+        http.post("/v1/messages", json=messages_body(text=SIMPLE), headers=ANTHROPIC_HEADERS | auth)
+        http.post("/v1/messages", json=messages_body(text=HARD), headers=ANTHROPIC_HEADERS | auth)
+        http.post("/v1/chat/completions", json=chat_body(SIMPLE), headers=auth)
     done = subprocess.run(
         [
             chromium(),

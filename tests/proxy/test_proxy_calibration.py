@@ -24,15 +24,9 @@ from ocp_server.proxy import Proxy
 from ocp_wire.base import MAX_TRACE_ID_CHARS
 from tests.fakes import FakeAnthropic, FakeOllama, FakeOpenAI
 from tests.proxy.conftest import RunningProxy
-from tests.proxy.test_proxy_faults import (
-    ANTHROPIC_HEADERS,
-    _first_line_then_leave,
-    _last_row,
-    _last_row_once_recorded,
-    _messages,
-    _until_closed,
-)
-from tests.proxy.test_proxy_sdks import HARD
+from tests.proxy.cut_short import first_line_then_leave, until_closed
+from tests.proxy.dialects import ANTHROPIC_HEADERS, HARD, messages_body
+from tests.proxy.recorded import last_row, last_row_once_recorded
 from tests.server.inproc import inproc_client, paid_env, text_of
 
 NEAR = "debug the export job that fails on weekends"  # a request phase 1 scores just under 0.5
@@ -44,7 +38,7 @@ def _phase1_only(proxy_env: dict[str, str]) -> dict[str, str]:
 
 def _assessed(proxy: RunningProxy, text: str) -> Assessment:
     async def assess(p: Proxy) -> Assessment:
-        return p.router.assess(parse_payload(_messages(text=text)))
+        return p.router.assess(parse_payload(messages_body(text=text)))
 
     return proxy.call(assess)
 
@@ -67,13 +61,13 @@ def test_a_calibration_learned_for_the_local_model_routes_the_proxys_requests(
 ) -> None:
     proxy = start_proxy(_phase1_only(proxy_env))
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        first = http.post("/v1/messages", json=_messages(text=NEAR), headers=ANTHROPIC_HEADERS)
+        first = http.post("/v1/messages", json=messages_body(text=NEAR), headers=ANTHROPIC_HEADERS)
         assert first.status_code == 200, first.text
-        assert proxy.call(_last_row)["tier"] == "local"
+        assert proxy.call(last_row)["tier"] == "local"
         _escalated(tmp_path, _assessed(proxy, NEAR), model_key("llama3.2", fake_ollama.url))
-        again = http.post("/v1/messages", json=_messages(text=NEAR), headers=ANTHROPIC_HEADERS)
+        again = http.post("/v1/messages", json=messages_body(text=NEAR), headers=ANTHROPIC_HEADERS)
     assert again.status_code == 200, again.text
-    row = proxy.call(_last_row)
+    row = proxy.call(last_row)
     assert row["tier"] != "local" and row["answered_tier"] != "local"
     assert "turned local into paid" in row["reason"], row["reason"]
     assert fake_anthropic.requests_to("/v1/messages")
@@ -89,9 +83,11 @@ def test_what_another_local_model_learned_does_not_route_the_proxy(
     other = model_key("qwen2.5-coder:32b", fake_ollama.url)
     _escalated(tmp_path, _assessed(proxy, NEAR), other)
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        answered = http.post("/v1/messages", json=_messages(text=NEAR), headers=ANTHROPIC_HEADERS)
+        answered = http.post(
+            "/v1/messages", json=messages_body(text=NEAR), headers=ANTHROPIC_HEADERS
+        )
     assert answered.status_code == 200, answered.text
-    assert proxy.call(_last_row)["tier"] == "local"
+    assert proxy.call(last_row)["tier"] == "local"
 
 
 @pytest.mark.parametrize("named_by", ["request id", "trace id"])
@@ -107,11 +103,11 @@ async def test_an_outcome_saved_on_a_proxied_request_teaches_its_local_models_ca
     proxy = start_proxy(_phase1_only(proxy_env))
     async with httpx.AsyncClient(base_url=proxy.url, timeout=20) as http:
         answered = await http.post(
-            "/v1/messages", json=_messages(text=NEAR), headers=ANTHROPIC_HEADERS
+            "/v1/messages", json=messages_body(text=NEAR), headers=ANTHROPIC_HEADERS
         )
     assert answered.status_code == 200, answered.text
     said = answered.headers["request-id"]  # what the client (its SDK's `_request_id`) sees
-    row = proxy.call(_last_row)
+    row = proxy.call(last_row)
     assert row["answered_tier"] == "local"
     proxy.stop()  # its queued traces written
     env = paid_env(fake_ollama, fake_anthropic) | {"OCP_CLASSIFIER_MODEL": "none"}
@@ -143,10 +139,10 @@ async def test_an_outcome_on_a_request_the_route_mode_forced_local_teaches_nothi
     proxy = start_proxy(_phase1_only(proxy_env) | {"OCP_ROUTE_MODE": "local"})
     async with httpx.AsyncClient(base_url=proxy.url, timeout=20) as http:
         answered = await http.post(
-            "/v1/messages", json=_messages(text=NEAR), headers=ANTHROPIC_HEADERS
+            "/v1/messages", json=messages_body(text=NEAR), headers=ANTHROPIC_HEADERS
         )
     assert answered.status_code == 200, answered.text
-    row = proxy.call(_last_row)
+    row = proxy.call(last_row)
     assert row["answered_tier"] == "local" and row["phase"] == "explicit", row
     proxy.stop()  # its queued traces written
     env = paid_env(fake_ollama, fake_anthropic) | {"OCP_CLASSIFIER_MODEL": "none"}
@@ -224,9 +220,9 @@ async def test_an_outcome_on_a_paid_request_its_upstream_refused_teaches_nothing
     fake_anthropic.fail_next(status)
     proxy = start_proxy(_phase1_only(proxy_env))
     async with httpx.AsyncClient(base_url=proxy.url, timeout=20) as http:
-        refused = await http.post("/v1/messages", json=_messages(), headers=ANTHROPIC_HEADERS)
+        refused = await http.post("/v1/messages", json=messages_body(), headers=ANTHROPIC_HEADERS)
     assert refused.status_code == status, refused.text
-    row = proxy.call(_last_row)
+    row = proxy.call(last_row)
     await _overkill_teaches_nothing(row, proxy, workspace, monkeypatch, fake_ollama, fake_anthropic)
 
 
@@ -242,11 +238,11 @@ async def test_an_outcome_on_a_paid_request_whose_client_left_mid_stream_teaches
     fake_anthropic.reply = "word " * 2000
     fake_anthropic.stream_delay = 0.05
     proxy = start_proxy(_phase1_only(proxy_env))
-    body = _messages(stream=True)
-    first = _first_line_then_leave(proxy, "/v1/messages", body, ANTHROPIC_HEADERS)
+    body = messages_body(stream=True)
+    first = first_line_then_leave(proxy, "/v1/messages", body, ANTHROPIC_HEADERS)
     assert first.startswith("event: message_start")
-    _until_closed(fake_anthropic)
-    row = _last_row_once_recorded(proxy)
+    until_closed(fake_anthropic)
+    row = last_row_once_recorded(proxy)
     await _overkill_teaches_nothing(row, proxy, workspace, monkeypatch, fake_ollama, fake_anthropic)
 
 
@@ -263,10 +259,10 @@ async def test_an_outcome_on_a_paid_request_the_proxy_could_not_send_teaches_not
     proxy = start_proxy(_phase1_only(proxy_env) | {"OCP_PAID_FALLBACK": "error"})
     async with httpx.AsyncClient(base_url=proxy.url, timeout=20) as http:
         blocked = await http.post(
-            "/v1/messages", json=_messages(), headers={"anthropic-version": "2023-06-01"}
+            "/v1/messages", json=messages_body(), headers={"anthropic-version": "2023-06-01"}
         )
     assert blocked.status_code == 401, blocked.text
-    row = proxy.call(_last_row)
+    row = proxy.call(last_row)
     await _overkill_teaches_nothing(row, proxy, workspace, monkeypatch, fake_ollama, fake_anthropic)
 
 
@@ -306,7 +302,7 @@ async def test_an_outcome_saved_on_a_paid_answer_by_the_request_id_its_sdk_shows
     trace."""
     proxy = start_proxy(_phase1_only(proxy_env))
     said = await _paid_answers_request_id(proxy, dialect)
-    row = proxy.call(_last_row)
+    row = proxy.call(last_row)
     upstream = fake_openai.requests_to("/v1/chat/completions") if dialect == "openai" else (
         fake_anthropic.requests_to("/v1/messages")
     )  # fmt: skip
@@ -355,7 +351,7 @@ async def test_an_outcome_saved_by_an_openai_compatible_upstreams_own_request_id
     fake_openai.request_id = upstream_id
     proxy = start_proxy(_phase1_only(proxy_env))
     said = await _paid_answers_request_id(proxy, "openai")
-    row = proxy.call(_last_row)
+    row = proxy.call(last_row)
     assert said == upstream_id, row
     if upstream_id.startswith("sk-"):
         assert upstream_id not in json.dumps(row)
@@ -396,14 +392,14 @@ async def test_an_upstreams_hex_request_id_that_starts_another_trace_names_its_o
     proxy = start_proxy(_phase1_only(proxy_env))
     async with httpx.AsyncClient(base_url=proxy.url, timeout=20) as http:
         local = await http.post(
-            "/v1/messages", json=_messages(text=NEAR), headers=ANTHROPIC_HEADERS
+            "/v1/messages", json=messages_body(text=NEAR), headers=ANTHROPIC_HEADERS
         )
     assert local.status_code == 200, local.text
-    first = proxy.call(_last_row)
+    first = proxy.call(last_row)
     assert first["answered_tier"] == "local", first
     fake_openai.request_id = first["id"][:12]
     said = await _paid_answers_request_id(proxy, "openai")
-    paid = proxy.call(_last_row)
+    paid = proxy.call(last_row)
     assert said is not None and said == first["id"][:12] == paid["upstream_request_id"], paid
     proxy.stop()  # its queued traces written
     saved = await _saved(

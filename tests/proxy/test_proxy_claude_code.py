@@ -15,8 +15,8 @@ import pytest
 
 from tests.fakes.ollama import FakeOllama
 from tests.proxy.conftest import RunningProxy
-from tests.proxy.test_proxy_sdks import _rows
-from tests.server.test_real_clients import AgentLoopAnthropic, claude_binary, client_env
+from tests.proxy.recorded import recorded_rows
+from tests.server.real_clients import AgentLoopAnthropic, claude_binary, client_env
 
 pytestmark = pytest.mark.clients
 
@@ -71,7 +71,7 @@ def test_claude_code_runs_a_tool_session_through_the_proxy(
             text=True,
             timeout=180,
         )  # fmt: skip
-        rows = proxy.call(_rows)
+        rows = proxy.call(recorded_rows)
         summary = [(r["requested_model"], r["answered_tier"], r["status"]) for r in rows]
         assert proc.returncode == 0, f"{summary}\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
         outcome = json.loads(proc.stdout)

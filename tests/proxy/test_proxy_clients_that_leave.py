@@ -9,14 +9,12 @@ import asyncio
 import gc
 import json
 import sqlite3
-import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
-import httpx
 import pytest
 
 from ocp_server.proxy import Proxy
@@ -26,50 +24,18 @@ from tests.fakes._http import FakeServer
 from tests.fakes.anthropic import FakeAnthropic
 from tests.fakes.ollama import FakeOllama
 from tests.proxy.conftest import RunningProxy
-from tests.proxy.test_proxy_faults import ANTHROPIC_HEADERS, _messages
-from tests.proxy.test_proxy_sdks import SIMPLE
+from tests.proxy.cut_short import leave_after, leave_waiting
+from tests.proxy.dialects import ANTHROPIC_HEADERS, NDJSON, SIMPLE, SSE, messages_body
+from tests.proxy.recorded import only_row
 
-SSE = "text/event-stream"
-NDJSON = "application/x-ndjson"
 _HELLO = json.dumps({"message": {"role": "assistant", "content": "Hello"}, "done": False})
 # A bound against a hang, not a timing assertion: the close comes at once or never.
 _BOUND = 15
 _HOLD = 120.0  # longer than any test: an upstream that would answer only after the bound
 
 
-def _leave_after(proxy: RunningProxy, request: dict[str, Any], needle: bytes) -> None:
-    """Send `request`, read until `needle` has arrived (b"": the status line), hang up."""
-    with httpx.Client(base_url=proxy.url, timeout=httpx.Timeout(30, read=10)) as http:
-        with http.stream("POST", "/v1/messages", json=request, headers=ANTHROPIC_HEADERS) as r:
-            got = b""
-            chunks = r.iter_raw()
-            while needle not in got:
-                got += next(chunks)
-
-
-def _leave_waiting(
-    proxy: RunningProxy, request: dict[str, Any], path: str = "/v1/messages"
-) -> None:
-    """Send `request` and hang up before any of the answer has come."""
-    with pytest.raises(httpx.ReadTimeout):
-        httpx.post(
-            proxy.url + path,
-            json=request,
-            headers=ANTHROPIC_HEADERS,
-            timeout=httpx.Timeout(30, read=0.5),
-        )
-
-
 async def _rows(proxy: Proxy) -> list[dict[str, Any]]:
     return [asdict(r) for r in proxy.recorder.rows]
-
-
-def _only_row(proxy: RunningProxy) -> dict[str, Any]:
-    deadline = time.monotonic() + _BOUND
-    while not (rows := proxy.call(_rows)) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert len(rows) == 1, rows
-    return rows[0]
 
 
 def _scope(path: str, body: bytes) -> dict[str, Any]:
@@ -131,9 +97,9 @@ def test_a_client_leaving_a_stalled_paid_stream_closes_the_upstream(
     chunks = [first] if sent == "an event" else []
     fake_anthropic.hold_next(chunks, SSE, path="/v1/messages")
     proxy = start_proxy(proxy_env, store=False)
-    _leave_after(proxy, _messages(stream=True), b"ping" if chunks else b"")
+    leave_after(proxy, messages_body(stream=True), b"ping" if chunks else b"")
     assert _closed(fake_anthropic, "/v1/messages"), "the upstream connection stayed open"
-    row = _only_row(proxy)
+    row = only_row(proxy)
     assert row["error"] == "the client went away mid-stream"
 
 
@@ -145,9 +111,9 @@ def test_a_client_leaving_a_long_paid_answer_closes_the_upstream(
     head = b'{"id": "msg_1", "type": "message", "content": [{"type": "text", "text": "'
     fake_anthropic.hold_next([head, *(b"x" * 65536,) * 24], "application/json", path="/v1/messages")
     proxy = start_proxy(proxy_env, store=False)
-    _leave_after(proxy, _messages(), b"xxxx")
+    leave_after(proxy, messages_body(), b"xxxx")
     assert _closed(fake_anthropic, "/v1/messages"), "the upstream connection stayed open"
-    assert _only_row(proxy)["error"] == "the client went away mid-stream"
+    assert only_row(proxy)["error"] == "the client went away mid-stream"
 
 
 @pytest.mark.parametrize("sent", ["nothing", "headers", "part of the body"])
@@ -164,7 +130,7 @@ def test_a_client_leaving_a_stalled_token_count_closes_the_upstream(
         chunks = [b'{"input_tokens": '] if sent == "part of the body" else []
         fake_anthropic.hold_next(chunks, "application/json", path=path)
     proxy = start_proxy(proxy_env, store=False)
-    _leave_waiting(proxy, _messages(), path)
+    leave_waiting(proxy, messages_body(), path)
     assert _closed(fake_anthropic, path), "the upstream connection stayed open"
 
 
@@ -179,9 +145,9 @@ def test_a_client_leaving_a_stalled_local_stream_closes_the_local_model(
 ) -> None:
     fake_ollama.hold_next([_HELLO.encode() + b"\n"], NDJSON, path="/api/chat")
     proxy = start_proxy(proxy_env, store=False)
-    _leave_after(proxy, _messages(text=SIMPLE, stream=True), b"Hello")
+    leave_after(proxy, messages_body(text=SIMPLE, stream=True), b"Hello")
     assert _closed(fake_ollama, "/api/chat"), "the local model is still answering for nobody"
-    assert _only_row(proxy)["error"] == "the client went away mid-stream"
+    assert only_row(proxy)["error"] == "the client went away mid-stream"
     assert fake_anthropic.requests_to("/v1/messages") == []
 
 
@@ -201,9 +167,9 @@ def test_a_client_leaving_before_the_local_answer_closes_the_local_model(
     chunks = [_HELLO.encode() + b"\n"] if sent == "a line" else []
     fake_ollama.hold_next(chunks, NDJSON, path="/api/chat")
     proxy = start_proxy(proxy_env, store=False)
-    _leave_waiting(proxy, _messages(text=SIMPLE, stream=stream))
+    leave_waiting(proxy, messages_body(text=SIMPLE, stream=stream))
     assert _closed(fake_ollama, "/api/chat"), "the local model is still answering for nobody"
-    row = _only_row(proxy)
+    row = only_row(proxy)
     assert row["error"] == "the client went away before the answer"
     assert row["answered_tier"] is None
     assert fake_anthropic.requests_to("/v1/messages") == []
@@ -219,7 +185,7 @@ def test_a_client_gone_before_the_relay_starts_still_closes_the_upstream(
     # request traced. Driven through the ASGI app, where that moment can be chosen.
     fake_anthropic.hold_next([], SSE, path="/v1/messages")
     proxy = start_proxy(proxy_env, store=False)
-    body = json.dumps(_messages(stream=True)).encode()
+    body = json.dumps(messages_body(stream=True)).encode()
     scope = _scope("/v1/messages", body)
 
     async def call(p: Proxy) -> list[MutableMapping[str, Any]]:
@@ -234,7 +200,7 @@ def test_a_client_gone_before_the_relay_starts_still_closes_the_upstream(
 
     proxy.call(call)
     assert _closed(fake_anthropic, "/v1/messages"), "the upstream connection stayed open"
-    assert _only_row(proxy)["error"] == "the client went away mid-stream"
+    assert only_row(proxy)["error"] == "the client went away mid-stream"
 
 
 @pytest.mark.parametrize("answer", ["paid stream", "long paid answer", "local stream"])
@@ -253,7 +219,7 @@ def test_a_client_leaving_while_the_relay_waits_on_it_closes_the_upstream(
     if answer == "local stream":
         fake, upstream = fake_ollama, "/api/chat"
         fake.hold_next([_HELLO.encode() + b"\n"], NDJSON, path=upstream)
-        request = _messages(text=SIMPLE, stream=True)
+        request = messages_body(text=SIMPLE, stream=True)
     else:
         fake, upstream = fake_anthropic, "/v1/messages"
         if answer == "paid stream":
@@ -261,7 +227,7 @@ def test_a_client_leaving_while_the_relay_waits_on_it_closes_the_upstream(
         else:
             head = b'{"id": "msg_1", "type": "message", "content": [{"type": "text", "text": "'
             fake.hold_next([head, *(b"x" * 65536,) * 24], "application/json", path=upstream)
-        request = _messages(stream=answer == "paid stream")
+        request = messages_body(stream=answer == "paid stream")
     proxy = start_proxy(proxy_env, store=False)
     body = json.dumps(request).encode()
 
@@ -281,7 +247,7 @@ def test_a_client_leaving_while_the_relay_waits_on_it_closes_the_upstream(
         assert _closed(fake, upstream), "the upstream connection stayed open"
     finally:
         gc.enable()
-    assert _only_row(proxy)["error"] == "the client went away mid-stream"
+    assert only_row(proxy)["error"] == "the client went away mid-stream"
 
 
 def test_a_client_leaving_while_phase_2_judges_it_closes_the_local_classifier(
@@ -300,11 +266,11 @@ def test_a_client_leaving_while_phase_2_judges_it_closes_the_local_classifier(
         "OCP_CLASSIFIER_TIMEOUT": str(_HOLD),
     }
     proxy = start_proxy(env, store=False)
-    _leave_waiting(proxy, _messages(text=SIMPLE, stream=False))
+    leave_waiting(proxy, messages_body(text=SIMPLE, stream=False))
     assert _closed(fake_ollama, "/api/chat"), "the classifier is still judging for nobody"
     (judged,) = fake_ollama.requests_to("/api/chat")
     assert "You route coding requests" in json.dumps(judged.body)  # phase 2's, not an answer
-    row = _only_row(proxy)
+    row = only_row(proxy)
     assert row["status"] == 499 and row["answered_tier"] is None
     assert len(fake_ollama.requests_to("/api/chat")) == 1
     assert fake_anthropic.requests_to("/v1/messages") == []
@@ -325,8 +291,8 @@ def test_a_request_left_while_phase_2_judged_it_is_counted_under_no_phase(
         "OCP_CLASSIFIER_TIMEOUT": str(_HOLD),
     }
     proxy = start_proxy(env)
-    _leave_waiting(proxy, _messages(text=SIMPLE, stream=False))
-    assert _only_row(proxy)["status"] == 499
+    leave_waiting(proxy, messages_body(text=SIMPLE, stream=False))
+    assert only_row(proxy)["status"] == 499
     proxy.stop()  # writes what is queued
     with sqlite3.connect(tmp_path / "ocp.db") as db:
         assert db.execute("SELECT phase, proxied FROM traces").fetchall() == [(None, 1)]

@@ -17,7 +17,7 @@ import pytest
 from ocp_router.prices import DEFAULT_PRICES
 from ocp_server.savings import counterfactual_label
 from tests.proxy.conftest import RunningProxy
-from tests.proxy.test_proxy_sdks import HARD
+from tests.proxy.dialects import HARD
 
 
 def test_a_proxied_trace_names_the_model_its_counterfactual_was_priced_on(

@@ -15,15 +15,15 @@ from ocp_server.proxy.upstream import failed_message
 from tests.fakes.anthropic import FakeAnthropic
 from tests.fakes.openai import FakeOpenAI
 from tests.proxy.conftest import RunningProxy
-from tests.proxy.test_proxy_faults import (
+from tests.proxy.cut_short import stream_from_an_upstream_that_stalls
+from tests.proxy.dialects import (
     ANTHROPIC_HEADERS,
     OPENAI_HEADERS,
-    _chat,
-    _last_row,
-    _messages,
-    _sse_events,
-    _stream_from_an_upstream_that_stalls,
+    chat_body,
+    messages_body,
+    sse_events,
 )
+from tests.proxy.recorded import last_row
 
 _INTERNALS = ("RemoteProtocolError", "ReadTimeout", "ReadError", "httpx", "httpcore", "peer")
 
@@ -43,21 +43,21 @@ def test_a_paid_stream_dropped_midway_names_the_upstream_and_its_setting(
     proxy = start_proxy(proxy_env)
     if dialect == "anthropic":
         fake_anthropic.drop_mid_stream(after=2)
-        path, body, headers = "/v1/messages", _messages(stream=True), ANTHROPIC_HEADERS
+        path, body, headers = "/v1/messages", messages_body(stream=True), ANTHROPIC_HEADERS
         url, setting = fake_anthropic.url + "/v1/messages", "OCP_PROXY_ANTHROPIC_UPSTREAM"
     else:
         fake_openai.drop_mid_stream(after=2)
-        path, body, headers = "/v1/chat/completions", _chat(stream=True), OPENAI_HEADERS
+        path, body, headers = "/v1/chat/completions", chat_body(stream=True), OPENAI_HEADERS
         url, setting = fake_openai.base_url + "/chat/completions", "OCP_PROXY_OPENAI_UPSTREAM"
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
         response = http.post(path, json=body, headers=headers)
     assert response.status_code == 200  # the stream had begun
-    data = _sse_events(response.text)[-1][1]
+    data = sse_events(response.text)[-1][1]
     said = json.loads(data)["error"]["message"]
     assert f"the {dialect} upstream at {url} closed the connection mid-stream" in said, said
     assert setting in said and "the answer is incomplete" in said, said
     _assert_plain(said)
-    assert proxy.call(_last_row)["error"] in said  # the trace says the same
+    assert proxy.call(last_row)["error"] in said  # the trace says the same
 
 
 def test_a_paid_stream_silent_midway_says_to_raise_the_upstream_timeout(
@@ -65,8 +65,8 @@ def test_a_paid_stream_silent_midway_says_to_raise_the_upstream_timeout(
     proxy_env: dict[str, str],
     fake_anthropic: FakeAnthropic,
 ) -> None:
-    proxy, response = _stream_from_an_upstream_that_stalls(start_proxy, proxy_env, fake_anthropic)
-    said = json.loads(_sse_events(response.text)[-1][1])["error"]["message"]
+    proxy, response = stream_from_an_upstream_that_stalls(start_proxy, proxy_env, fake_anthropic)
+    said = json.loads(sse_events(response.text)[-1][1])["error"]["message"]
     url = fake_anthropic.url + "/v1/messages"
     assert f"the anthropic upstream at {url} sent nothing for 0.5 s mid-stream" in said, said
     assert "raise OCP_PROXY_UPSTREAM_TIMEOUT" in said, said
@@ -87,7 +87,7 @@ def test_a_paid_answer_dropped_before_its_end_is_a_502_naming_the_upstream(
     fake_anthropic.drop_mid_stream(after=1)
     proxy = start_proxy(proxy_env)
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        response = http.post(path, json=_messages(), headers=ANTHROPIC_HEADERS)
+        response = http.post(path, json=messages_body(), headers=ANTHROPIC_HEADERS)
     said = response.json()["error"]["message"]
     assert response.status_code == 502, said
     url = fake_anthropic.url + path

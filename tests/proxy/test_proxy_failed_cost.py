@@ -20,13 +20,9 @@ from ocp_server.proxy import Proxy
 from tests.fakes._http import closed_port, unaccepting_port
 from tests.fakes.anthropic import FakeAnthropic
 from tests.proxy.conftest import RunningProxy
-from tests.proxy.test_proxy_clients_that_leave import (
-    SSE,
-    _leave_after,
-    _leave_waiting,
-    _only_row,
-)
-from tests.proxy.test_proxy_faults import ANTHROPIC_HEADERS, _messages
+from tests.proxy.cut_short import leave_after, leave_waiting
+from tests.proxy.dialects import ANTHROPIC_HEADERS, SSE, messages_body
+from tests.proxy.recorded import only_row
 
 COLUMNS = "cost_usd, failed_cost_usd, cost_estimated, answered_tier"
 
@@ -53,7 +49,7 @@ def test_usage_reported_before_an_upstream_error_is_a_failed_cost(
     fake_anthropic.fail_mid_stream("Overloaded", after=2)  # after message_start's usage
     proxy = start_proxy(proxy_env)
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        http.post("/v1/messages", json=_messages(stream=True), headers=ANTHROPIC_HEADERS)
+        http.post("/v1/messages", json=messages_body(stream=True), headers=ANTHROPIC_HEADERS)
     trace = _trace(proxy, tmp_path / "ocp.db")
     assert trace["cost_usd"] > 0 and trace["failed_cost_usd"] == trace["cost_usd"]
     assert trace["cost_estimated"] == 0 and trace["answered_tier"] is None
@@ -67,8 +63,8 @@ def test_a_client_leaving_a_paid_stream_before_usage_is_billed_an_estimate(
 ) -> None:
     fake_anthropic.hold_next([], SSE, path="/v1/messages")  # headers, then nothing
     proxy = start_proxy(proxy_env)
-    _leave_after(proxy, _messages(stream=True), b"")
-    row = _only_row(proxy)  # settled
+    leave_after(proxy, messages_body(stream=True), b"")
+    row = only_row(proxy)  # settled
     spent = proxy.call(_spent)
     trace = _trace(proxy, tmp_path / "ocp.db")
     assert trace["cost_usd"] > 0 and trace["failed_cost_usd"] == trace["cost_usd"]
@@ -85,7 +81,7 @@ def test_a_client_leaving_before_the_upstream_answered_is_billed_an_estimate(
 ) -> None:
     fake_anthropic.delay = 3.0  # the upstream is working on it when the client leaves
     proxy = start_proxy(proxy_env)
-    _leave_waiting(proxy, _messages())
+    leave_waiting(proxy, messages_body())
     trace = _trace(proxy, tmp_path / "ocp.db")
     assert trace["cost_usd"] > 0 and trace["failed_cost_usd"] == trace["cost_usd"]
     assert trace["cost_estimated"] == 1
@@ -100,7 +96,7 @@ def test_an_upstream_error_status_bills_nothing(
     fake_anthropic.fail_next(500, path="/v1/messages")
     proxy = start_proxy(proxy_env)
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        http.post("/v1/messages", json=_messages(), headers=ANTHROPIC_HEADERS)
+        http.post("/v1/messages", json=messages_body(), headers=ANTHROPIC_HEADERS)
     trace = _trace(proxy, tmp_path / "ocp.db")
     assert not trace["cost_usd"] and trace["failed_cost_usd"] == 0
     assert trace["cost_estimated"] == 0
@@ -116,8 +112,8 @@ def test_a_stored_paid_answer_is_counted_once_against_the_daily_budget(
 ) -> None:
     proxy = start_proxy(proxy_env)
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        http.post("/v1/messages", json=_messages(), headers=ANTHROPIC_HEADERS)
-    row = _only_row(proxy)
+        http.post("/v1/messages", json=messages_body(), headers=ANTHROPIC_HEADERS)
+    row = only_row(proxy)
     while proxy.call(_written) < 1:  # bounded by the suite's timeout: a write takes ms
         time.sleep(0.02)
     assert row["cost_usd"] > 0 and proxy.call(_spent) == pytest.approx(row["cost_usd"])
@@ -133,8 +129,8 @@ def test_a_client_leaving_while_the_upstream_connection_is_still_opening_bills_n
         proxy = start_proxy(
             proxy_env | {"OCP_PROXY_ANTHROPIC_UPSTREAM": f"http://127.0.0.1:{port}"}
         )
-        _leave_waiting(proxy, _messages())
-        row = _only_row(proxy)
+        leave_waiting(proxy, messages_body())
+        row = only_row(proxy)
         trace = _trace(proxy, tmp_path / "ocp.db")
     assert row["status"] == 499 and row["attempts"][0]["cost_estimated"] is False
     assert not trace["cost_usd"] and trace["failed_cost_usd"] == 0
@@ -157,7 +153,7 @@ def test_an_upstream_the_request_never_reached_bills_nothing(
         }
         proxy = start_proxy(env)
         with httpx.Client(base_url=proxy.url, timeout=20) as http:
-            response = http.post("/v1/messages", json=_messages(), headers=ANTHROPIC_HEADERS)
+            response = http.post("/v1/messages", json=messages_body(), headers=ANTHROPIC_HEADERS)
         trace = _trace(proxy, tmp_path / "ocp.db")
     assert response.status_code == 502
     assert not trace["cost_usd"] and trace["failed_cost_usd"] == 0

@@ -3,11 +3,9 @@ local model that is down or breaks, malformed bodies both ways, a client that le
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import sqlite3
-import time
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -15,60 +13,30 @@ import anthropic
 import httpx
 import openai
 import pytest
-from anthropic.types.message_create_params import MessageCreateParamsNonStreaming
-from openai.types.chat.completion_create_params import CompletionCreateParamsNonStreaming
 
 from ocp_server.proxy import Proxy
-from tests.fakes._http import FakeServer, closed_port
+from tests.fakes._http import closed_port
 from tests.fakes.anthropic import FakeAnthropic
 from tests.fakes.ollama import FakeOllama
 from tests.fakes.openai import FakeOpenAI
 from tests.proxy.conftest import RunningProxy
-from tests.proxy.test_proxy_sdks import HARD, SIMPLE
+from tests.proxy.cut_short import (
+    first_line_then_leave,
+    stream_from_an_upstream_that_stalls,
+    until_closed,
+)
+from tests.proxy.dialects import (
+    ANTHROPIC_HEADERS,
+    OPENAI_HEADERS,
+    SDK_CHAT,
+    SDK_MESSAGE,
+    SIMPLE,
+    chat_body,
+    messages_body,
+    sse_events,
+)
+from tests.proxy.recorded import all_written, last_row, last_row_once_recorded
 from tests.results import error_body
-
-ANTHROPIC_HEADERS = {"anthropic-version": "2023-06-01", "x-api-key": "sk-ant-test"}
-OPENAI_HEADERS = {"authorization": "Bearer sk-openai"}
-
-
-def _messages(
-    model: str = "claude-opus-5-5", text: str = HARD, **extra: object
-) -> dict[str, object]:
-    return {
-        "model": model,
-        "max_tokens": 100,
-        "messages": [{"role": "user", "content": text}],
-    } | extra
-
-
-# The default `_messages()` and `_chat()` requests, as the SDKs' typed keyword arguments.
-SDK_MESSAGE: MessageCreateParamsNonStreaming = {
-    "model": "claude-opus-5-5",
-    "max_tokens": 100,
-    "messages": [{"role": "user", "content": HARD}],
-}
-SDK_CHAT: CompletionCreateParamsNonStreaming = {
-    "model": "gpt-4o",
-    "messages": [{"role": "user", "content": HARD}],
-}
-
-
-def _chat(text: str = HARD, **extra: object) -> dict[str, object]:
-    return {"model": "gpt-4o", "messages": [{"role": "user", "content": text}]} | extra
-
-
-def _sse_events(text: str) -> list[tuple[str | None, str]]:
-    """(event name, data) of each server-sent event."""
-    out = []
-    for block in text.strip().split("\n\n"):
-        name, data = None, ""
-        for line in block.splitlines():
-            if line.startswith("event:"):
-                name = line[6:].strip()
-            elif line.startswith("data:"):
-                data = line[5:].strip()
-        out.append((name, data))
-    return out
 
 
 @pytest.mark.parametrize(
@@ -96,7 +64,7 @@ def test_an_anthropic_upstream_error_reaches_the_client_as_it_was_sent(
     assert error_body(raised.value)["error"]["type"] == kind
     if status == 429:
         assert raised.value.response.headers["retry-after"] == "1"
-    row = proxy.call(_last_row)
+    row = proxy.call(last_row)
     assert (row["status"], row["answered_tier"]) == (status, None)
 
 
@@ -121,46 +89,10 @@ async def _summary(proxy: Proxy) -> dict[str, Any]:
 
 def _stored_flags(proxy: RunningProxy) -> list[tuple[int, int]]:
     """(escalated, local_unavailable) of each stored trace, once the proxy has written them."""
-    proxy.call(_written)
+    proxy.call(all_written)
     assert proxy.db is not None
     with sqlite3.connect(proxy.db) as db:
         return db.execute("SELECT escalated, local_unavailable FROM traces").fetchall()
-
-
-async def _written(proxy: Proxy) -> None:
-    deadline = time.monotonic() + 30
-    while proxy.recorder.written < len(proxy.recorder.rows) and time.monotonic() < deadline:
-        await asyncio.sleep(0.02)
-
-
-async def _last_row(proxy: Proxy) -> dict[str, Any]:
-    """The newest recorded request. A stream is recorded when the proxy has finished it, which
-    can be just after the client has seen its last event (and raised): wait for it, bounded."""
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        recent = proxy.recorder.summary({})["recent"]
-        if recent:
-            row: dict[str, Any] = recent[0]
-            return row
-        await asyncio.sleep(0.01)
-    raise AssertionError("no request was recorded within 30 s")
-
-
-def _stream_from_an_upstream_that_stalls(
-    start_proxy: Callable[..., RunningProxy],
-    proxy_env: dict[str, str],
-    fake: FakeAnthropic | FakeOpenAI,
-) -> tuple[RunningProxy, httpx.Response]:
-    """A streamed request whose upstream goes silent for 3 s mid-stream, with the proxy's
-    OCP_PROXY_UPSTREAM_TIMEOUT at 0.5 s."""
-    fake.stream_delay = 3.0
-    proxy = start_proxy(proxy_env | {"OCP_PROXY_UPSTREAM_TIMEOUT": "0.5"})
-    if isinstance(fake, FakeAnthropic):
-        path, body, headers = "/v1/messages", _messages(stream=True), ANTHROPIC_HEADERS
-    else:
-        path, body, headers = "/v1/chat/completions", _chat(stream=True), OPENAI_HEADERS
-    with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        return proxy, http.post(path, json=body, headers=headers)
 
 
 def test_an_upstream_that_stalls_mid_stream_ends_the_anthropic_stream_with_an_error_event(
@@ -168,8 +100,8 @@ def test_an_upstream_that_stalls_mid_stream_ends_the_anthropic_stream_with_an_er
     proxy_env: dict[str, str],
     fake_anthropic: FakeAnthropic,
 ) -> None:
-    proxy, response = _stream_from_an_upstream_that_stalls(start_proxy, proxy_env, fake_anthropic)
-    events = _sse_events(response.text)
+    proxy, response = stream_from_an_upstream_that_stalls(start_proxy, proxy_env, fake_anthropic)
+    events = sse_events(response.text)
     assert response.status_code == 200
     assert events[0][0] == "message_start"
     name, data = events[-1]
@@ -177,7 +109,7 @@ def test_an_upstream_that_stalls_mid_stream_ends_the_anthropic_stream_with_an_er
     # a timeout, as the API's error types name it (the SDK's GatewayTimeoutErrorObject)
     assert json.loads(data)["error"]["type"] == "timeout_error"
     assert "sent nothing for 0.5 s mid-stream" in json.loads(data)["error"]["message"]
-    row = proxy.call(_last_row)
+    row = proxy.call(last_row)
     url = fake_anthropic.url + "/v1/messages"
     assert row["error"] == (
         f"the anthropic upstream at {url} sent nothing for 0.5 s mid-stream; "
@@ -217,7 +149,7 @@ def test_an_anthropic_upstream_error_event_mid_stream_is_relayed_and_traced(
         ) as stream:
             for _ in stream:
                 pass
-    assert proxy.call(_last_row)["error"] == "Overloaded"
+    assert proxy.call(last_row)["error"] == "Overloaded"
 
 
 @pytest.mark.parametrize("dialect", ["anthropic", "openai"])
@@ -233,17 +165,21 @@ def test_a_local_model_that_is_down_hands_over_to_the_paid_tier_before_the_first
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
         if dialect == "anthropic":
             response = http.post(
-                "/v1/messages", json=_messages(text=SIMPLE, stream=True), headers=ANTHROPIC_HEADERS
+                "/v1/messages",
+                json=messages_body(text=SIMPLE, stream=True),
+                headers=ANTHROPIC_HEADERS,
             )
-            assert _sse_events(response.text)[-1][0] == "message_stop"
+            assert sse_events(response.text)[-1][0] == "message_stop"
             assert (
                 fake_anthropic.requests_to("/v1/messages")[0].body["model"] == "claude-sonnet-5-5"
             )
         else:
-            response = http.post("/v1/chat/completions", json=_chat(SIMPLE), headers=OPENAI_HEADERS)
+            response = http.post(
+                "/v1/chat/completions", json=chat_body(SIMPLE), headers=OPENAI_HEADERS
+            )
             assert response.json()["choices"][0]["message"]["content"].startswith("openai answer")
     assert response.status_code == 200
-    row = proxy.call(_last_row)
+    row = proxy.call(last_row)
     # not an escalation: no local answer was judged, the model could not be reached
     assert (row["tier"], row["answered_tier"]) == ("local", "mid")
     assert (row["escalated"], row["local_unavailable"]) == (False, True)
@@ -262,10 +198,12 @@ def test_a_malformed_local_answer_escalates_too(
     fake_ollama.malformed_next()
     proxy = start_proxy(proxy_env)
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        response = http.post("/v1/messages", json=_messages(text=SIMPLE), headers=ANTHROPIC_HEADERS)
+        response = http.post(
+            "/v1/messages", json=messages_body(text=SIMPLE), headers=ANTHROPIC_HEADERS
+        )
     assert response.status_code == 200
     assert response.json()["content"][0]["text"].startswith("claude answer")
-    row = proxy.call(_last_row)
+    row = proxy.call(last_row)
     assert (row["escalated"], row["local_unavailable"]) == (True, False)
     totals = proxy.call(_summary)["totals"]
     assert (totals["escalations"], totals["local_unavailable"]) == (1, 0)
@@ -282,15 +220,15 @@ def test_a_local_model_failing_after_the_first_byte_ends_the_stream_in_the_clien
     proxy = start_proxy(proxy_env)
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
         a = http.post(
-            "/v1/messages", json=_messages(text=SIMPLE, stream=True), headers=ANTHROPIC_HEADERS
+            "/v1/messages", json=messages_body(text=SIMPLE, stream=True), headers=ANTHROPIC_HEADERS
         )
         fake_ollama.fail_mid_stream("model runner crashed", after=2)
         o = http.post(
-            "/v1/chat/completions", json=_chat(SIMPLE, stream=True), headers=OPENAI_HEADERS
+            "/v1/chat/completions", json=chat_body(SIMPLE, stream=True), headers=OPENAI_HEADERS
         )
-    name, data = _sse_events(a.text)[-1]
+    name, data = sse_events(a.text)[-1]
     assert name == "error" and "model runner crashed" in json.loads(data)["error"]["message"]
-    last = _sse_events(o.text)[-1][1]
+    last = sse_events(o.text)[-1][1]
     assert "model runner crashed" in json.loads(last)["error"]["message"]
     assert "[DONE]" not in o.text
     assert fake_anthropic.requests_to("/v1/messages") == []  # too late to escalate
@@ -303,9 +241,11 @@ def test_local_down_and_no_paid_credentials_is_a_clear_error_in_each_dialect(
     proxy = start_proxy(proxy_env | {"OCP_OLLAMA_URL": url})
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
         a = http.post(
-            "/v1/messages", json=_messages(text=SIMPLE), headers={"anthropic-version": "2023-06-01"}
+            "/v1/messages",
+            json=messages_body(text=SIMPLE),
+            headers={"anthropic-version": "2023-06-01"},
         )
-        o = http.post("/v1/chat/completions", json=_chat(SIMPLE))
+        o = http.post("/v1/chat/completions", json=chat_body(SIMPLE))
     assert a.status_code == 401
     assert a.json()["type"] == "error"
     assert a.json()["error"]["type"] == "authentication_error"
@@ -325,7 +265,7 @@ def test_an_unreachable_openai_compatible_local_server_is_named_with_its_setting
     env = proxy_env | {"OCP_LOCAL_BACKEND": "openai", "OCP_LOCAL_BASE_URL": url}
     proxy = start_proxy(env)
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        o = http.post("/v1/chat/completions", json=_chat(SIMPLE))
+        o = http.post("/v1/chat/completions", json=chat_body(SIMPLE))
     said = o.json()["error"]["message"]
     assert o.status_code == 401 and f"cannot reach openai at {url}" in said, said
     assert "OCP_LOCAL_BASE_URL" in said and "OPENAI_BASE_URL" not in said, said
@@ -342,7 +282,9 @@ def test_a_failed_local_attempt_names_its_backend_and_model_once(
     proxy = start_proxy(proxy_env | {"OCP_LOCAL_MODEL": "qwen9"})
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
         a = http.post(
-            "/v1/messages", json=_messages(text=SIMPLE), headers={"anthropic-version": "2023-06-01"}
+            "/v1/messages",
+            json=messages_body(text=SIMPLE),
+            headers={"anthropic-version": "2023-06-01"},
         )
     message = a.json()["error"]["message"]
     assert a.status_code == 401
@@ -360,7 +302,7 @@ def test_an_unreachable_paid_upstream_is_a_502_in_the_clients_dialect(
     env = proxy_env | {"OCP_PROXY_ANTHROPIC_UPSTREAM": f"http://127.0.0.1:{closed_port()}"}
     proxy = start_proxy(env)
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        response = http.post("/v1/messages", json=_messages(), headers=ANTHROPIC_HEADERS)
+        response = http.post("/v1/messages", json=messages_body(), headers=ANTHROPIC_HEADERS)
     assert response.status_code == 502
     assert response.json()["error"]["type"] == "api_error"
 
@@ -377,13 +319,15 @@ def test_an_unreachable_paid_upstream_is_named_with_its_url_and_setting(
     }
     proxy = start_proxy(env)
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        a = http.post("/v1/messages", json=_messages(), headers=ANTHROPIC_HEADERS)
+        a = http.post("/v1/messages", json=messages_body(), headers=ANTHROPIC_HEADERS)
         count = http.post(
             "/v1/messages/count_tokens",
             json={"model": "claude-opus-5-5", "messages": [{"role": "user", "content": "hi"}]},
             headers=ANTHROPIC_HEADERS,
         )
-        o = http.post("/v1/chat/completions", json=_chat(), headers={"authorization": "Bearer k"})
+        o = http.post(
+            "/v1/chat/completions", json=chat_body(), headers={"authorization": "Bearer k"}
+        )
     for response, url, setting in (
         (a, a_url + "/v1/messages", "OCP_PROXY_ANTHROPIC_UPSTREAM"),
         (count, a_url + "/v1/messages/count_tokens", "OCP_PROXY_ANTHROPIC_UPSTREAM"),
@@ -405,7 +349,7 @@ def test_a_paid_upstream_silent_past_its_timeout_names_the_timeout_setting(
     fake_anthropic.delay = 3.0
     proxy = start_proxy(proxy_env | {"OCP_PROXY_UPSTREAM_TIMEOUT": "0.5"})
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        response = http.post("/v1/messages", json=_messages(), headers=ANTHROPIC_HEADERS)
+        response = http.post("/v1/messages", json=messages_body(), headers=ANTHROPIC_HEADERS)
     said = response.json()["error"]["message"]
     assert response.status_code == 504, said
     assert "did not answer within 0.5 s (ReadTimeout)" in said, said
@@ -463,40 +407,11 @@ def test_a_client_leaving_mid_stream_cancels_the_upstream_request(
     fake_anthropic.reply = "word " * 2000
     fake_anthropic.stream_delay = 0.05
     proxy = start_proxy(proxy_env)
-    body = _messages(stream=True)
-    first = _first_line_then_leave(proxy, "/v1/messages", body, ANTHROPIC_HEADERS)
+    body = messages_body(stream=True)
+    first = first_line_then_leave(proxy, "/v1/messages", body, ANTHROPIC_HEADERS)
     assert first.startswith("event: message_start")
-    _until_closed(fake_anthropic)
-    assert _last_row_once_recorded(proxy)["error"] == "the client went away mid-stream"
-
-
-def _first_line_then_leave(
-    proxy: RunningProxy, path: str, body: dict[str, object], headers: dict[str, str]
-) -> str:
-    """The first line of a streamed answer, read by a client that then hangs up."""
-    with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        with http.stream("POST", path, json=body, headers=headers) as response:
-            return next(response.iter_lines())
-
-
-def _until_closed(upstream: FakeServer) -> None:
-    """Return once the upstream's connections are closed (failing if one stays open 30 s)."""
-    deadline = time.monotonic() + 30
-    while upstream._conns and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not upstream._conns, "the upstream connection stayed open"
-
-
-def _last_row_once_recorded(proxy: RunningProxy) -> dict[str, Any]:
-    """The last row the proxy recorded, waiting up to 30 s for a first one."""
-    deadline = time.monotonic() + 30
-    while not proxy.call(_rows_count) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return proxy.call(_last_row)
-
-
-async def _rows_count(proxy: Proxy) -> int:
-    return len(proxy.recorder.rows)
+    until_closed(fake_anthropic)
+    assert last_row_once_recorded(proxy)["error"] == "the client went away mid-stream"
 
 
 def test_shutdown_lets_an_open_stream_finish(
@@ -509,14 +424,14 @@ def test_shutdown_lets_an_open_stream_finish(
     proxy = start_proxy(proxy_env)
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
         with http.stream(
-            "POST", "/v1/messages", json=_messages(stream=True), headers=ANTHROPIC_HEADERS
+            "POST", "/v1/messages", json=messages_body(stream=True), headers=ANTHROPIC_HEADERS
         ) as response:
             lines = response.iter_lines()
             assert next(lines).startswith("event: message_start")
             assert proxy.server is not None
             proxy.server.should_exit = True  # what SIGTERM does
             rest = "\n".join(lines)
-    assert _sse_events(rest)[-1][0] == "message_stop"
+    assert sse_events(rest)[-1][0] == "message_stop"
     assert rest.count("text_delta") >= 20
 
 
@@ -528,12 +443,12 @@ def test_an_openai_client_leaving_mid_stream_cancels_the_upstream_request(
     fake_openai.reply = "word " * 2000  # 100 s if nobody hangs up
     fake_openai.stream_delay = 0.05
     proxy = start_proxy(proxy_env)
-    first = _first_line_then_leave(
-        proxy, "/v1/chat/completions", _chat(stream=True), OPENAI_HEADERS
+    first = first_line_then_leave(
+        proxy, "/v1/chat/completions", chat_body(stream=True), OPENAI_HEADERS
     )
     assert first.startswith("data: {")
-    _until_closed(fake_openai)
-    assert _last_row_once_recorded(proxy)["error"] == "the client went away mid-stream"
+    until_closed(fake_openai)
+    assert last_row_once_recorded(proxy)["error"] == "the client went away mid-stream"
 
 
 def test_an_openai_upstream_that_stalls_mid_stream_ends_with_an_error_chunk(
@@ -541,8 +456,8 @@ def test_an_openai_upstream_that_stalls_mid_stream_ends_with_an_error_chunk(
     proxy_env: dict[str, str],
     fake_openai: FakeOpenAI,
 ) -> None:
-    _, response = _stream_from_an_upstream_that_stalls(start_proxy, proxy_env, fake_openai)
-    last = json.loads(_sse_events(response.text)[-1][1])
+    _, response = stream_from_an_upstream_that_stalls(start_proxy, proxy_env, fake_openai)
+    last = json.loads(sse_events(response.text)[-1][1])
     assert "sent nothing for 0.5 s mid-stream" in last["error"]["message"]
     assert "[DONE]" not in response.text
 
@@ -586,6 +501,6 @@ def test_an_anthropic_error_too_long_to_relay_keeps_the_type_its_status_has(
     fake_anthropic.fail_next(status, body="x" * (70 * 1024))
     proxy = start_proxy(proxy_env)
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        response = http.post("/v1/messages", json=_messages(), headers=ANTHROPIC_HEADERS)
+        response = http.post("/v1/messages", json=messages_body(), headers=ANTHROPIC_HEADERS)
     assert response.status_code == status
     assert response.json()["error"]["type"] == kind, response.text

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.proxy.test_proxy_faults import ANTHROPIC_HEADERS, OPENAI_HEADERS, _chat, _messages
-from tests.proxy.test_proxy_stalled_work import _read_until
+from tests.proxy.dialects import ANTHROPIC_HEADERS, OPENAI_HEADERS, chat_body, messages_body
+from tests.proxy.proxy_process import read_until
 
 # `ocp-server proxy`, printing the modules each request imported while it was served.
 _WATCHED_PROXY = """
@@ -45,15 +45,15 @@ def test_the_first_request_imports_nothing(proxy_env: dict[str, str], tmp_path: 
         text=True,
     )
     try:
-        url = _read_until(proc, "proxy on").split("proxy on ", 1)[1].split()[0]
+        url = read_until(proc, "proxy on").split("proxy on ", 1)[1].split()[0]
         imported = []
         with httpx.Client(base_url=url, timeout=60) as http:
-            first = http.post("/v1/messages", json=_messages(), headers=ANTHROPIC_HEADERS)
+            first = http.post("/v1/messages", json=messages_body(), headers=ANTHROPIC_HEADERS)
             assert first.status_code == 200, first.text
-            imported.append(_read_until(proc, "imported"))
-            chat = http.post("/v1/chat/completions", json=_chat(), headers=OPENAI_HEADERS)
+            imported.append(read_until(proc, "imported"))
+            chat = http.post("/v1/chat/completions", json=chat_body(), headers=OPENAI_HEADERS)
             assert chat.status_code == 200, chat.text
-            imported.append(_read_until(proc, "imported"))
+            imported.append(read_until(proc, "imported"))
         assert [json.loads(line.split(" ", 1)[1]) for line in imported] == [[], []], imported
     finally:
         proc.terminate()

@@ -21,8 +21,7 @@ from tests.fakes.anthropic import FakeAnthropic
 from tests.fakes.ollama import FakeOllama
 from tests.fakes.openai import FakeOpenAI
 from tests.proxy.conftest import RunningProxy
-from tests.proxy.test_proxy_faults import ANTHROPIC_HEADERS, OPENAI_HEADERS, _messages
-from tests.proxy.test_proxy_sdks import HARD, SIMPLE
+from tests.proxy.dialects import ANTHROPIC_HEADERS, HARD, OPENAI_HEADERS, SIMPLE, messages_body
 
 ROUTES = [
     ("/v1/messages", ANTHROPIC_HEADERS),
@@ -97,7 +96,9 @@ def test_as_many_brackets_and_commas_inside_strings_are_text_and_answered(
     text = HARD + ' say "[{," \\' * (MAX_VALUES // 3 + 1)  # quotes and backslashes escaped
     proxy = start_proxy(proxy_env, store=False)
     with httpx.Client(base_url=proxy.url, timeout=60) as http:
-        response = http.post("/v1/messages", json=_messages(text=text), headers=ANTHROPIC_HEADERS)
+        response = http.post(
+            "/v1/messages", json=messages_body(text=text), headers=ANTHROPIC_HEADERS
+        )
     assert response.status_code == 200, response.text[:300]
     assert fake_anthropic.message_requests()[-1]["messages"][0]["content"] == text
 
@@ -244,7 +245,7 @@ def test_an_odd_usage_figure_from_the_upstream_does_not_cost_the_client_its_answ
         for stream in (False, True):
             fake_anthropic.add_steps({"text": "the answer", "usage": usage})
             response = http.post(
-                "/v1/messages", json=_messages(stream=stream), headers=ANTHROPIC_HEADERS
+                "/v1/messages", json=messages_body(stream=stream), headers=ANTHROPIC_HEADERS
             )
             assert response.status_code == 200, response.text
             assert "answer" in response.text
@@ -271,7 +272,7 @@ def test_a_client_leaving_before_the_paid_answer_starts_cancels_it_and_is_traced
     with pytest.raises(httpx.ReadTimeout):
         httpx.post(
             proxy.url + "/v1/messages",
-            json=_messages(stream=stream),
+            json=messages_body(stream=stream),
             headers=ANTHROPIC_HEADERS,
             timeout=httpx.Timeout(20, read=0.5),
         )
@@ -294,7 +295,7 @@ def test_a_web_page_cannot_spend_the_key_or_read_the_traces(
     # preflight), or reach it under its own name by DNS rebinding and read the answers.
     proxy = start_proxy(proxy_env | {"ANTHROPIC_API_KEY": "sk-ant-test"}, store=False)
     port = proxy.url.rsplit(":", 1)[1]
-    body = json.dumps(_messages()).encode()
+    body = json.dumps(messages_body()).encode()
     plain = {"content-type": "text/plain", "anthropic-version": "2023-06-01"}
     with httpx.Client(base_url=proxy.url, timeout=30) as http:
         cross_site = http.post(

@@ -18,8 +18,7 @@ from ocp_server.off_loop import OFF_LOOP_CHARS
 from ocp_server.proxy import admission, base, paid, serving, upstream
 from ocp_server.proxy.boundary import redact_body
 from tests.proxy.conftest import RunningProxy
-from tests.proxy.test_proxy_faults import ANTHROPIC_HEADERS, OPENAI_HEADERS
-from tests.proxy.test_proxy_sdks import HARD
+from tests.proxy.dialects import ANTHROPIC_HEADERS, HARD, OPENAI_HEADERS
 
 # The proxy's steps whose cost grows with the body, by the name it calls them by.
 WATCHED = [

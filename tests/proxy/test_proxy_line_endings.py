@@ -17,12 +17,15 @@ from tests.fakes._http import Request, StreamResponse
 from tests.fakes.anthropic import FakeAnthropic
 from tests.fakes.ollama import FakeOllama
 from tests.proxy.conftest import RunningProxy
-from tests.proxy.test_proxy_faults import ANTHROPIC_HEADERS, _last_row, _messages
-from tests.proxy.test_proxy_sdks import SIMPLE
-
-SSE = "text/event-stream"
-NDJSON = "application/x-ndjson"
-
+from tests.proxy.dialects import (
+    ANTHROPIC_HEADERS,
+    NDJSON,
+    SIMPLE,
+    SSE,
+    anthropic_sse,
+    messages_body,
+)
+from tests.proxy.recorded import last_row
 
 # ---- the line reader --------------------------------------------------------------------------
 
@@ -67,47 +70,6 @@ def test_a_line_without_any_ending_is_still_capped() -> None:
 # ---- on the wire ------------------------------------------------------------------------------
 
 
-def _anthropic_sse(ending: str) -> list[bytes]:
-    """A whole Messages stream (one text delta, usage 5 in / 7 out), each line ended with
-    `ending`, one event per chunk."""
-    message: dict[str, Any] = {
-        "id": "msg_cr",
-        "type": "message",
-        "role": "assistant",
-        "model": "claude-opus-5-5",
-        "content": [],
-        "stop_reason": None,
-        "usage": {"input_tokens": 5, "output_tokens": 1},
-    }
-    events: list[tuple[str, dict[str, Any]]] = [
-        ("message_start", {"type": "message_start", "message": message}),
-        (
-            "content_block_start",
-            {"type": "content_block_start", "index": 0, "content_block": {"type": "text"}},
-        ),
-        (
-            "content_block_delta",
-            {
-                "type": "content_block_delta",
-                "index": 0,
-                "delta": {"type": "text_delta", "text": "over CR"},
-            },
-        ),
-        ("content_block_stop", {"type": "content_block_stop", "index": 0}),
-        (
-            "message_delta",
-            {
-                "type": "message_delta",
-                "delta": {"stop_reason": "end_turn"},
-                "usage": {"output_tokens": 7},
-            },
-        ),
-        ("message_stop", {"type": "message_stop"}),
-    ]
-    e = ending
-    return [f"event: {k}{e}data: {json.dumps(v)}{e}{e}".encode() for k, v in events]
-
-
 @pytest.mark.parametrize("ending", ["\r", "\r\n-split"])
 def test_a_paid_stream_is_relayed_as_sent_and_its_usage_counted(
     start_proxy: Callable[..., RunningProxy],
@@ -116,17 +78,19 @@ def test_a_paid_stream_is_relayed_as_sent_and_its_usage_counted(
     ending: str,
 ) -> None:
     if ending == "\r":
-        chunks = _anthropic_sse("\r")
+        chunks = anthropic_sse("\r")
     else:  # every CRLF split between two chunks
-        split = (c.replace(b"\r\n", b"\r|\n").split(b"|") for c in _anthropic_sse("\r\n"))
+        split = (c.replace(b"\r\n", b"\r|\n").split(b"|") for c in anthropic_sse("\r\n"))
         chunks = [piece for pieces in split for piece in pieces]
     fake_anthropic.raw_stream_next(chunks, SSE, path="/v1/messages")
     proxy = start_proxy(proxy_env)
     with httpx.Client(base_url=proxy.url, timeout=30) as http:
-        response = http.post("/v1/messages", json=_messages(stream=True), headers=ANTHROPIC_HEADERS)
+        response = http.post(
+            "/v1/messages", json=messages_body(stream=True), headers=ANTHROPIC_HEADERS
+        )
     assert response.status_code == 200
     assert response.content == b"".join(chunks)
-    row = proxy.call(_last_row)
+    row = proxy.call(last_row)
     assert row["error"] is None
     assert (row["input_tokens"], row["output_tokens"]) == (5, 7)
 
@@ -160,14 +124,14 @@ def test_a_bare_cr_paid_stream_reaches_the_client_as_it_is_sent(
     proxy_env: dict[str, str],
     fake_anthropic: FakeAnthropic,
 ) -> None:
-    events = _anthropic_sse("\r")
+    events = anthropic_sse("\r")
     gate = _Gate(b"".join(events[:3]), events[3:])
     fake_anthropic.handle = lambda req: StreamResponse(gate.chunks(), SSE)  # type: ignore[method-assign]
     proxy = start_proxy(proxy_env)
     timeout = httpx.Timeout(30, read=5)  # the gate opens only once the client has the text
     with httpx.Client(base_url=proxy.url, timeout=timeout) as http:
         with http.stream(
-            "POST", "/v1/messages", json=_messages(stream=True), headers=ANTHROPIC_HEADERS
+            "POST", "/v1/messages", json=messages_body(stream=True), headers=ANTHROPIC_HEADERS
         ) as response:
             body = _read_through_gate(response, b"over CR", gate)
     assert body == b"".join(events)
@@ -203,12 +167,12 @@ def test_a_bare_cr_local_stream_reaches_the_client_as_it_is_sent(
     fake_ollama.handle = handle  # type: ignore[method-assign]
     proxy = start_proxy(proxy_env)
     timeout = httpx.Timeout(30, read=5)
-    request = _messages(text=SIMPLE, stream=True)
+    request = messages_body(text=SIMPLE, stream=True)
     with httpx.Client(base_url=proxy.url, timeout=timeout) as http:
         with http.stream("POST", "/v1/messages", json=request, headers=ANTHROPIC_HEADERS) as r:
             body = _read_through_gate(r, b"Hello", gate)
     assert b"message_stop" in body
-    row = proxy.call(_last_row)
+    row = proxy.call(last_row)
     assert row["answered_tier"] == "local" and row["error"] is None
     assert (row["input_tokens"], row["output_tokens"]) == (3, 2)
     assert fake_anthropic.requests_to("/v1/messages") == []
@@ -224,7 +188,9 @@ def test_a_local_stream_with_split_crlfs_reads_as_one_line_each(
     fake_ollama.raw_stream_next(chunks, NDJSON, path="/api/chat")
     proxy = start_proxy(proxy_env)
     with httpx.Client(base_url=proxy.url, timeout=30) as http:
-        response = http.post("/v1/messages", json=_messages(text=SIMPLE), headers=ANTHROPIC_HEADERS)
+        response = http.post(
+            "/v1/messages", json=messages_body(text=SIMPLE), headers=ANTHROPIC_HEADERS
+        )
     assert response.status_code == 200
     assert response.json()["content"][0]["text"] == "Hello"
-    assert proxy.call(_last_row)["answered_tier"] == "local"
+    assert proxy.call(last_row)["answered_tier"] == "local"

@@ -13,10 +13,10 @@ from tests.fakes.anthropic import FakeAnthropic
 from tests.fakes.ollama import FakeOllama
 from tests.fakes.openai import FakeOpenAI
 from tests.proxy.conftest import RunningProxy
-from tests.proxy.test_proxy_faults import ANTHROPIC_HEADERS, _last_row, _messages
-from tests.proxy.test_proxy_faults import OPENAI_HEADERS as OPENAI
-from tests.proxy.test_proxy_sdks import SIMPLE
-from tests.router.test_context_errors import LLAMA_CPP_CONTEXT
+from tests.proxy.dialects import ANTHROPIC_HEADERS, SIMPLE, messages_body
+from tests.proxy.dialects import OPENAI_HEADERS as OPENAI
+from tests.proxy.recorded import last_row
+from tests.router.context_errors import LLAMA_CPP_CONTEXT
 
 # A simple request with a pasted list: about 200 tokens by OCP's estimate, local by the classifier.
 LISTED = SIMPLE + " and of these: " + ", ".join(f"{n} + {n}" for n in range(40))
@@ -31,11 +31,13 @@ def test_a_request_over_the_local_context_escalates_instead_of_being_cut(
     fake_ollama.default_num_ctx = 3  # shorter than SIMPLE ("what is 2 + 2?")
     proxy = start_proxy(proxy_env)
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        response = http.post("/v1/messages", json=_messages(text=SIMPLE), headers=ANTHROPIC_HEADERS)
+        response = http.post(
+            "/v1/messages", json=messages_body(text=SIMPLE), headers=ANTHROPIC_HEADERS
+        )
     assert response.status_code == 200
     assert response.json()["content"][0]["text"].startswith("claude answer")
     assert fake_ollama.requests_to("/api/chat")[0].body["truncate"] is False
-    row = proxy.call(_last_row)
+    row = proxy.call(last_row)
     assert (row["tier"], row["answered_tier"], row["escalated"]) == ("local", "mid", True)
     local = row["attempts"][0]
     assert local["outcome"] == "error" and "exceeds the context length" in local["error"]
@@ -48,7 +50,9 @@ def test_a_request_that_fits_is_still_answered_locally(
 ) -> None:
     proxy = start_proxy(proxy_env)
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        response = http.post("/v1/messages", json=_messages(text=SIMPLE), headers=ANTHROPIC_HEADERS)
+        response = http.post(
+            "/v1/messages", json=messages_body(text=SIMPLE), headers=ANTHROPIC_HEADERS
+        )
     assert response.json()["content"][0]["text"].startswith("local answer")
     assert fake_anthropic.requests_to("/v1/messages") == []
 
@@ -64,9 +68,11 @@ def test_llama_cpps_context_error_escalates_too(
     fake_openai.fail_next(400, LLAMA_CPP_CONTEXT, path="/v1/chat/completions")
     proxy = start_proxy(env)
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        response = http.post("/v1/messages", json=_messages(text=SIMPLE), headers=ANTHROPIC_HEADERS)
+        response = http.post(
+            "/v1/messages", json=messages_body(text=SIMPLE), headers=ANTHROPIC_HEADERS
+        )
     assert response.json()["content"][0]["text"].startswith("claude answer")
-    row = proxy.call(_last_row)
+    row = proxy.call(last_row)
     assert [a["outcome"] for a in row["attempts"]] == ["error", "ok"]
     assert "exceeds the available context size" in row["attempts"][0]["error"]
 
@@ -83,9 +89,11 @@ def test_an_older_ollama_that_cut_the_prompt_escalates_a_whole_answer(
     fake_ollama.version, fake_ollama.default_num_ctx = "0.12.3", 20
     proxy = start_proxy(proxy_env)
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        response = http.post("/v1/messages", json=_messages(text=LISTED), headers=ANTHROPIC_HEADERS)
+        response = http.post(
+            "/v1/messages", json=messages_body(text=LISTED), headers=ANTHROPIC_HEADERS
+        )
     assert response.json()["content"][0]["text"].startswith("claude answer")
-    row = proxy.call(_last_row)
+    row = proxy.call(last_row)
     assert row["attempts"][0]["error"].startswith("the local model read 20 of about")
     assert row["attempts"][0]["error_type"] == "BackendContextExceeded"
 
@@ -101,9 +109,9 @@ def test_an_older_ollama_that_cut_the_prompt_of_a_stream_is_noted_in_the_trace(
     proxy = start_proxy(proxy_env)
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
         http.post(
-            "/v1/messages", json=_messages(text=LISTED, stream=True), headers=ANTHROPIC_HEADERS
+            "/v1/messages", json=messages_body(text=LISTED, stream=True), headers=ANTHROPIC_HEADERS
         )
-    row = proxy.call(_last_row)
+    row = proxy.call(last_row)
     assert row["answered_tier"] == "local"
     assert any(n.startswith("the local model read 20 of about") for n in row["notes"])
 
@@ -118,7 +126,9 @@ def test_a_short_prompt_counted_a_little_low_is_not_taken_for_a_cut(
     fake_ollama.version, fake_ollama.default_num_ctx = "0.12.3", 3
     proxy = start_proxy(proxy_env)
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        response = http.post("/v1/messages", json=_messages(text=SIMPLE), headers=ANTHROPIC_HEADERS)
+        response = http.post(
+            "/v1/messages", json=messages_body(text=SIMPLE), headers=ANTHROPIC_HEADERS
+        )
     assert response.json()["content"][0]["text"].startswith("local answer")
 
 
@@ -127,7 +137,7 @@ def _ask(proxy: RunningProxy, times: int, *, stream: bool = False) -> list[str]:
     starts = []
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
         for _ in range(times):
-            body = _messages(text=LISTED, stream=stream)
+            body = messages_body(text=LISTED, stream=stream)
             response = http.post("/v1/messages", json=body, headers=ANTHROPIC_HEADERS)
             text = response.text if stream else response.json()["content"][0]["text"]
             starts.append("claude" if "claude answer" in text else "local")
@@ -145,7 +155,7 @@ def test_a_cache_hit_on_a_current_ollama_is_answered_locally(
     fake_ollama.counts_cached_prompt = False
     proxy = start_proxy(proxy_env)
     assert _ask(proxy, 3) + _ask(proxy, 2, stream=True) == ["local"] * 5
-    row = proxy.call(_last_row)
+    row = proxy.call(last_row)
     assert not any("read" in n for n in row["notes"])
     assert fake_anthropic.requests_to("/v1/messages") == []
     assert len(fake_ollama.requests_to("/api/version")) == 1
@@ -161,7 +171,7 @@ def test_a_low_count_from_an_ollama_that_gives_no_version_escalates(
     fake_ollama.fail_next(500, path="/api/version")
     proxy = start_proxy(proxy_env)
     assert _ask(proxy, 3) == ["local", "claude", "claude"]
-    row = proxy.call(_last_row)
+    row = proxy.call(last_row)
     assert "version none" in row["attempts"][0]["error"]
     assert len(fake_ollama.requests_to("/api/version")) == 1
 

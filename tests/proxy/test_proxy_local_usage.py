@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import anthropic
 import pytest
 
 from tests.fakes.openai import FakeOpenAI
 from tests.proxy.conftest import RunningProxy
-from tests.proxy.test_proxy_sdks import SIMPLE
+from tests.proxy.dialects import SIMPLE, messages_body, sdk_message
 
 
 @pytest.mark.parametrize("stream", [False, True])
@@ -31,15 +30,7 @@ def test_a_local_servers_cached_prompt_tokens_are_anthropics_cache_reads(
     fake_openai.reply = {"content": "a local answer", "usage": figures}
     local = {"OCP_LOCAL_BACKEND": "openai", "OCP_LOCAL_BASE_URL": fake_openai.base_url}
     proxy = start_proxy(proxy_env | local)
-    client = anthropic.Anthropic(base_url=proxy.url, api_key="sk-ant-test", max_retries=0)
-    asked = {"model": "claude-opus-5-5", "max_tokens": 100}
-    messages = [{"role": "user", "content": SIMPLE}]
-    with client:
-        if stream:
-            with client.messages.stream(**asked, messages=messages) as events:  # type: ignore[arg-type]
-                usage = events.get_final_message().usage
-        else:
-            usage = client.messages.create(**asked, messages=messages).usage  # type: ignore[call-overload]
+    usage = sdk_message(proxy, stream, **messages_body(text=SIMPLE))[0].usage
     assert usage.cache_read_input_tokens == 7
     assert usage.input_tokens == 13  # 20 read, 7 of them from the cache
     assert usage.output_tokens_details is not None

@@ -18,15 +18,9 @@ from ocp_server.proxy.json_field import TopLevelField
 from tests.fakes.anthropic import FakeAnthropic
 from tests.fakes.openai import FakeOpenAI
 from tests.proxy.conftest import RunningProxy
-from tests.proxy.test_proxy_faults import (
-    ANTHROPIC_HEADERS,
-    OPENAI_HEADERS,
-    _chat,
-    _last_row,
-    _messages,
-)
+from tests.proxy.dialects import ANTHROPIC_HEADERS, JSON, OPENAI_HEADERS, chat_body, messages_body
+from tests.proxy.recorded import last_row
 
-JSON = "application/json"
 _PIECE = b"x" * 65536
 
 
@@ -102,8 +96,8 @@ def _long_answer(dialect: str, mib: int) -> tuple[bytes, ...]:
 def _post(proxy: RunningProxy, dialect: str, **extra: Any) -> httpx.Response:
     with httpx.Client(base_url=proxy.url, timeout=60) as http:
         if dialect == "anthropic":
-            return http.post("/v1/messages", json=_messages(**extra), headers=ANTHROPIC_HEADERS)
-        return http.post("/v1/chat/completions", json=_chat(**extra), headers=OPENAI_HEADERS)
+            return http.post("/v1/messages", json=messages_body(**extra), headers=ANTHROPIC_HEADERS)
+        return http.post("/v1/chat/completions", json=chat_body(**extra), headers=OPENAI_HEADERS)
 
 
 def _answer_next(
@@ -134,7 +128,7 @@ def test_a_paid_answer_longer_than_the_old_cap_is_relayed_whole_with_its_usage(
     assert response.status_code == 200
     assert response.content == b"".join(chunks)
     assert response.headers["content-type"] == JSON
-    row = proxy.call(_last_row)
+    row = proxy.call(last_row)
     assert row["error"] is None and row["answered_tier"] is not None
     assert (row["input_tokens"], row["output_tokens"]) == (5, 7)
 
@@ -163,7 +157,7 @@ def test_a_paid_error_body_too_long_to_be_honest_is_a_readable_error_with_its_st
         'not relayed; it began: {"type": "error", "error": {"type": "overloaded_error"'
     )
     assert len(response.content) < 1000
-    row = proxy.call(_last_row)
+    row = proxy.call(last_row)
     assert row["status"] == 529 and row["answered_tier"] is None and row["error"] == message
 
 
@@ -192,7 +186,7 @@ def test_a_count_tokens_error_body_too_long_is_a_readable_error_with_its_status(
     proxy = start_proxy(proxy_env)
     with httpx.Client(base_url=proxy.url, timeout=60) as http:
         response = http.post(
-            "/v1/messages/count_tokens", json=_messages(), headers=ANTHROPIC_HEADERS
+            "/v1/messages/count_tokens", json=messages_body(), headers=ANTHROPIC_HEADERS
         )
     assert response.status_code == 500
     assert response.json()["error"]["message"].startswith(
@@ -212,7 +206,7 @@ def test_a_long_paid_answer_that_is_not_json_is_relayed_and_noted(
     response = _post(proxy, "anthropic")
     assert response.status_code == 200  # sent before the end showed it
     assert response.content == b"".join(chunks)
-    row = proxy.call(_last_row)
+    row = proxy.call(last_row)
     assert "not JSON" in row["error"] and row["answered_tier"] is None
 
 
@@ -233,7 +227,7 @@ def test_a_long_paid_answer_cut_short_fails_the_clients_read_and_is_traced_faile
     proxy = start_proxy(proxy_env)
     with pytest.raises(httpx.RemoteProtocolError):
         _post(proxy, "anthropic")
-    row = proxy.call(_last_row)
+    row = proxy.call(last_row)
     assert row["status"] == 200 and row["answered_tier"] is None
     assert row["error"] in (
         f"the anthropic upstream at {fake_anthropic.url}/v1/messages closed the connection "

@@ -18,23 +18,24 @@ from tests.fakes.anthropic import FakeAnthropic
 from tests.fakes.ollama import FakeOllama
 from tests.fakes.openai import FakeOpenAI
 from tests.proxy.conftest import RunningProxy
-from tests.proxy.test_proxy_faults import (
+from tests.proxy.dialects import (
     ANTHROPIC_HEADERS,
+    NDJSON,
     SDK_CHAT,
     SDK_MESSAGE,
-    _last_row,
-    _messages,
-    _sse_events,
+    SIMPLE,
+    SSE,
+    TOOLS,
+    messages_body,
+    sdk_message,
+    sse_events,
 )
-from tests.proxy.test_proxy_sdks import SIMPLE, TOOLS
+from tests.proxy.recorded import last_row
 
 # A line longer than any an honest upstream sends (the proxy's cap is well below it), sent in
 # pieces the size a socket read returns.
 _PIECE = b"x" * 65536
 _ENDLESS = (_PIECE,) * (24 * 16)  # 24 MiB, no newline
-NDJSON = "application/x-ndjson"
-JSON = "application/json"
-SSE = "text/event-stream"
 
 
 def _anthropic_event(kind: str, data: dict[str, Any]) -> bytes:
@@ -62,15 +63,17 @@ def test_a_paid_anthropic_line_that_never_ends_is_cut_off_with_a_clean_error_eve
     fake_anthropic.raw_stream_next((head, *_ENDLESS), SSE, path="/v1/messages")
     proxy = start_proxy(proxy_env)
     with httpx.Client(base_url=proxy.url, timeout=30) as http:
-        response = http.post("/v1/messages", json=_messages(stream=True), headers=ANTHROPIC_HEADERS)
+        response = http.post(
+            "/v1/messages", json=messages_body(stream=True), headers=ANTHROPIC_HEADERS
+        )
     assert response.status_code == 200
     assert len(response.content) < 10_000  # the broken line never reached the client
-    events = _sse_events(response.text)
+    events = sse_events(response.text)
     assert [name for name, _ in events] == ["message_start", "error"]
     error = json.loads(events[-1][1])["error"]
     assert error["type"] == "api_error"
     assert "longer than" in error["message"]
-    row = proxy.call(_last_row)
+    row = proxy.call(last_row)
     assert "longer than" in row["error"] and row["answered_tier"] is None
 
 
@@ -90,7 +93,7 @@ def test_a_paid_openai_line_that_never_ends_is_an_error_the_sdk_raises(
         )
         for _ in chat:
             pass
-    assert "longer than" in proxy.call(_last_row)["error"]
+    assert "longer than" in proxy.call(last_row)["error"]
 
 
 def _ollama_line(obj: dict[str, Any]) -> bytes:
@@ -119,17 +122,19 @@ def test_a_local_line_that_never_ends_ends_the_stream_with_an_error_after_the_fi
             seen.extend(stream.text_stream)
     assert seen == ["Hello"]
     assert fake_anthropic.requests_to("/v1/messages") == []  # too late to escalate
-    assert "longer than" in proxy.call(_last_row)["error"]
+    assert "longer than" in proxy.call(last_row)["error"]
 
 
 def _local_error_before_the_paid_answer(proxy: RunningProxy) -> str:
     """A simple request sent: it must be answered by the paid model after one failed local
     attempt, whose error this is."""
     with httpx.Client(base_url=proxy.url, timeout=30) as http:
-        response = http.post("/v1/messages", json=_messages(text=SIMPLE), headers=ANTHROPIC_HEADERS)
+        response = http.post(
+            "/v1/messages", json=messages_body(text=SIMPLE), headers=ANTHROPIC_HEADERS
+        )
     assert response.status_code == 200, response.text
     assert response.json()["content"][0]["text"].startswith("claude answer")
-    row = proxy.call(_last_row)
+    row = proxy.call(last_row)
     assert [a["outcome"] for a in row["attempts"]] == ["error", "ok"]
     error: str = row["attempts"][0]["error"]
     return error
@@ -171,12 +176,14 @@ def test_a_local_model_still_trickling_at_ocp_local_timeout_is_stopped(
     proxy = start_proxy(proxy_env | {"OCP_LOCAL_TIMEOUT": "2"})
     with httpx.Client(base_url=proxy.url, timeout=30) as http:
         response = http.post(
-            "/v1/messages", json=_messages(text=SIMPLE, stream=stream), headers=ANTHROPIC_HEADERS
+            "/v1/messages",
+            json=messages_body(text=SIMPLE, stream=stream),
+            headers=ANTHROPIC_HEADERS,
         )
     assert response.status_code == 200
-    row = proxy.call(_last_row)
+    row = proxy.call(last_row)
     if stream:
-        name, data = _sse_events(response.text)[-1]
+        name, data = sse_events(response.text)[-1]
         assert name == "error"
         assert json.loads(data)["error"]["type"] == "timeout_error"
         assert "OCP_LOCAL_TIMEOUT" in json.loads(data)["error"]["message"]
@@ -365,20 +372,9 @@ def test_a_local_tool_call_of_the_wrong_shape_is_a_local_failure_not_a_500(
         line, expected = OLLAMA_CASES[case]
         fake_ollama.raw_stream_next(_ollama_stream(line), NDJSON, path="/api/chat")
     proxy = start_proxy(env, store=False)
-    client = anthropic.Anthropic(base_url=proxy.url, api_key="sk-ant-test", max_retries=0)
-    request: dict[str, Any] = {
-        "model": "claude-haiku-5-5",
-        "max_tokens": 100,
-        "tools": TOOLS,
-        "messages": [{"role": "user", "content": SIMPLE}],
-    }
-    with client:
-        if stream:
-            with client.messages.stream(**request) as events:
-                message = events.get_final_message()
-        else:
-            message = client.messages.create(**request)
-    row = proxy.call(_last_row)
+    request = messages_body("claude-haiku-5-5", SIMPLE, tools=TOOLS)
+    message = sdk_message(proxy, stream, **request)[0]
+    row = proxy.call(last_row)
     if expected is ESCALATES:
         assert message.model != "llama3.2"
         assert [a["outcome"] for a in row["attempts"]] == ["error", "ok"]

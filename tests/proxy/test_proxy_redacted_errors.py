@@ -15,15 +15,15 @@ from tests.fakes.anthropic import FakeAnthropic
 from tests.fakes.ollama import FakeOllama
 from tests.fakes.openai import FakeOpenAI
 from tests.proxy.conftest import RunningProxy
-from tests.proxy.test_proxy_faults import (
+from tests.proxy.dialects import (
     ANTHROPIC_HEADERS,
     OPENAI_HEADERS,
-    _chat,
-    _last_row,
-    _messages,
-    _sse_events,
+    SIMPLE,
+    chat_body,
+    messages_body,
+    sse_events,
 )
-from tests.proxy.test_proxy_sdks import SIMPLE
+from tests.proxy.recorded import last_row
 
 KEY = "sk-ant-api03-" + "Qm7sVb2XkLp9Rt4WnZc8Yd3Fg6Hj1Ka5Ue0" * 2 + "-x9AA"
 
@@ -42,21 +42,21 @@ def test_a_paid_upstreams_error_event_mid_stream_reaches_the_client_redacted(
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
         if dialect == "anthropic":
             fake_anthropic.fail_mid_stream(f"invalid key {KEY}", after=2)
-            body, path, headers = _messages(stream=True), "/v1/messages", ANTHROPIC_HEADERS
+            body, path, headers = messages_body(stream=True), "/v1/messages", ANTHROPIC_HEADERS
         else:
             fake_openai.fail_mid_stream(f"invalid key {KEY}", after=2)
-            body, path, headers = _chat(stream=True), "/v1/chat/completions", OPENAI_HEADERS
+            body, path, headers = chat_body(stream=True), "/v1/chat/completions", OPENAI_HEADERS
         answered = http.post(path, json=body, headers=headers)
     assert answered.status_code == 200
     assert KEY not in answered.text
-    name, data = _sse_events(answered.text)[-1]
+    name, data = sse_events(answered.text)[-1]
     error = json.loads(data)["error"]
     assert error["message"] == "invalid key [REDACTED:anthropic_key]"
     if dialect == "anthropic":  # the event and its type as the provider sent them
         assert name == "error" and error["type"] == "overloaded_error"
     else:
         assert error["type"] == "server_error"
-    assert proxy.call(_last_row)["error"] == "invalid key [REDACTED:anthropic_key]"
+    assert proxy.call(last_row)["error"] == "invalid key [REDACTED:anthropic_key]"
 
 
 def test_a_paid_stream_without_errors_is_relayed_byte_for_byte(
@@ -68,7 +68,9 @@ def test_a_paid_stream_without_errors_is_relayed_byte_for_byte(
     fake_anthropic.add_steps({"text": f'the "error" key was {KEY}'})
     proxy = start_proxy(proxy_env)
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        answered = http.post("/v1/messages", json=_messages(stream=True), headers=ANTHROPIC_HEADERS)
+        answered = http.post(
+            "/v1/messages", json=messages_body(stream=True), headers=ANTHROPIC_HEADERS
+        )
     assert KEY in answered.text
 
 
@@ -87,18 +89,18 @@ def test_a_local_endpoints_password_stays_out_of_a_failures_trace_log_and_client
     fake_ollama.fail_mid_stream(f"gateway: {url}/api/chat went away", after=2)
     proxy = start_proxy(proxy_env | {"OCP_OLLAMA_URL": url, "ANTHROPIC_API_KEY": "sk-ant-test"})
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        asked = _messages(text=SIMPLE)
+        asked = messages_body(text=SIMPLE)
         escalated = http.post("/v1/messages", json=asked, headers=ANTHROPIC_HEADERS)
-        row = proxy.call(_last_row)
+        row = proxy.call(last_row)
         cut = http.post(
-            "/v1/messages", json=_messages(text=SIMPLE, stream=True), headers=ANTHROPIC_HEADERS
+            "/v1/messages", json=messages_body(text=SIMPLE, stream=True), headers=ANTHROPIC_HEADERS
         )
-        streamed = proxy.call(_last_row)
+        streamed = proxy.call(last_row)
     assert escalated.status_code == 200  # the paid tier answered instead
     failed = row["attempts"][0]["error"]
     assert "gateway: http://***@127.0.0.1" in failed and "hunter2" not in failed
     assert "hunter2" not in json.dumps(streamed)
-    said = json.loads(_sse_events(cut.text)[-1][1])["error"]["message"]
+    said = json.loads(sse_events(cut.text)[-1][1])["error"]["message"]
     assert "http://***@127.0.0.1" in said and "went away" in said
     assert "hunter2" not in cut.text
     logged = [r.getMessage() for r in caplog.records if r.name == local_answer.__name__]

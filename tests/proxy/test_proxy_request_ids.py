@@ -16,8 +16,16 @@ from ocp_server.proxy import serving
 from ocp_server.proxy.base import LOOP_HEADER
 from tests.fakes.anthropic import FakeAnthropic
 from tests.proxy.conftest import RunningProxy
-from tests.proxy.test_proxy_faults import ANTHROPIC_HEADERS, OPENAI_HEADERS, _chat, _last_row
-from tests.proxy.test_proxy_sdks import HARD, SIMPLE
+from tests.proxy.dialects import (
+    ANTHROPIC_HEADERS,
+    HARD,
+    OPENAI_HEADERS,
+    SIMPLE,
+    chat_body,
+    messages_body,
+    sdk_message,
+)
+from tests.proxy.recorded import last_row
 
 
 def _logged(caplog: pytest.LogCaptureFixture) -> str:
@@ -33,18 +41,8 @@ def test_a_local_answer_names_its_request_as_its_trace_and_log_line_do(
 ) -> None:
     caplog.set_level(logging.INFO, logger=serving.__name__)
     proxy = start_proxy(proxy_env)
-    client = anthropic.Anthropic(base_url=proxy.url, api_key="sk-ant-test", max_retries=0)
-    asked = {"model": "claude-opus-5-5", "max_tokens": 100}
-    messages = [{"role": "user", "content": SIMPLE}]
-    with client:
-        if stream:
-            with client.messages.stream(**asked, messages=messages) as events:  # type: ignore[arg-type]
-                events.get_final_message()
-                said = events.response.headers["request-id"]
-        else:
-            message = client.messages.create(**asked, messages=messages)  # type: ignore[call-overload]
-            said = message._request_id
-    row = proxy.call(_last_row)
+    said = sdk_message(proxy, stream, **messages_body(text=SIMPLE))[1]
+    row = proxy.call(last_row)
     assert row["answered_tier"] == "local"
     assert said == row["request_id"] == "req_ocp_" + row["id"]
     assert row["upstream_request_id"] is None
@@ -66,7 +64,7 @@ def test_a_paid_answer_relays_the_upstreams_request_id_and_the_trace_keeps_both(
         )
     assert fake_anthropic.requests_to("/v1/messages")  # answered by the paid tier
     said = message._request_id
-    row = proxy.call(_last_row)
+    row = proxy.call(last_row)
     assert said is not None and said == row["upstream_request_id"]
     assert not said.startswith("req_ocp_") and row["request_id"] == "req_ocp_" + row["id"]
     assert f"proxy {row['request_id']} (upstream {said}) anthropic:" in _logged(caplog)
@@ -84,7 +82,7 @@ def test_a_paid_error_names_the_upstreams_request_id(
         client.messages.create(
             model="claude-opus-5-5", max_tokens=100, messages=[{"role": "user", "content": HARD}]
         )
-    row = proxy.call(_last_row)
+    row = proxy.call(last_row)
     assert raised.value.status_code == 529
     assert raised.value.request_id == row["upstream_request_id"] is not None
 
@@ -116,11 +114,11 @@ def test_an_openai_clients_local_stream_carries_x_request_id(
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
         answered = http.post(
             "/v1/chat/completions",
-            json=_chat(text=SIMPLE) | {"stream": True},
+            json=chat_body(text=SIMPLE) | {"stream": True},
             headers=OPENAI_HEADERS,
         )
     assert answered.status_code == 200, answered.text
-    assert answered.headers["x-request-id"] == proxy.call(_last_row)["request_id"]
+    assert answered.headers["x-request-id"] == proxy.call(last_row)["request_id"]
     assert "request-id" not in answered.headers  # Anthropic's name, not this dialect's
 
 

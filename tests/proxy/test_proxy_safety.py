@@ -27,8 +27,14 @@ from ocp_server.proxy import local_answer
 from tests.fakes.anthropic import FakeAnthropic
 from tests.fakes.ollama import FakeOllama
 from tests.proxy.conftest import RunningProxy
-from tests.proxy.test_proxy_faults import ANTHROPIC_HEADERS, SDK_MESSAGE, _chat, _messages
-from tests.proxy.test_proxy_sdks import HARD, SIMPLE
+from tests.proxy.dialects import (
+    ANTHROPIC_HEADERS,
+    HARD,
+    SDK_MESSAGE,
+    SIMPLE,
+    chat_body,
+    messages_body,
+)
 
 TOKEN = "proxy-token-123456"
 
@@ -39,9 +45,9 @@ def test_with_a_token_set_every_route_needs_it(
     proxy = start_proxy(proxy_env | {"OCP_PROXY_TOKEN": TOKEN}, store=False)
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
         refused = [
-            http.post("/v1/messages", json=_messages(text=SIMPLE), headers=ANTHROPIC_HEADERS),
-            http.post("/v1/chat/completions", json=_chat(SIMPLE)),
-            http.post("/v1/messages/count_tokens", json=_messages()),
+            http.post("/v1/messages", json=messages_body(text=SIMPLE), headers=ANTHROPIC_HEADERS),
+            http.post("/v1/chat/completions", json=chat_body(SIMPLE)),
+            http.post("/v1/messages/count_tokens", json=messages_body()),
             http.get("/v1/models"),
             http.get("/v1/models/llama3.2"),
             http.get("/ui"),
@@ -88,8 +94,8 @@ def test_a_body_over_the_limit_is_a_413_in_each_dialect(
     proxy = start_proxy(proxy_env | {"OCP_PROXY_MAX_BODY_BYTES": "2000"}, store=False)
     big = "x" * 5000
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        a = http.post("/v1/messages", json=_messages(text=big), headers=ANTHROPIC_HEADERS)
-        o = http.post("/v1/chat/completions", json=_chat(big))
+        a = http.post("/v1/messages", json=messages_body(text=big), headers=ANTHROPIC_HEADERS)
+        o = http.post("/v1/chat/completions", json=chat_body(big))
 
         def chunks() -> Iterator[bytes]:  # no content-length: counted while reading
             yield b'{"model": "m", "messages": [{"role": "user", "content": "'
@@ -110,7 +116,7 @@ def test_a_request_that_loops_back_to_the_proxy_is_refused(
     proxy = start_proxy(proxy_env, store=False)
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
         response = http.post(
-            "/v1/messages", json=_messages(), headers=ANTHROPIC_HEADERS | {"x-ocp-proxy": "1"}
+            "/v1/messages", json=messages_body(), headers=ANTHROPIC_HEADERS | {"x-ocp-proxy": "1"}
         )
     assert response.status_code == 508
     assert "points at itself" in response.json()["error"]["message"]
@@ -203,8 +209,8 @@ def test_requests_are_traced_in_the_store_that_stats_reads_without_contents(
 ) -> None:
     proxy = start_proxy(proxy_env)
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        http.post("/v1/messages", json=_messages(text=SIMPLE), headers=ANTHROPIC_HEADERS)
-        http.post("/v1/messages", json=_messages(text=HARD), headers=ANTHROPIC_HEADERS)
+        http.post("/v1/messages", json=messages_body(text=SIMPLE), headers=ANTHROPIC_HEADERS)
+        http.post("/v1/messages", json=messages_body(text=HARD), headers=ANTHROPIC_HEADERS)
     proxy.stop()
     with sqlite3.connect(tmp_path / "ocp.db") as db:
         rows = db.execute(
@@ -242,7 +248,7 @@ def test_contents_are_traced_redacted_with_trace_content_on(
     aws = "AKIA" + "QW7B3PDKHX4PY8GP"  # not AWS's documented example, a placeholder
     text = f"{SIMPLE} token {aws}"
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        http.post("/v1/messages", json=_messages(text=text), headers=ANTHROPIC_HEADERS)
+        http.post("/v1/messages", json=messages_body(text=text), headers=ANTHROPIC_HEADERS)
     proxy.stop()
     with sqlite3.connect(tmp_path / "ocp.db") as db:
         (request,) = db.execute("SELECT request FROM traces").fetchone()
@@ -257,7 +263,7 @@ def test_contents_traced_hold_no_token_glued_to_a_word(
     proxy = start_proxy(proxy_env | {"OCP_TRACE_CONTENT": "1"})
     text = f"{SIMPLE} with the model at cache/model{'hf_'}{body}"
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        http.post("/v1/messages", json=_messages(text=text), headers=ANTHROPIC_HEADERS)
+        http.post("/v1/messages", json=messages_body(text=text), headers=ANTHROPIC_HEADERS)
     proxy.stop()
     with sqlite3.connect(tmp_path / "ocp.db") as db:
         (request,) = db.execute("SELECT request FROM traces").fetchone()
@@ -275,9 +281,11 @@ def test_sticky_upward_keeps_a_session_at_the_highest_tier_it_reached(
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
         for text in (SIMPLE, HARD, SIMPLE):
             http.post(
-                "/v1/messages", json=_messages(text=text), headers=ANTHROPIC_HEADERS | session
+                "/v1/messages", json=messages_body(text=text), headers=ANTHROPIC_HEADERS | session
             )
-        other = http.post("/v1/messages", json=_messages(text=SIMPLE), headers=ANTHROPIC_HEADERS)
+        other = http.post(
+            "/v1/messages", json=messages_body(text=SIMPLE), headers=ANTHROPIC_HEADERS
+        )
         stats = http.get("/api/stats").json()
     tiers = [r["answered_tier"] for r in reversed(stats["recent"])]
     assert tiers == ["local", "top", "top", "local"]
@@ -290,9 +298,9 @@ def test_the_dashboard_and_its_json_show_the_requests_made(
 ) -> None:
     proxy = start_proxy(proxy_env, store=False)
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        http.post("/v1/messages", json=_messages(text=SIMPLE), headers=ANTHROPIC_HEADERS)
-        http.post("/v1/messages", json=_messages(text=HARD), headers=ANTHROPIC_HEADERS)
-        http.post("/v1/chat/completions", json=_chat(SIMPLE))
+        http.post("/v1/messages", json=messages_body(text=SIMPLE), headers=ANTHROPIC_HEADERS)
+        http.post("/v1/messages", json=messages_body(text=HARD), headers=ANTHROPIC_HEADERS)
+        http.post("/v1/chat/completions", json=chat_body(SIMPLE))
         page = http.get("/ui")
         stats = http.get("/api/stats").json()
     assert page.status_code == 200
@@ -389,7 +397,7 @@ def test_an_upstream_error_quoting_a_key_is_shown_and_traced_redacted(
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
         http.post(
             "/v1/messages",
-            json=_messages(text=HARD) | {"model": f"claude-opus-5-5-team{'ghp_'}{body}"},
+            json=messages_body(text=HARD) | {"model": f"claude-opus-5-5-team{'ghp_'}{body}"},
             headers=ANTHROPIC_HEADERS,
         )
         shown = http.get("/api/stats").text
@@ -415,7 +423,9 @@ def test_a_local_models_error_quoting_a_key_is_logged_redacted(
     fake_ollama.fail_mid_stream(f"invalid api key {key}", after=0)
     proxy = start_proxy(proxy_env | {"ANTHROPIC_API_KEY": "sk-ant-test"})
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        answered = http.post("/v1/messages", json=_messages(text=SIMPLE), headers=ANTHROPIC_HEADERS)
+        answered = http.post(
+            "/v1/messages", json=messages_body(text=SIMPLE), headers=ANTHROPIC_HEADERS
+        )
     assert answered.status_code == 200, answered.text  # the paid tier answered instead
     logged = [r.getMessage() for r in caplog.records if r.name == local_answer.__name__]
     assert any("invalid api key [REDACTED:anthropic_key]" in line for line in logged), logged
@@ -436,10 +446,10 @@ def test_a_local_models_mid_stream_error_quoting_a_key_reaches_the_client_redact
     proxy = start_proxy(proxy_env)
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
         if dialect == "anthropic":
-            body, headers = _messages(text=SIMPLE, stream=True), ANTHROPIC_HEADERS
+            body, headers = messages_body(text=SIMPLE, stream=True), ANTHROPIC_HEADERS
             answered = http.post("/v1/messages", json=body, headers=headers)
         else:
-            answered = http.post("/v1/chat/completions", json=_chat(SIMPLE, stream=True))
+            answered = http.post("/v1/chat/completions", json=chat_body(SIMPLE, stream=True))
     assert answered.status_code == 200
     last = [line for line in answered.text.splitlines() if line.startswith("data:")][-1]
     said = json.loads(last[5:])["error"]["message"]

@@ -16,8 +16,7 @@ from tests.fakes.anthropic import FakeAnthropic
 from tests.fakes.ollama import FakeOllama
 from tests.fakes.openai import FakeOpenAI
 from tests.proxy.conftest import RunningProxy
-from tests.proxy.test_proxy_faults import ANTHROPIC_HEADERS, OPENAI_HEADERS
-from tests.proxy.test_proxy_sdks import HARD, SIMPLE
+from tests.proxy.dialects import ANTHROPIC_HEADERS, HARD, OPENAI_HEADERS, SIMPLE
 
 HUGE = 10**400  # a JSON integer no float holds
 

@@ -13,29 +13,15 @@ import anthropic
 import httpx
 import openai
 import pytest
-from anthropic.types import ToolParam
 
-from ocp_server.proxy import Proxy
 from tests.fakes._http import closed_port
 from tests.fakes.anthropic import FakeAnthropic
 from tests.fakes.ollama import FakeOllama
 from tests.fakes.openai import FakeOpenAI
 from tests.proxy.conftest import RunningProxy
+from tests.proxy.dialects import HARD, SIMPLE, TOOLS
+from tests.proxy.recorded import recorded_rows
 from tests.results import message_text
-
-SIMPLE = "what is 2 + 2?"
-HARD = (
-    "Design a distributed consensus protocol refactor across the whole codebase with a "
-    "migration plan, a security review and a performance analysis of the architecture"
-)
-TOOLS: list[ToolParam] = [
-    {
-        "name": "read_file",
-        "description": "Read a file",
-        "input_schema": {"type": "object", "properties": {"path": {"type": "string"}}},
-    }
-]
-
 
 OPENAI_TOOLS: list[dict[str, Any]] = [
     {
@@ -135,7 +121,7 @@ def test_a_local_answers_input_tokens_are_the_models_count_streamed_or_not(
     ) as stream:
         streamed = stream.get_final_message()
     assert streamed.usage.input_tokens == whole.usage.input_tokens
-    assert proxy.call(_rows)[0]["input_tokens"] == streamed.usage.input_tokens
+    assert proxy.call(recorded_rows)[0]["input_tokens"] == streamed.usage.input_tokens
 
 
 def test_a_hard_anthropic_request_is_relayed_to_the_paid_provider_untouched(
@@ -214,18 +200,13 @@ def test_a_paid_stream_is_relayed_event_by_event_and_its_usage_is_costed(
     assert events[0] == "message_start"
     assert "content_block_delta" in events
     assert message_text(final).startswith("claude answer: ")
-    rows = proxy.call(_rows)
+    rows = proxy.call(recorded_rows)
     assert rows[0]["answered_tier"] == "top"
     assert rows[0]["input_tokens"] == final.usage.input_tokens
     assert rows[0]["output_tokens"] == final.usage.output_tokens
     # claude-opus-5-5 at $4 in / $20 out per million tokens
     expected = (final.usage.input_tokens * 4 + final.usage.output_tokens * 20) / 1e6
     assert rows[0]["cost_usd"] == round(expected, 6)
-
-
-async def _rows(proxy: Proxy) -> list[dict[str, Any]]:
-    """Every recorded request, the newest first."""
-    return list(proxy.recorder.summary({})["recent"])
 
 
 def test_openai_sdk_simple_requests_are_answered_locally_streaming_and_not(
@@ -304,7 +285,7 @@ def test_a_paid_openai_stream_that_asked_for_no_usage_is_still_costed(
     assert "".join(c.choices[0].delta.content or "" for c in chunks).startswith("openai answer")
     sent = fake_openai.requests_to("/v1/chat/completions")[0].body
     assert sent["stream_options"] == {"include_usage": True}
-    row = proxy.call(_rows)[0]
+    row = proxy.call(recorded_rows)[0]
     assert row["input_tokens"] > 0 and row["output_tokens"] > 0
     assert row["cost_usd"] > 0 and not row["cost_estimated"]
 
@@ -322,7 +303,7 @@ def test_a_paid_openai_stream_that_asked_for_usage_gets_it(
         )
     )
     assert chunks[-1].choices == [] and chunks[-1].usage is not None
-    row = proxy.call(_rows)[0]
+    row = proxy.call(recorded_rows)[0]
     assert row["output_tokens"] == chunks[-1].usage.completion_tokens > 0
 
 
@@ -356,7 +337,7 @@ def test_a_paid_openai_upstream_that_refuses_stream_options_is_asked_again_witho
     assert ["stream_options" in b for b in sent] == [True, False, False]
     # traced once the stream has ended, after the input's count (in a worker thread)
     deadline = time.monotonic() + 20
-    while len(rows := proxy.call(_rows)) < 2 and time.monotonic() < deadline:
+    while len(rows := proxy.call(recorded_rows)) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert [r["status"] for r in rows] == [200, 200]
     assert rows[1]["notes"] == [
@@ -601,7 +582,7 @@ def test_over_the_daily_budget_a_paid_request_without_tools_is_answered_locally(
     )
     assert message.model == "llama3.2"
     assert fake_anthropic.requests_to("/v1/messages") == []
-    row = proxy.call(_rows)[0]
+    row = proxy.call(recorded_rows)[0]
     assert (row["tier"], row["answered_tier"]) == ("top", "local")
     assert row["notes"][0].startswith("paid: budget: $0.0000 spent today")
 
@@ -686,7 +667,7 @@ def test_a_simple_anthropic_request_asking_what_a_local_answer_lacks_goes_paid(
     sent = fake_anthropic.requests_to("/v1/messages")
     assert len(sent) == 1 and all(sent[0].body[k] == v for k, v in asks.items())
     assert fake_ollama.requests_to("/api/chat") == []
-    (note,) = proxy.call(_rows)[0]["notes"]
+    (note,) = proxy.call(recorded_rows)[0]["notes"]
     assert note.startswith(f"local: {said}") and note.endswith("answered by the paid tier")
 
 
@@ -739,7 +720,7 @@ def test_a_request_offering_an_anthropic_server_tool_goes_paid(
     assert fake_ollama.requests_to("/api/chat") == []
     (sent,) = fake_anthropic.requests_to("/v1/messages")
     assert sent.body["tools"] == [tool]
-    (note,) = proxy.call(_rows)[0]["notes"]
+    (note,) = proxy.call(recorded_rows)[0]["notes"]
     assert note.startswith(f"local: the tool {tool['name']!r} is Anthropic's own ({tool['type']!r}")
 
 
@@ -783,7 +764,7 @@ def test_a_simple_anthropic_request_for_structured_output_is_answered_locally_in
         else:
             (sent,) = local.requests_to("/v1/chat/completions")
             assert sent.body["response_format"]["json_schema"]["schema"] == SUM_SCHEMA
-        assert proxy.call(_rows)[0]["notes"] == []
+        assert proxy.call(recorded_rows)[0]["notes"] == []
 
 
 @pytest.mark.parametrize(
@@ -852,7 +833,7 @@ def test_a_local_openai_compatible_server_that_needs_a_key_answers_with_ocp_loca
             message = client.messages.create(
                 model="claude-haiku-5-5", max_tokens=50, messages=messages
             )
-        assert proxy.call(_rows)[0]["escalations"] == 0
+        assert proxy.call(recorded_rows)[0]["escalations"] == 0
         assert message.model == "llama3.2" and fake_anthropic.requests == []
         assert local.requests[-1].headers["authorization"] == "Bearer local-key-8a7f3c"
 

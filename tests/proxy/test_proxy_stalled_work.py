@@ -24,8 +24,8 @@ from ocp_server.off_loop import OFF_LOOP_CHARS
 from ocp_server.proxy import admission, paid, serving, upstream
 from ocp_server.proxy.boundary import redact_body
 from tests.proxy.conftest import RunningProxy
-from tests.proxy.test_proxy_faults import ANTHROPIC_HEADERS, OPENAI_HEADERS
-from tests.proxy.test_proxy_sdks import HARD
+from tests.proxy.dialects import ANTHROPIC_HEADERS, HARD, OPENAI_HEADERS
+from tests.proxy.proxy_process import read_until
 
 STALL = "please-stall-here"  # a request whose text holds this makes the patched step hang
 
@@ -175,16 +175,6 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
-def _read_until(proc: subprocess.Popen[str], word: str) -> str:
-    assert proc.stderr is not None
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        line = proc.stderr.readline()
-        if word in line or not line:
-            return line
-    return ""
-
-
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["sigint", "sigterm"])
 def test_ocp_server_proxy_stops_while_a_step_hangs(
     proxy_env: dict[str, str], tmp_path: Path, stop: signal.Signals
@@ -212,10 +202,10 @@ def test_ocp_server_proxy_stops_while_a_step_hangs(
             answers.append(type(exc).__name__)
 
     try:
-        url = _read_until(proc, "proxy on").split("proxy on ", 1)[1].split()[0]
+        url = read_until(proc, "proxy on").split("proxy on ", 1)[1].split()[0]
         client = threading.Thread(target=send, args=(url,), daemon=True)
         client.start()
-        assert "hanging" in _read_until(proc, "hanging")
+        assert "hanging" in read_until(proc, "hanging")
         proc.send_signal(stop)
         proc.communicate(timeout=30)  # raises TimeoutExpired if it does not end
         assert proc.returncode == 0  # unwound, not ended by the signal (-15 before)

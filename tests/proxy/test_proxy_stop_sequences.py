@@ -17,8 +17,7 @@ from tests.fakes.anthropic import FakeAnthropic
 from tests.fakes.ollama import FakeOllama
 from tests.fakes.openai import FakeOpenAI
 from tests.proxy.conftest import RunningProxy
-from tests.proxy.test_proxy_faults import ANTHROPIC_HEADERS, OPENAI_HEADERS
-from tests.proxy.test_proxy_sdks import SIMPLE
+from tests.proxy.dialects import ANTHROPIC_HEADERS, OPENAI_HEADERS, SIMPLE
 
 ANSWER = "The sum is four. The end of the answer, and then more words the client never sees."
 

@@ -14,8 +14,8 @@ import pytest
 from tests.fakes.ollama import FakeOllama
 from tests.fakes.openai import FakeOpenAI
 from tests.proxy.conftest import RunningProxy
-from tests.proxy.test_proxy_faults import _chat, _last_row, _messages, _sse_events
-from tests.proxy.test_proxy_sdks import SIMPLE
+from tests.proxy.dialects import SIMPLE, chat_body, messages_body, sse_events
+from tests.proxy.recorded import last_row
 from tests.proxy.thinking import (
     ADAPTIVE,
     THOUGHT,
@@ -49,7 +49,7 @@ def test_a_think_block_cut_across_pieces_reaches_an_anthropic_client_as_a_thinki
     assert message.content[1].type == "text" and message.content[1].text == ANSWER
     details = message.usage.output_tokens_details
     assert details is not None and 0 < details.thinking_tokens < message.usage.output_tokens
-    assert proxy.call(_last_row)["answered_tier"] == "local"
+    assert proxy.call(last_row)["answered_tier"] == "local"
 
 
 def test_a_think_block_cut_across_chunks_reaches_an_openai_client_as_reasoning(
@@ -60,7 +60,7 @@ def test_a_think_block_cut_across_chunks_reaches_an_openai_client_as_reasoning(
     fake_openai.reply = {"content": INLINE}
     fake_openai.piece_chars = 2
     proxy = start_proxy(openai_local(proxy_env, fake_openai))
-    body = _chat(text=SIMPLE) | {
+    body = chat_body(text=SIMPLE) | {
         "reasoning_effort": "low",
         "stream": True,
         "stream_options": {"include_usage": True},
@@ -80,9 +80,9 @@ def test_a_think_block_not_asked_for_is_taken_out_of_the_answer_and_counted(
     fake_ollama.reply = INLINE
     fake_ollama.piece_chars = 4
     proxy = start_proxy(proxy_env)
-    answered = post(proxy, "/v1/messages", _messages(text=SIMPLE) | {"stream": True})
+    answered = post(proxy, "/v1/messages", messages_body(text=SIMPLE) | {"stream": True})
     assert answered.status_code == 200, answered.text
-    events = [json.loads(data) for _, data in _sse_events(answered.text)]
+    events = [json.loads(data) for _, data in sse_events(answered.text)]
     blocks = [e["content_block"]["type"] for e in events if e["type"] == "content_block_start"]
     text = "".join(e["delta"].get("text", "") for e in events if e["type"] == "content_block_delta")
     assert blocks == ["text"] and text == ANSWER
@@ -106,7 +106,7 @@ def test_text_without_a_leading_closed_think_block_streams_as_the_answer(
     fake_ollama.reply = content
     fake_ollama.piece_chars = 3
     proxy = start_proxy(proxy_env)
-    body = _chat(text=SIMPLE) | {"reasoning_effort": "low", "stream": True}
+    body = chat_body(text=SIMPLE) | {"reasoning_effort": "low", "stream": True}
     reasoning, text, _ = openai_reasoning(post(proxy, "/v1/chat/completions", body), stream=True)
     assert text == content
     assert not reasoning
@@ -120,9 +120,9 @@ def test_an_answer_that_is_only_a_think_block_escalates(
     fake_ollama.reply = {"content": f"<think>{THOUGHT}</think>", "done_reason": "length"}
     fake_ollama.piece_chars = 3
     proxy = start_proxy(proxy_env)
-    body = _messages(text=SIMPLE) | {"thinking": ADAPTIVE, "stream": True}
+    body = messages_body(text=SIMPLE) | {"thinking": ADAPTIVE, "stream": True}
     answered = post(proxy, "/v1/messages", body)
     assert answered.status_code == 200, answered.text
-    row = proxy.call(_last_row)
+    row = proxy.call(last_row)
     assert row["answered_tier"] != "local"
     assert [a["outcome"] for a in row["attempts"] if a["tier"] == "local"] == ["empty"]

@@ -16,14 +16,15 @@ from tests.fakes.anthropic import FakeAnthropic
 from tests.fakes.ollama import FakeOllama
 from tests.fakes.openai import FakeOpenAI
 from tests.proxy.conftest import RunningProxy
-from tests.proxy.test_proxy_faults import (
+from tests.proxy.dialects import (
     ANTHROPIC_HEADERS,
-    _chat,
-    _last_row,
-    _messages,
-    _sse_events,
+    HARD,
+    SIMPLE,
+    chat_body,
+    messages_body,
+    sse_events,
 )
-from tests.proxy.test_proxy_sdks import HARD, SIMPLE
+from tests.proxy.recorded import last_row
 from tests.proxy.thinking import ADAPTIVE, openai_reasoning, post, sdk_message_with_thinking
 
 # A thinking block as the local model's answer carried it, and one the API signed.
@@ -53,7 +54,7 @@ def test_an_anthropic_client_that_asks_for_thinking_gets_the_local_models_thinki
     details = message.usage.output_tokens_details
     assert details is not None and 0 < details.thinking_tokens < message.usage.output_tokens
     assert thinking_ollama.requests_to("/api/chat")[0].body["think"] is True
-    assert proxy.call(_last_row)["answered_tier"] == "local"
+    assert proxy.call(last_row)["answered_tier"] == "local"
 
 
 def test_a_streamed_thinking_block_is_signed_just_before_it_stops(
@@ -64,8 +65,10 @@ def test_a_streamed_thinking_block_is_signed_just_before_it_stops(
     # As the API streams it: the block starts empty, thinking_delta pieces, a signature_delta,
     # content_block_stop, then the text block at the next index.
     proxy = start_proxy(_local(proxy_env, thinking_ollama))
-    answered = post(proxy, "/v1/messages", _messages(text=SIMPLE, stream=True, thinking=ADAPTIVE))
-    events = [(name, json.loads(data)) for name, data in _sse_events(answered.text)]
+    answered = post(
+        proxy, "/v1/messages", messages_body(text=SIMPLE, stream=True, thinking=ADAPTIVE)
+    )
+    events = [(name, json.loads(data)) for name, data in sse_events(answered.text)]
     blocks = [
         (d["index"], d.get("content_block", d.get("delta", {})).get("type", name))
         for name, d in events
@@ -97,7 +100,7 @@ def test_thinking_the_client_did_not_ask_for_is_dropped_but_counted(
     )  # fmt: skip
     fake_ollama.raw_stream_next(lines, "application/x-ndjson", path="/api/chat")
     proxy = start_proxy(proxy_env)
-    message = post(proxy, "/v1/messages", _messages(text=SIMPLE)).json()
+    message = post(proxy, "/v1/messages", messages_body(text=SIMPLE)).json()
     assert message["content"] == [{"type": "text", "text": "No."}]
     assert message["usage"]["output_tokens"] == 12
     assert "think" not in fake_ollama.requests_to("/api/chat")[0].body
@@ -113,12 +116,12 @@ def test_a_model_that_cannot_think_is_asked_again_without_think(
     proxy = start_proxy(proxy_env)
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
         for _ in range(2):
-            body = _messages(text=SIMPLE, thinking=ADAPTIVE)
+            body = messages_body(text=SIMPLE, thinking=ADAPTIVE)
             answered = http.post("/v1/messages", json=body, headers=ANTHROPIC_HEADERS)
             assert answered.json()["content"][0]["text"].startswith("local answer")
     thinks = [r.body.get("think") for r in fake_ollama.requests_to("/api/chat")]
     assert thinks == [True, None, None]
-    assert proxy.call(_last_row)["answered_tier"] == "local"
+    assert proxy.call(last_row)["answered_tier"] == "local"
 
 
 def test_an_answer_that_is_all_thinking_is_empty_and_goes_paid(
@@ -128,9 +131,11 @@ def test_an_answer_that_is_all_thinking_is_empty_and_goes_paid(
 ) -> None:
     thinking_ollama.reply = {"content": "", "thinking": "hmm"}
     proxy = start_proxy(_local(proxy_env, thinking_ollama) | {"ANTHROPIC_API_KEY": "sk-ant-t"})
-    answered = post(proxy, "/v1/messages", _messages(text=SIMPLE, stream=True, thinking=ADAPTIVE))
+    answered = post(
+        proxy, "/v1/messages", messages_body(text=SIMPLE, stream=True, thinking=ADAPTIVE)
+    )
     assert answered.status_code == 200 and "hmm" not in answered.text
-    row = proxy.call(_last_row)
+    row = proxy.call(last_row)
     assert [a["outcome"] for a in row["attempts"]] == ["empty", "ok"]
     assert row["answered_tier"] != "local"
 
@@ -143,7 +148,7 @@ def test_an_openai_client_that_asks_for_reasoning_gets_it_and_its_token_count(
     stream: bool,
 ) -> None:
     proxy = start_proxy(_local(proxy_env, thinking_ollama))
-    body = _chat(SIMPLE, stream=stream, reasoning_effort="low")
+    body = chat_body(SIMPLE, stream=stream, reasoning_effort="low")
     if stream:
         body["stream_options"] = {"include_usage": True}
     reasoning, text, usage = openai_reasoning(post(proxy, "/v1/chat/completions", body), stream)
@@ -173,7 +178,9 @@ def test_a_local_thinking_block_is_taken_out_before_the_conversation_goes_paid(
         {"role": "user", "content": HARD},
     ]
     proxy = start_proxy(proxy_env)
-    answered = post(proxy, "/v1/messages", _messages(thinking=ADAPTIVE) | {"messages": messages})
+    answered = post(
+        proxy, "/v1/messages", messages_body(thinking=ADAPTIVE) | {"messages": messages}
+    )
     assert answered.status_code == 200, answered.text
     sent = fake_anthropic.requests_to("/v1/messages")[0].body["messages"]
     assert sent[1]["content"] == [OWN_BLOCK, TEXT_BLOCK]
@@ -212,7 +219,9 @@ def test_a_local_answer_that_was_only_thinking_leaves_no_empty_message_to_go_pai
         {"role": "user", "content": HARD},
     ]
     proxy = start_proxy(proxy_env)
-    answered = post(proxy, "/v1/messages", _messages(thinking=ADAPTIVE) | {"messages": messages})
+    answered = post(
+        proxy, "/v1/messages", messages_body(thinking=ADAPTIVE) | {"messages": messages}
+    )
     assert answered.status_code == 200, answered.text
     sent = fake_anthropic.requests_to("/v1/messages")[0].body["messages"]
     assert sent == [messages[0], messages[2]]
@@ -226,7 +235,7 @@ def _local_tool_step(model: str, thinking: dict[str, str] | None = None) -> dict
     tool = {"name": "read_file", "input_schema": {"type": "object"}}
     extra = {"thinking": thinking} if thinking else {}
     return (
-        _messages(model)
+        messages_body(model)
         | extra
         | {
             "tools": [tool],
@@ -256,7 +265,7 @@ def test_a_paid_step_after_a_local_tool_call_goes_with_thinking_off_and_says_why
     sent = fake_anthropic.requests_to("/v1/messages")[0].body
     assert sent["thinking"] == {"type": "disabled"}
     assert [b["type"] for b in sent["messages"][1]["content"]] == ["tool_use"]
-    row = proxy.call(_last_row)
+    row = proxy.call(last_row)
     assert "thinking turned off" in json.dumps(row["notes"])
 
 
@@ -284,7 +293,7 @@ def test_a_tool_loop_stays_local_when_the_paid_model_cannot_turn_thinking_off(
     answered = post(proxy, "/v1/messages", _local_tool_step("claude-opus-5-5", thinking=ADAPTIVE))
     assert answered.status_code == 200, answered.text
     assert not fake_anthropic.requests_to("/v1/messages")
-    assert "tool loop kept local" in json.dumps(proxy.call(_last_row)["notes"])
+    assert "tool loop kept local" in json.dumps(proxy.call(last_row)["notes"])
 
 
 def test_a_local_answers_reasoning_resent_by_an_openai_client_is_taken_out_before_going_paid(
@@ -298,7 +307,7 @@ def test_a_local_answers_reasoning_resent_by_an_openai_client_is_taken_out_befor
     env |= {"OCP_OLLAMA_URL": "http://127.0.0.1:9"}
     proxy = start_proxy(env)
     said = {"role": "assistant", "content": "an answer", "reasoning": "local thoughts"}
-    body = _chat() | {
+    body = chat_body() | {
         "messages": [
             {"role": "user", "content": "first question"},
             said,

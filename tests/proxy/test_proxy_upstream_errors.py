@@ -15,7 +15,7 @@ from ocp_server.proxy.upstream import Outcome, _scan
 from tests.fakes._http import Request, Response
 from tests.fakes.anthropic import FakeAnthropic
 from tests.proxy.conftest import RunningProxy
-from tests.proxy.test_proxy_sdks import HARD
+from tests.proxy.dialects import HARD
 
 ENV_KEY = "sk-ant-api03-" + "Qm7sVb2XkLp9Rt4WnZc8Yd3Fg6Hj1Ka5Ue0" * 2
 

@@ -19,18 +19,18 @@ from tests.fakes.anthropic import FakeAnthropic
 from tests.fakes.ollama import FakeOllama
 from tests.fakes.openai import FakeOpenAI
 from tests.proxy.conftest import RunningProxy
-from tests.proxy.test_proxy_faults import (
+from tests.proxy.dialects import (
     ANTHROPIC_HEADERS,
+    HARD,
+    JSON,
     OPENAI_HEADERS,
-    _chat,
-    _last_row,
-    _messages,
+    SIMPLE,
+    SSE,
+    anthropic_sse,
+    chat_body,
+    messages_body,
 )
-from tests.proxy.test_proxy_line_endings import _anthropic_sse
-from tests.proxy.test_proxy_sdks import HARD, SIMPLE
-
-SSE = "text/event-stream"
-JSON = "application/json"
+from tests.proxy.recorded import last_row
 
 # ---- an upstream that compresses anyway -----------------------------------------------------
 
@@ -50,7 +50,7 @@ def test_a_compressed_paid_stream_reaches_the_client_readable(
     fake_anthropic: FakeAnthropic,
     encoding: str,
 ) -> None:
-    plain = b"".join(_anthropic_sse("\n"))
+    plain = b"".join(anthropic_sse("\n"))
     fake_anthropic.raw_stream_next(
         _pieces(_compress(encoding, plain)),
         SSE,
@@ -59,10 +59,12 @@ def test_a_compressed_paid_stream_reaches_the_client_readable(
     )
     proxy = start_proxy(proxy_env, store=False)
     with httpx.Client(base_url=proxy.url, timeout=30) as http:
-        response = http.post("/v1/messages", json=_messages(stream=True), headers=ANTHROPIC_HEADERS)
+        response = http.post(
+            "/v1/messages", json=messages_body(stream=True), headers=ANTHROPIC_HEADERS
+        )
     assert response.status_code == 200
     assert response.content == plain  # decoded by whichever side the headers say
-    row = proxy.call(_last_row)
+    row = proxy.call(last_row)
     assert row["error"] is None
     assert (row["input_tokens"], row["output_tokens"]) == (5, 7)
 
@@ -92,7 +94,7 @@ def test_a_compressed_paid_answer_is_relayed_with_consistent_length_headers(
     proxy = start_proxy(proxy_env, store=False)
     with httpx.Client(base_url=proxy.url, timeout=30) as http:
         with http.stream(
-            "POST", "/v1/messages", json=_messages(), headers=ANTHROPIC_HEADERS
+            "POST", "/v1/messages", json=messages_body(), headers=ANTHROPIC_HEADERS
         ) as response:
             raw = response.read()
     assert response.status_code == 200
@@ -102,7 +104,7 @@ def test_a_compressed_paid_answer_is_relayed_with_consistent_length_headers(
     else:
         assert response.headers["transfer-encoding"] == "chunked"
     assert raw == plain
-    row = proxy.call(_last_row)
+    row = proxy.call(last_row)
     assert row["error"] is None and (row["input_tokens"], row["output_tokens"]) == (5, 7)
 
 
@@ -122,13 +124,13 @@ def test_a_paid_answer_in_an_encoding_the_proxy_cannot_read_is_a_502_naming_it(
     proxy = start_proxy(proxy_env, store=False)
     with httpx.Client(base_url=proxy.url, timeout=30) as http:
         response = http.post(
-            "/v1/messages", json=_messages(stream=stream), headers=ANTHROPIC_HEADERS
+            "/v1/messages", json=messages_body(stream=stream), headers=ANTHROPIC_HEADERS
         )
     assert response.status_code == 502
     assert "content-encoding" not in response.headers
     error = response.json()["error"]
     assert "br" in error["message"] and "encoding" in error["message"]
-    assert "encoding" in proxy.call(_last_row)["error"]
+    assert "encoding" in proxy.call(last_row)["error"]
 
 
 def test_a_count_in_an_encoding_the_proxy_cannot_read_is_a_502_too(
@@ -142,7 +144,7 @@ def test_a_count_in_an_encoding_the_proxy_cannot_read_is_a_502_too(
     proxy = start_proxy(proxy_env, store=False)
     response = httpx.post(
         proxy.url + "/v1/messages/count_tokens",
-        json=_messages(),
+        json=messages_body(),
         headers=ANTHROPIC_HEADERS,
         timeout=30,
     )
@@ -209,13 +211,13 @@ def test_a_browser_preflight_is_refused_before_any_route(
     [
         (b"", {}, "not valid JSON"),
         (b"\xff\xfe{}", {}, "not valid JSON"),
-        (gzip.compress(json.dumps(_messages()).encode()), {"content-encoding": "gzip"}, "JSON"),
+        (gzip.compress(json.dumps(messages_body()).encode()), {"content-encoding": "gzip"}, "JSON"),
         (
             b"model=claude&max_tokens=5",
             {"content-type": "application/x-www-form-urlencoded"},
             "JSON",
         ),
-        (json.dumps(_messages(temperature=0.5)).replace("0.5", "1e999").encode(), {}, "1e999"),
+        (json.dumps(messages_body(temperature=0.5)).replace("0.5", "1e999").encode(), {}, "1e999"),
         (b'{"model": "m", "max_tokens": ' + b"9" * 5000 + b', "messages": []}', {}, "JSON"),
     ],
     ids=["empty", "not-utf8", "gzip", "form", "overflowing-float", "huge-int"],
@@ -257,11 +259,11 @@ def test_concurrent_requests_each_get_their_own_answer(
         tag = f"#{n:02d}"
         with httpx.Client(base_url=proxy.url, timeout=60) as http:
             if kind == "openai":
-                request = _chat(f"{tag} {HARD}", stream=stream)
+                request = chat_body(f"{tag} {HARD}", stream=stream)
                 response = http.post("/v1/chat/completions", json=request, headers=OPENAI_HEADERS)
             else:
                 text = f"{tag} {HARD if kind == 'paid' else SIMPLE}"
-                request = _messages(text=text, stream=stream)
+                request = messages_body(text=text, stream=stream)
                 response = http.post("/v1/messages", json=request, headers=ANTHROPIC_HEADERS)
         assert response.status_code == 200, response.text
         return n, response.text

@@ -7,13 +7,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import anthropic
 import httpx
 from anthropic.types import Message
 
 from tests.fakes.openai import FakeOpenAI
 from tests.proxy.conftest import RunningProxy
-from tests.proxy.test_proxy_faults import ANTHROPIC_HEADERS, OPENAI_HEADERS, _sse_events
+from tests.proxy.dialects import (
+    ANTHROPIC_HEADERS,
+    OPENAI_HEADERS,
+    messages_body,
+    sdk_message,
+    sse_events,
+)
 
 ADAPTIVE = {"type": "adaptive"}
 THOUGHT = "221 = 13 * 17, so it is not prime"
@@ -33,14 +38,7 @@ def post(proxy: RunningProxy, path: str, body: dict[str, Any]) -> httpx.Response
 
 def sdk_message_with_thinking(proxy: RunningProxy, text: str, stream: bool) -> Message:
     """The Anthropic SDK's answer to `text` asked with adaptive thinking, streamed or not."""
-    client = anthropic.Anthropic(base_url=proxy.url, api_key="sk-ant-test", max_retries=0)
-    asked = {"model": "claude-opus-5-5", "max_tokens": 100, "thinking": ADAPTIVE}
-    messages = [{"role": "user", "content": text}]
-    with client:
-        if stream:
-            with client.messages.stream(**asked, messages=messages) as events:  # type: ignore[arg-type]
-                return events.get_final_message()
-        return client.messages.create(**asked, messages=messages)  # type: ignore[call-overload, no-any-return]
+    return sdk_message(proxy, stream, **messages_body(text=text, thinking=ADAPTIVE))[0]
 
 
 def openai_reasoning(answered: httpx.Response, stream: bool) -> tuple[Any, str, Any]:
@@ -50,7 +48,7 @@ def openai_reasoning(answered: httpx.Response, stream: bool) -> tuple[Any, str, 
     if not stream:
         message = answered.json()["choices"][0]["message"]
         return message.get("reasoning"), message["content"], answered.json()["usage"]
-    chunks = [json.loads(data) for _, data in _sse_events(answered.text) if data != "[DONE]"]
+    chunks = [json.loads(data) for _, data in sse_events(answered.text) if data != "[DONE]"]
     deltas = [c["choices"][0]["delta"] for c in chunks if c["choices"]]
     reasoning = "".join(d.get("reasoning") or "" for d in deltas)
     text = "".join(d.get("content") or "" for d in deltas)

@@ -16,6 +16,7 @@ from ocp_router.backends.anthropic import AnthropicBackend
 from ocp_router.backends.openai import OpenAIBackend
 from ocp_router.errors import BackendContextExceeded, BackendError, BackendResponseError
 from tests.fakes import FakeAnthropic, FakeOllama, FakeOpenAI
+from tests.router.context_errors import LLAMA_CPP_CONTEXT
 
 FIX = "OCP_CONTEXT_TOKENS"
 
@@ -37,16 +38,6 @@ OPENAI_STRING_TOO_LONG = {
         "type": "invalid_request_error",
         "param": "messages[1].content",
         "code": "string_above_max_length",
-    }
-}
-LLAMA_CPP_CONTEXT = {
-    "error": {
-        "code": 400,
-        "message": "request (8889 tokens) exceeds the available context size (4096 tokens), "
-        "try increasing it",
-        "type": "exceed_context_size_error",
-        "n_prompt_tokens": 8889,
-        "n_ctx": 4096,
     }
 }
 # vLLM: no string code (an int status), the wording is all there is.

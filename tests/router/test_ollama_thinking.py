@@ -21,7 +21,7 @@ from ocp_router import (
 )
 from ocp_router.backends.reasoning import ThinkTags, split_think_tag
 from tests.fakes import FakeOllama, FakeOpenAI
-from tests.router.test_openai_thinking import routed_by
+from tests.router.thinking import routed_by
 
 THOUGHT = "221 is 13 times 17, so it is not prime; check 13 first since 11 fails"
 QWEN = "qwen3:4b"

@@ -8,24 +8,12 @@ import pytest
 from ocp_router import (
     BackendResponseError,
     GenerateRequest,
-    MockBackend,
-    ModelBackend,
-    OCPRouter,
     OpenAIBackend,
-    RouteResult,
 )
 from tests.fakes import FakeOpenAI
+from tests.router.thinking import routed_by
 
 THOUGHT = "221 is 13 times 17, so it is not prime; check 13 first since 11 fails"
-
-
-async def routed_by(local: ModelBackend) -> RouteResult:
-    """A simple request routed with `local` as the local tier (a mock paid tier)."""
-    router = OCPRouter(local=local, paid=MockBackend(lambda r: "paid", model="p"))
-    try:
-        return await router.route("rename this variable")
-    finally:
-        await router.aclose()
 
 
 @pytest.mark.parametrize("field", ["reasoning_content", "reasoning"])

@@ -17,7 +17,7 @@ import pytest
 import ocp_wire as wire
 from ocp_server.app import AppState
 from tests.server.app_fixture import opened
-from tests.server.test_memory_held import held
+from tests.server.held import held
 
 
 @pytest.mark.parametrize("writer", ["memory", "index"])

@@ -14,15 +14,9 @@ import pytest
 
 from ocp_server.index import indexer
 from ocp_server.memory import NoteIn
-from tests.server.test_memory_citations import Repo, opened_repo
+from tests.server.citations import OTHER, Repo, opened_repo
 
 CONFIG = "import os\n\n\nTIMEOUT = 10\nRETRIES = 3\n\n\ndef load():\n    return os.environ\n"
-# Another module that happens to repeat the cited lines (and the import).
-OTHER = (
-    "import os\n\n\nTIMEOUT = 10\nRETRIES = 3\n\n\n"
-    "def fetch(url):\n    for attempt in range(RETRIES):\n        pass\n\n\n"
-    "def retry_later(task):\n    task.delay(TIMEOUT)\n"
-)
 
 
 @pytest.fixture(params=["no git", "git, never added"])

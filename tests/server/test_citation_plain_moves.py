@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.server.test_memory_citations import SETTINGS_PY, Repo, opened_repo
+from tests.server.citations import SETTINGS_PY, Repo, opened_repo
 from tests.workspace_fixture import git
 
 

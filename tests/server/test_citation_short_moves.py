@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 import ocp_wire as wire
+from tests.server.citations import OTHER
 from tests.server.inproc import inproc_client, text_of
-from tests.server.test_citation_index_moves import OTHER
 from tests.workspace_fixture import git
 
 CONFIG = "import os\n\n\nTIMEOUT = 10\nRETRIES = 3\n\n\ndef load():\n    return os.environ\n"

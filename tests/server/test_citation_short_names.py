@@ -12,7 +12,7 @@ import pytest
 from ocp_server.db import connect
 from ocp_server.index.workspace import WorkspaceIndex
 from ocp_server.memory import MemoryStore, NoteIn
-from tests.server.test_memory_citations import NESTED_PY, Clock, Repo
+from tests.server.citations import NESTED_PY, Clock, Repo
 
 
 @pytest.fixture

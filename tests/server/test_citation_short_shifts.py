@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.server.test_memory_citations import Repo, opened_repo
+from tests.server.citations import Repo, opened_repo
 
 CONFIG = "import os\n\n\nTIMEOUT = 10\n\n\ndef load():\n    return os.environ\n"
 HEADER = "# a new header\n# added by a refactor\n\n"

@@ -22,20 +22,8 @@ from ocp_server.cli_output import IndexProgress
 from ocp_server.index.files import count_files, list_workspace
 from ocp_server.index.lease import LEASE_NAME
 from ocp_server.index.workspace import WorkspaceIndex
+from tests.server.cli_run import run
 from tests.workspace_fixture import git
-
-
-def run(
-    cwd: Path, *args: str, home: Path | None = None, **env: str
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ocp_server.cli", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"PATH": os.environ["PATH"], "HOME": str(home or cwd.parent), **env},
-    )
 
 
 def many_files(ws: Path, n: int, functions: int = 20) -> Path:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ocp_server import proc
 from ocp_server.index.lease import LEASE_NAME
-from tests.server.test_cli_first_run import run
+from tests.server.cli_run import run
 
 
 def hold_lease(db_path: Path, *, building: bool) -> None:

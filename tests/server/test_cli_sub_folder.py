@@ -15,20 +15,16 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.server.test_cli_first_run import run as run_in
+from tests.server.cli_run import run as run_in
+from tests.server.cli_run import run_in_sub_folder
 from tests.workspace_fixture import git
-
-
-def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """The CLI run in `cwd`, the home folder above the workspace's."""
-    return run_in(cwd, *args, home=cwd.parent.parent)
 
 
 @pytest.fixture
 def indexed(workspace: Path) -> Path:
     """The fixture's project, indexed at its top (src/auth.py and web/billing.ts both
     mention verifying tokens)."""
-    done = run(workspace, "index")
+    done = run_in_sub_folder(workspace, "index")
     assert done.returncode == 0, done.stderr
     return workspace
 
@@ -42,36 +38,39 @@ def test_a_search_in_a_sub_folder_is_answered_by_the_projects_index_kept_to_that
 ) -> None:
     # It was refused (exit 2), saying to pass --workspace and --glob 'src/**'.
     src = indexed / "src"
-    done = run(src, "search", "verify token", "--json")
+    done = run_in_sub_folder(src, "search", "verify token", "--json")
     assert done.returncode == 0, done.stderr
     paths = {hit["path"] for hit in json.loads(done.stdout)}
     assert paths == {"src/auth.py"}, paths  # not web/billing.ts nor README.md
     assert said_inside(done.stderr, src, indexed) and "scoped to src/" in done.stderr
     assert not (src / ".ocp").exists()  # no second index
     # the whole project's search still finds the others
-    top = run(indexed, "search", "verify token", "--json")
+    top = run_in_sub_folder(indexed, "search", "verify token", "--json")
     assert {hit["path"] for hit in json.loads(top.stdout)} > {"src/auth.py"}
     assert "is inside" not in top.stderr
 
 
 def test_a_glob_given_in_a_sub_folder_is_relative_to_it(indexed: Path) -> None:
     web = indexed / "web"
-    done = run(web, "search", "verify token", "--glob", "*.ts", "--json")
+    done = run_in_sub_folder(web, "search", "verify token", "--glob", "*.ts", "--json")
     assert done.returncode == 0, done.stderr
     assert {hit["path"] for hit in json.loads(done.stdout)} == {"web/billing.ts"}
-    assert run(web, "search", "verify token", "--glob", "*.py", "--json").stdout.strip() == "[]"
+    assert (
+        run_in_sub_folder(web, "search", "verify token", "--glob", "*.py", "--json").stdout.strip()
+        == "[]"
+    )
 
 
 def test_force_still_builds_a_separate_index_of_the_sub_folder(indexed: Path) -> None:
     src = indexed / "src"
-    done = run(src, "search", "verify token", "--force", "--json")
+    done = run_in_sub_folder(src, "search", "verify token", "--force", "--json")
     assert done.returncode == 0, done.stderr
     assert (src / ".ocp" / "ocp.db").is_file()
     assert "is inside" not in done.stderr
     # paths of its own index: relative to src/
     assert {hit["path"] for hit in json.loads(done.stdout)} == {"auth.py"}
     # from then on the folder's own index answers
-    again = run(src, "search", "verify token", "--json")
+    again = run_in_sub_folder(src, "search", "verify token", "--json")
     assert {hit["path"] for hit in json.loads(again.stdout)} == {"auth.py"}
     assert "is inside" not in again.stderr
 
@@ -79,38 +78,41 @@ def test_force_still_builds_a_separate_index_of_the_sub_folder(indexed: Path) ->
 def test_index_and_status_in_a_sub_folder_are_the_projects(indexed: Path) -> None:
     src = indexed / "src"
     (src / "tokens.py").write_text("def revoke_token(token):\n    return None\n")
-    index = run(src, "index")
+    index = run_in_sub_folder(src, "index")
     assert index.returncode == 0, index.stderr
     assert said_inside(index.stderr, src, indexed) and "--force" in index.stderr
     assert not (src / ".ocp").exists()
     # `index PATH` naming the sub-folder, too
-    named = run(indexed, "index", "src")
+    named = run_in_sub_folder(indexed, "index", "src")
     assert named.returncode == 0 and said_inside(named.stderr, src, indexed), named.stderr
-    status = run(src, "status", "--json")
+    status = run_in_sub_folder(src, "status", "--json")
     assert status.returncode == 0, status.stderr
     report = json.loads(status.stdout)  # was {"indexed": false, ...} of src/
     assert report["workspace"] == str(indexed.resolve())
-    assert report["files"] == json.loads(run(indexed, "status", "--json").stdout)["files"]
+    assert (
+        report["files"]
+        == json.loads(run_in_sub_folder(indexed, "status", "--json").stdout)["files"]
+    )
     assert said_inside(status.stderr, src, indexed)
-    found = run(indexed, "search", "revoke token", "--json")
+    found = run_in_sub_folder(indexed, "search", "revoke token", "--json")
     assert "src/tokens.py" in {hit["path"] for hit in json.loads(found.stdout)}
 
 
 def test_restore_and_route_in_a_sub_folder_use_the_projects_workspace(indexed: Path) -> None:
     src = indexed / "src"
-    restore = run(src, "restore", "--json")
+    restore = run_in_sub_folder(src, "restore", "--json")
     assert restore.returncode == 0, restore.stderr
     assert said_inside(restore.stderr, src, indexed)
     assert not (src / ".ocp").exists()  # restore made src/.ocp, an empty memory of its own
     # route was refused like search; now its context is the project's, from src/
-    route = run(src, "route", "explain verify_token", "--dry-run")
+    route = run_in_sub_folder(src, "route", "explain verify_token", "--dry-run")
     assert route.returncode == 0, route.stderr
     assert said_inside(route.stderr, src, indexed) and "scoped to src/" in route.stderr
     assert not (src / ".ocp").exists()
 
 
 def test_a_folder_outside_any_indexed_project_says_nothing_of_one(workspace: Path) -> None:
-    done = run(workspace / "src", "search", "verify token", "--json")
+    done = run_in_sub_folder(workspace / "src", "search", "verify token", "--json")
     assert done.returncode == 0, done.stderr
     assert "is inside" not in done.stderr
     assert (workspace / "src" / ".ocp" / "ocp.db").is_file()  # its own first index
@@ -148,10 +150,10 @@ def test_a_sub_folder_the_project_leaves_out_is_not_answered_by_its_index(
     for name in ("scratch", "drafts"):
         (workspace / name).mkdir()
         (workspace / name / "x.py").write_text("def verify_token(): pass\n")
-    project = run(workspace, "index")
+    project = run_in_sub_folder(workspace, "index")
     assert project.returncode == 0, project.stderr
     folder = workspace / left_out
-    done = run(folder, "search", "verify token", "--json")
+    done = run_in_sub_folder(folder, "search", "verify token", "--json")
     assert done.returncode == 0, done.stderr
     assert "is inside" not in done.stderr
     assert {hit["path"] for hit in json.loads(done.stdout)} == {"x.py"}  # its own index
@@ -166,7 +168,7 @@ def test_a_nested_git_repository_in_an_indexed_project_is_its_own_project(indexe
     git(lib, "init", "-q")
     git(lib, "add", "-A")
     git(lib, "commit", "-qm", "widget")
-    done = run(lib, "search", "frobnicate widget", "--json")
+    done = run_in_sub_folder(lib, "search", "frobnicate widget", "--json")
     assert done.returncode == 0, done.stderr
     assert "is inside" not in done.stderr
     assert {hit["path"] for hit in json.loads(done.stdout)} == {"widget.py"}
@@ -174,7 +176,7 @@ def test_a_nested_git_repository_in_an_indexed_project_is_its_own_project(indexe
     # a folder inside it is answered by its index, not the project's above
     (lib / "pkg").mkdir()
     (lib / "pkg" / "gear.py").write_text("def turn_gear(n):\n    return n + 1\n")
-    inner = run(lib / "pkg", "search", "turn gear", "--json")
+    inner = run_in_sub_folder(lib / "pkg", "search", "turn gear", "--json")
     assert inner.returncode == 0, inner.stderr
     assert said_inside(inner.stderr, lib / "pkg", lib), inner.stderr
     assert {hit["path"] for hit in json.loads(inner.stdout)} == {"pkg/gear.py"}
@@ -187,12 +189,12 @@ def test_routing_explain_and_reset_in_a_sub_folder_are_the_projects_calibration(
     # (never written) and reset said there was nothing to reset.
     src = indexed / "src"
     calibration = indexed / ".ocp" / "routing-calibration.json"
-    calibration.write_text(run(indexed, "routing", "explain", "--json").stdout)
-    explain = run(src, "routing", "explain")
+    calibration.write_text(run_in_sub_folder(indexed, "routing", "explain", "--json").stdout)
+    explain = run_in_sub_folder(src, "routing", "explain")
     assert explain.returncode == 0, explain.stderr
     assert explain.stdout.splitlines()[0] == str(calibration.resolve()), explain.stdout
     assert said_inside(explain.stderr, src, indexed)
-    reset = run(src, "routing", "reset")
+    reset = run_in_sub_folder(src, "routing", "reset")
     assert reset.returncode == 0, reset.stderr
     assert not calibration.exists(), reset.stdout
     assert not (src / ".ocp").exists()
@@ -205,7 +207,7 @@ def test_doctor_in_a_sub_folder_checks_the_projects_index_that_answers_there(
     # the project's index, which it does (enclosing.py): the folder described as its own
     # workspace. Now it names the project, checks its index, and says how to get one apart.
     src = indexed / "src"
-    done = run(src, "doctor", "--json")
+    done = run_in_sub_folder(src, "doctor", "--json")
     checks = {c["check"]: c for c in json.loads(done.stdout)}
     project, index = checks["project"], checks["index"]
     assert project["status"] == "ok", project
@@ -217,9 +219,9 @@ def test_doctor_in_a_sub_folder_checks_the_projects_index_that_answers_there(
     assert index["status"] == "ok", index
     assert str(indexed.resolve() / ".ocp" / "ocp.db") in index["detail"], index
     assert "no index yet" not in index["detail"] and "does not" not in index["detail"]
-    built = run(src, "index", "--force")
+    built = run_in_sub_folder(src, "index", "--force")
     assert built.returncode == 0, built.stderr
-    after = run(src, "doctor", "--json")
+    after = run_in_sub_folder(src, "doctor", "--json")
     index = next(c for c in json.loads(after.stdout) if c["check"] == "index")
     assert "no index yet" not in index["detail"], index
 
@@ -255,7 +257,7 @@ def test_a_proxy_started_in_a_sub_folder_traces_into_the_projects_store(indexed:
         proc.communicate(timeout=60)
     assert said_inside("".join(said), src, indexed), said
     assert not (src / ".ocp").exists()
-    stats = run(src, "stats", "--json")
+    stats = run_in_sub_folder(src, "stats", "--json")
     assert json.loads(stats.stdout)["proxied_routes"] == 1, stats.stdout
 
 
@@ -263,7 +265,7 @@ def test_a_proxy_started_in_a_sub_folder_traces_into_the_projects_store(indexed:
 def test_index_naming_no_folder_inside_a_project_is_refused(indexed: Path, path: str) -> None:
     # `ocp-server index README.md` (or a typo) inside an indexed project said 'is inside ...:
     # its index answers', updated the project and exited 0.
-    done = run(indexed, "index", path)
+    done = run_in_sub_folder(indexed, "index", path)
     assert done.returncode == 2, done.stderr
     assert "is not a folder" in done.stderr and "is inside" not in done.stderr, done.stderr
 
@@ -281,7 +283,7 @@ def test_commands_in_the_projects_git_folder_are_refused_naming_the_project(
         ("search", "verify token"),
         ("search", "--force", "verify token"),
     ):
-        done = run(folder, *args)
+        done = run_in_sub_folder(folder, *args)
         said = " ".join(done.stderr.split())
         assert done.returncode == 2, (args, done.stderr)
         assert f"inside the .git folder of the project {project}" in said, (args, said)
@@ -297,7 +299,7 @@ def test_init_in_a_sub_folder_names_the_project_whose_index_answers_and_the_conf
     # server would answer from the project's index, nor that Claude Code opened at the
     # project does not read src/.mcp.json.
     src = indexed / "src"
-    done = run(src, "init", "--client", "claude-code", "--no-check")
+    done = run_in_sub_folder(src, "init", "--client", "claude-code", "--no-check")
     assert done.returncode == 0, done.stderr
     said = " ".join(done.stdout.split())
     project = indexed.resolve()
@@ -306,7 +308,7 @@ def test_init_in_a_sub_folder_names_the_project_whose_index_answers_and_the_conf
     assert f"opened at {project} it reads {project / '.mcp.json'} instead" in said, said
     assert (src / ".mcp.json").is_file()
     assert f"added to {project / '.git' / 'info' / 'exclude'}," in said, said  # not src/../.git
-    plain = run(indexed, "init", "--client", "claude-code", "--no-check")
+    plain = run_in_sub_folder(indexed, "init", "--client", "claude-code", "--no-check")
     assert "is inside" not in plain.stdout, plain.stdout
 
 
@@ -319,7 +321,7 @@ def test_every_command_in_the_git_folder_is_refused_even_with_an_index_built_the
     folder = indexed / ".git"
     project = str(indexed.resolve())
     for args in (("status",), ("restore",), ("stats",), ("routing", "explain")):
-        done = run(folder, *args)
+        done = run_in_sub_folder(folder, *args)
         said = " ".join(done.stderr.split())
         assert done.returncode == 2, (args, done.stdout, done.stderr)
         assert f"inside the .git folder of the project {project}" in said, (args, said)
@@ -329,7 +331,7 @@ def test_every_command_in_the_git_folder_is_refused_even_with_an_index_built_the
 def test_doctor_at_the_project_warns_of_an_index_left_in_its_git_folder(indexed: Path) -> None:
     stale = indexed / ".git" / ".ocp"
     shutil.copytree(indexed / ".ocp", stale)
-    done = run(indexed, "doctor", "--json")
+    done = run_in_sub_folder(indexed, "doctor", "--json")
     checks = json.loads(done.stdout)
     warned = [c for c in checks if str(stale.resolve()) in c["detail"]]
     assert warned and warned[0]["status"] == "warn", checks

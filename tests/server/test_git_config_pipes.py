@@ -10,13 +10,8 @@ there), which is git, waiting; it then lets that git go by closing its end."""
 from __future__ import annotations
 
 import asyncio
-import errno
 import os
-import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -24,6 +19,7 @@ from ocp_server.citations.renames import GitRenames
 from ocp_server.git_config_guard import UnreadableConfig, check_config
 from ocp_server.index.files import git_files, list_workspace
 from ocp_server.index.history import read_history
+from tests.index.git_pipes import never_waits_on
 from tests.workspace_fixture import git
 
 
@@ -42,26 +38,6 @@ def _include(config: Path, path: str, condition: str | None = None) -> None:
     section = f'[includeIf "{condition}"]' if condition else "[include]"
     with config.open("a") as f:
         f.write(f'{section}\n\tpath = "{path}"\n')
-
-
-def _never_waits_on(pipe: Path, work: Callable[[], Any]) -> Any:
-    """`work()`'s result; fails if something opened `pipe` to read while it ran."""
-    result: list[Any] = []
-    thread = threading.Thread(target=lambda: result.append(work()), daemon=True)
-    thread.start()
-    waited = False
-    while thread.is_alive():
-        try:
-            fd = os.open(pipe, os.O_WRONLY | os.O_NONBLOCK)
-        except OSError as exc:  # ENXIO: no reader
-            assert exc.errno == errno.ENXIO
-            time.sleep(0.005)
-            continue
-        waited = True
-        os.close(fd)  # the reader reads the end of the file and goes on
-    thread.join()
-    assert not waited, f"git opened {pipe.name} and waited for a writer"
-    return result[0]
 
 
 @pytest.mark.parametrize(
@@ -93,10 +69,10 @@ def test_a_pipe_in_the_repositorys_config_is_never_waited_on(
     else:
         git(ws, "config", "extensions.worktreeConfig", "true")
         os.symlink(pipe, dot_git / "config.worktree")
-    assert _never_waits_on(pipe, lambda: git_files(ws)) is None
-    listing = _never_waits_on(pipe, lambda: list_workspace(ws))
+    assert never_waits_on(pipe, lambda: git_files(ws)) is None
+    listing = never_waits_on(pipe, lambda: list_workspace(ws))
     assert not listing.git and "app.py" in [c.path for c in listing.candidates]
-    assert _never_waits_on(pipe, lambda: read_history(ws, 10)) == []
+    assert never_waits_on(pipe, lambda: read_history(ws, 10)) == []
     with pytest.raises(UnreadableConfig, match="pipe"):
         check_config(ws)
 
@@ -154,7 +130,7 @@ def test_a_pipe_git_reads_for_ignores_or_attributes_is_never_waited_on(
         git(ws, "config", "core.attributesFile", "../pipe")  # relative to the work tree
     with pytest.raises(UnreadableConfig, match="pipe"):
         check_config(ws)
-    listing = _never_waits_on(pipe, lambda: list_workspace(ws))
+    listing = never_waits_on(pipe, lambda: list_workspace(ws))
     assert not listing.git and "app.py" in [c.path for c in listing.candidates]
 
 
@@ -198,9 +174,9 @@ def test_a_pipe_in_the_users_or_the_systems_config_is_never_waited_on(
         os.symlink(pipe, home / "xdg" / "git" / "ignore")
     with pytest.raises(UnreadableConfig, match="pipe"):
         check_config(ws)
-    listing = _never_waits_on(pipe, lambda: list_workspace(ws))
+    listing = never_waits_on(pipe, lambda: list_workspace(ws))
     assert not listing.git and "app.py" in [c.path for c in listing.candidates]
-    assert _never_waits_on(pipe, lambda: read_history(ws, 10)) == []
+    assert never_waits_on(pipe, lambda: read_history(ws, 10)) == []
 
 
 def test_ordinary_user_config_leaves_git_running(
@@ -236,7 +212,7 @@ def test_a_pipe_named_mailmap_is_never_waited_on_for_history_or_renames(
         pipe = tmp_path / "pipe"
         git(ws, "config", "mailmap.file", str(pipe))
     os.mkfifo(pipe)
-    history = _never_waits_on(pipe, lambda: read_history(ws, 10))
+    history = never_waits_on(pipe, lambda: read_history(ws, 10))
     assert [c.message for c in history] == ["second", "first"]
     renames = GitRenames(ws)
-    assert _never_waits_on(pipe, lambda: asyncio.run(renames.renamed_to("app.py"))) == ["main.py"]
+    assert never_waits_on(pipe, lambda: asyncio.run(renames.renamed_to("app.py"))) == ["main.py"]

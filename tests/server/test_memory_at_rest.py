@@ -21,6 +21,7 @@ from ocp_server.index.terms import body_terms
 from ocp_server.memory import MemoryStore
 from ocp_server.migrations import MIGRATIONS, m016_memory_redacted, migrate
 from tests.server.app_fixture import opened
+from tests.server.at_rest import database_bytes
 
 PASSWORD = "Zq8v" + "R2mLp4Tx!"
 STRIPE = "sk_live_" + "4eC39HqLyjWD" + "arjtT1zdp7dc"
@@ -36,15 +37,6 @@ def stripe_client(timeout: float) -> dict[str, object]:
     key = "{STRIPE}"
     return {{"api_key": key, "timeout": timeout, "retries": 3}}
 '''
-
-
-def database_bytes(db_path: Path) -> bytes:
-    """The database as a copy of `.ocp/` would hold it: the file and its side files."""
-    return b"".join(
-        Path(f"{db_path}{suffix}").read_bytes()
-        for suffix in ("", "-wal", "-journal")
-        if Path(f"{db_path}{suffix}").exists()
-    )
 
 
 def leftovers(raw: bytes) -> list[str]:

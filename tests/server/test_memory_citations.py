@@ -3,7 +3,6 @@ lifecycle around them (forget, expiry, merging near-identical saves)."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import threading
@@ -19,74 +18,11 @@ from ocp_router.redact_names import redact_name
 from ocp_server import git_commands
 from ocp_server.citations import renames
 from ocp_server.db import connect
-from ocp_server.index.workspace import WorkspaceIndex
 from ocp_server.memory import DecisionIn, MemoryStore, NoteIn
 from ocp_server.settings import ServerSettings
 from ocp_server.workspaces import close_workspace, open_workspace
+from tests.server.citations import NESTED_PY, SETTINGS_PY, Clock, Repo, opened_repo
 from tests.workspace_fixture import AUTH_PY, git
-
-DAY = 86400.0
-
-
-class Clock:
-    """Moved by hand; each reading is a millisecond after the last, so order is kept."""
-
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        self.now += 0.001
-        return self.now
-
-    def days(self, n: float) -> None:
-        self.now += n * DAY
-
-
-class Repo:
-    """The workspace fixture with its index, and a memory store that cites into it."""
-
-    def __init__(self, root: Path, index: WorkspaceIndex, memory: MemoryStore, clock: Clock):
-        self.root, self.index, self.memory, self.clock = root, index, memory, clock
-
-    def write(self, rel: str, text: str) -> None:
-        path = self.root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-
-    def edit(self, rel: str, old: str, new: str) -> None:
-        text = (self.root / rel).read_text()
-        assert old in text, old
-        self.write(rel, text.replace(old, new))
-
-    async def reindex(self) -> None:
-        await self.index.update()
-
-    async def decide(
-        self,
-        *citations: str,
-        title: str = "Token check",
-        decision: str = "compare tokens in constant time",
-    ) -> int:
-        sid = await self.memory.start_session(str(self.root), "s1")
-        result = await self.memory.save(
-            sid, decisions=[DecisionIn(title, decision, citations=tuple(citations))]
-        )
-        return result.decision_ids[0]
-
-
-@contextlib.asynccontextmanager
-async def opened_repo(workspace: Path) -> AsyncIterator[Repo]:
-    """`workspace` indexed, with a memory store on its database and one clock for both (the
-    citation tests' set-up, shared by every file of them)."""
-    db_path = workspace.parent / "ocp.db"
-    index = await WorkspaceIndex.open(workspace, db_path)
-    await index.update()
-    clock = Clock()
-    conn = await connect(db_path)
-    memory = MemoryStore(conn, clock=clock, workspace=workspace)
-    yield Repo(workspace, index, memory, clock)
-    await conn.close()
-    await index.close()
 
 
 @pytest.fixture
@@ -513,15 +449,6 @@ async def test_a_file_renamed_with_its_cited_function_changed_says_where_it_is_n
     )
 
 
-SETTINGS_PY = """import os
-
-TIMEOUTS = {
-    "connect": float(os.environ.get("CONNECT_TIMEOUT", "3")),
-    "read": float(os.environ.get("READ_TIMEOUT", "10")),
-}
-"""
-
-
 async def test_lines_outside_any_definition_follow_their_file_renamed_unchanged(
     repo: Repo,
 ) -> None:
@@ -898,31 +825,6 @@ async def test_a_near_identical_save_that_corrects_a_fact_is_what_restore_serves
         found.notes[0].text
         == "the nightly build fails on linux macos and windows with python 3.11 and 3.12"
     )
-
-
-NESTED_PY = '''"""Retries."""
-
-
-def with_retries(call, attempts=3):
-    """Call `call` until it succeeds."""
-
-    def backoff(n):
-        return min(2**n, 30)
-
-    class Budget:
-        def spend(self, n):
-            return attempts - n
-
-    return call, backoff, Budget
-
-
-class Client:
-    def send(self, body):
-        def encode(part):
-            return part.encode("utf-8")
-
-        return encode(body)
-'''
 
 
 async def test_functions_nested_in_functions_are_cited_by_their_dotted_name(repo: Repo) -> None:

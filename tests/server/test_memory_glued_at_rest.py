@@ -17,7 +17,7 @@ from ocp_server.index.terms import body_terms
 from ocp_server.memory import MemoryStore
 from ocp_server.migrations import MIGRATIONS, m022_memory_glued_tokens, migrate
 from tests.server.app_fixture import opened
-from tests.server.test_memory_at_rest import database_bytes
+from tests.server.at_rest import database_bytes
 
 BODY = "Xk29dLq7" * 4 + "Ab3Z"
 GHP = f"ghp_{BODY}"

@@ -19,27 +19,13 @@ from ocp_server.app import AppState
 from tests.fakes import FakeOllama
 from tests.results import tool_text
 from tests.server.app_fixture import opened
+from tests.server.at_rest import database_bytes
 from tests.server.stdio_env import server_env
-from tests.server.test_memory_at_rest import database_bytes
-
-PASSWORD = "Hunter2-" + "Quebec-77"
-PASSPHRASE = "plumorbit" + "tandemquartz"  # (xkcd's is a placeholder since 90f20ea)
-API_KEY = "7f3a9c2b1e4d6f8a" + "0b2c4d6e8f0a1b3c"
-DEPLOY_TOKEN = "dGhpc2lzYXNlY3JldHZh" + "bHVlMTIzNDU2Nzg5MA"
-SECRETS = (PASSWORD, PASSPHRASE, API_KEY, DEPLOY_TOKEN)
-
-DECISIONS = [
-    {"title": "DB password", "decision": PASSWORD},
-    {"title": "password", "decision": PASSPHRASE},
-    {"title": "staging API key", "decision": API_KEY},
-    {"title": "The deploy token", "decision": "kept in the vault", "rationale": DEPLOY_TOKEN},
-]
-# Titles that name a secret over decisions that are no value: kept as they were given.
-PLAIN = [
-    {"title": "Password hashing", "decision": "use Argon2id with 64 MiB of memory"},
-    {"title": "API key rotation", "decision": "rotate every 90 days", "rationale": "policy"},
-    {"title": "DB password", "decision": "stored in Vault at secret/db"},
-]
+from tests.server.titled_secrets import (
+    DECISIONS,
+    PLAIN,
+    SECRETS,
+)
 
 
 async def test_a_secret_a_decision_s_title_names_is_not_stored_nor_restored(

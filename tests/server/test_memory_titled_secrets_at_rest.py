@@ -14,8 +14,8 @@ from ocp_server.db import connect
 from ocp_server.index.terms import body_terms
 from ocp_server.memory import MemoryStore
 from ocp_server.schema import SCHEMA_VERSION
-from tests.server.test_memory_at_rest import database_bytes
-from tests.server.test_memory_titled_secrets import DECISIONS, PLAIN, SECRETS
+from tests.server.at_rest import database_bytes
+from tests.server.titled_secrets import DECISIONS, PLAIN, SECRETS
 
 FILLER = 700  # other decisions around them: more than one batch of the migration
 

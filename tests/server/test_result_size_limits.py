@@ -9,63 +9,20 @@ another client gets them whole."""
 
 from __future__ import annotations
 
-import json
 import random
-import time
 from pathlib import Path
-from typing import Any
 
 from ocp_router.tokens import estimate_tokens
 from ocp_server.client_limits import RESULT_TOKEN_LIMITS
 from tests.fakes import FakeOllama
-from tests.server.raw_server import INITIALIZE, INITIALIZED, RawServer
+from tests.server.result_sizes import sized_session, sized_workspace, whole_size
 
 LIMIT = RESULT_TOKEN_LIMITS["claude-code"]
-# Long names: a citation's structured form (citation, symbol, status) is most of its memory.
-NAME = "handle_the_widget_frame_layout_for_the_given_size_and_the_screen"
-
-
-def _workspace(root: Path) -> Path:
-    ws = root / "widgets"
-    (ws / "src").mkdir(parents=True)
-    for f in range(4):
-        body = "".join(
-            f"def {NAME}_{f}_{i}(frame, size):\n"
-            + "".join(f"    frame.widget_step_{n} = size * {n}  # layout {n}\n" for n in range(30))
-            + "    return frame\n\n\n"
-            for i in range(60)
-        )
-        (ws / "src" / f"widgets_{f}.py").write_text(body)
-    return ws
-
-
-def _session(root: Path, client: str, **more: str) -> RawServer:
-    env = {
-        "OCP_WORKSPACE": str(root / "widgets"),
-        "OCP_OLLAMA_URL": "http://127.0.0.1:9",
-        "OCP_DB_PATH": str(root / "ocp.db"),
-        **more,
-    }
-    server = RawServer(env)
-    init = {**INITIALIZE["params"], "clientInfo": {"name": client, "version": "2.1"}}  # type: ignore[dict-item]
-    server.request({**INITIALIZE, "params": init}, timeout=60)
-    server.send(INITIALIZED)
-    deadline = time.monotonic() + 90
-    while True:  # the first index
-        found = server.call_tool("ocp_context_search", {"query": "widget frame"})["result"]
-        if not found["structuredContent"]["index"]["building"] or time.monotonic() > deadline:
-            return server
-        time.sleep(0.2)
-
-
-def _whole(result: dict[str, Any]) -> int:
-    """The tokens (OCP's estimate) of what Claude Code's model reads of a result."""
-    return estimate_tokens(json.dumps(result["structuredContent"], ensure_ascii=False))
 
 
 def test_a_large_restore_keeps_to_what_claude_code_accepts(tmp_path: Path) -> None:
-    _workspace(tmp_path)
-    server = _session(tmp_path, "claude-code")
+    sized_workspace(tmp_path)
+    server = sized_session(tmp_path, "claude-code")
     try:
         for s in range(5):  # 50 decisions, each citing 20 definitions
             decisions = [
@@ -85,16 +42,16 @@ def test_a_large_restore_keeps_to_what_claude_code_accepts(tmp_path: Path) -> No
         for client in ("claude-code", "cursor-vscode"):
             if client != "claude-code":
                 server.kill()
-                server = _session(tmp_path, client)
+                server = sized_session(tmp_path, client)
             result = server.call_tool("ocp_session_restore", {"max_tokens": 20_000})["result"]
             assert not result["isError"], result
             answers[client] = result
     finally:
         server.kill()
     claude = answers["claude-code"]["structuredContent"]
-    assert LIMIT * 0.7 < _whole(answers["claude-code"]) <= LIMIT
+    assert LIMIT * 0.7 < whole_size(answers["claude-code"]) <= LIMIT
     other = answers["cursor-vscode"]["structuredContent"]
-    assert _whole(answers["cursor-vscode"]) > LIMIT and "note" not in other  # whole
+    assert whole_size(answers["cursor-vscode"]) > LIMIT and "note" not in other  # whole
     assert claude["note"].startswith("max_tokens=20,000 was lowered to ")
     assert "MAX_MCP_OUTPUT_TOKENS" in claude["note"] and "`query`" in claude["note"]
     assert claude["omitted"]["decisions"] > other["omitted"].get("decisions", 0)
@@ -102,7 +59,7 @@ def test_a_large_restore_keeps_to_what_claude_code_accepts(tmp_path: Path) -> No
 
 
 def test_a_long_model_answer_keeps_to_what_claude_code_accepts(tmp_path: Path) -> None:
-    _workspace(tmp_path)
+    sized_workspace(tmp_path)
     answer = "".join(
         f"Step {n}: resize the frame, then lay out its widgets.\n" for n in range(4_000)
     )
@@ -110,7 +67,7 @@ def test_a_long_model_answer_keeps_to_what_claude_code_accepts(tmp_path: Path) -
     with FakeOllama(reply=answer) as ollama:
         for client in ("claude-code", "cursor-vscode"):
             # a local model let to answer at length (OCP_LOCAL_MAX_TOKENS: 1,024 by default)
-            server = _session(
+            server = sized_session(
                 tmp_path, client, OCP_OLLAMA_URL=ollama.url, OCP_LOCAL_MAX_TOKENS="100000"
             )
             try:
@@ -121,7 +78,7 @@ def test_a_long_model_answer_keeps_to_what_claude_code_accepts(tmp_path: Path) -
     other = answers["cursor-vscode"]
     assert other["content"][-1]["text"] == answer  # whole, to a client that reads the text
     claude = answers["claude-code"]["structuredContent"]
-    assert LIMIT * 0.8 < _whole(answers["claude-code"]) <= LIMIT
+    assert LIMIT * 0.8 < whole_size(answers["claude-code"]) <= LIMIT
     assert answer.startswith(claude["answer"]) and len(claude["answer"]) < len(answer)
     assert (
         f"The answer was cut to its first {len(claude['answer']):,} of {len(answer):,}"
@@ -138,7 +95,7 @@ def _layout(n: int) -> str:
 
 
 def test_a_prompt_handed_back_keeps_to_what_claude_code_accepts(tmp_path: Path) -> None:
-    _workspace(tmp_path)
+    sized_workspace(tmp_path)
     args = {
         "request": "widget frame layout for size: review every handler",
         "force": "paid",  # no paid key: the agent answers
@@ -146,7 +103,7 @@ def test_a_prompt_handed_back_keeps_to_what_claude_code_accepts(tmp_path: Path) 
     }
     answers = {}
     for client in ("claude-code", "cursor-vscode"):
-        server = _session(tmp_path, client)
+        server = sized_session(tmp_path, client)
         try:
             if client == "claude-code":  # memories that fill the session brief's share
                 for s in range(4):
@@ -165,5 +122,5 @@ def test_a_prompt_handed_back_keeps_to_what_claude_code_accepts(tmp_path: Path) 
     claude = answers["claude-code"]["structuredContent"]
     assert claude["answered_by"] == "agent" and "## Workspace context" in claude["prompt"]
     assert claude["prompt"].rstrip().endswith("review every handler")  # the request whole
-    assert LIMIT * 0.7 < _whole(answers["claude-code"]) <= LIMIT
+    assert LIMIT * 0.7 < whole_size(answers["claude-code"]) <= LIMIT
     assert "max_context_tokens=100,000 was lowered to " in claude["note"]

@@ -13,7 +13,7 @@ from typing import Any
 
 from ocp_server.client_limits import RESULT_TOKEN_LIMITS
 from tests.fakes import FakeOllama
-from tests.server.test_result_size_limits import _session, _whole, _workspace
+from tests.server.result_sizes import sized_session, sized_workspace, whole_size
 
 LIMIT = RESULT_TOKEN_LIMITS["claude-code"]
 ANSWER = "".join(f"Step {n}: resize the frame, then lay out its widgets.\n" for n in range(4_000))
@@ -22,16 +22,16 @@ ANSWER = "".join(f"Step {n}: resize the frame, then lay out its widgets.\n" for 
 def _restore(server: Any, **args: Any) -> dict[str, Any]:
     result = server.call_tool("ocp_session_restore", args)["result"]
     assert not result["isError"], result
-    assert _whole(result) <= LIMIT
+    assert whole_size(result) <= LIMIT
     return dict(result["structuredContent"])
 
 
 def test_the_rest_of_an_answer_cut_for_claude_code_is_read_through_the_restore_tool(
     tmp_path: Path,
 ) -> None:
-    _workspace(tmp_path)
+    sized_workspace(tmp_path)
     with FakeOllama(reply=ANSWER) as ollama:
-        server = _session(
+        server = sized_session(
             tmp_path, "claude-code", OCP_OLLAMA_URL=ollama.url, OCP_LOCAL_MAX_TOKENS="100000"
         )
         try:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.fakes import FakeAnthropic, FakeOllama
-from tests.proxy.test_proxy_sdks import HARD
+from tests.proxy.dialects import HARD
 from tests.server.inproc import inproc_client, paid_env, text_of
 from tests.server.test_doctor import installed_ollama
 

@@ -19,15 +19,15 @@ from ocp_server.open_workspaces import OpenWorkspaces
 from ocp_server.server import build_server
 from ocp_server.settings import ServerSettings
 from tests.fakes import FakeOllama
+from tests.server.cli_run import run_in_sub_folder
 from tests.server.inproc import text_of
-from tests.server.test_cli_sub_folder import run
 
 
 @pytest.fixture
 def indexed(workspace: Path) -> Path:
     """The fixture's project, indexed at its top by the CLI (src/auth.py and web/billing.ts
     both mention verifying tokens)."""
-    done = run(workspace, "index")
+    done = run_in_sub_folder(workspace, "index")
     assert done.returncode == 0, done.stderr
     return workspace
 
@@ -126,7 +126,7 @@ async def test_a_sub_folder_indexed_with_force_keeps_its_own_index(
     indexed: Path, fake_ollama: FakeOllama, capfd: pytest.CaptureFixture[str]
 ) -> None:
     src = indexed / "src"
-    assert run(src, "index", "--force").returncode == 0
+    assert run_in_sub_folder(src, "index", "--force").returncode == 0
     async with OCPClient(env=own_index(fake_ollama, OCP_WORKSPACE=str(src))) as client:
         result = await client.search("verify token")
     assert {hit.path for hit in result.results} == {"auth.py"}  # its own paths

@@ -17,7 +17,7 @@ from ocp_server.report_html import render_html
 from ocp_server.savings import savings_report
 from tests.fakes import FakeOllama
 from tests.server.inproc import inproc_client, text_of
-from tests.server.test_report_html import Dom
+from tests.server.report_dom import Dom
 
 
 async def _route(client: object, request: str) -> None:

@@ -18,7 +18,7 @@ from ocp_server.argument_errors import _SECRET_SPAN, ECHO_CHARS, clip
 from ocp_server.at_rest import redacted, redacted_head
 from ocp_server.route_record import REQUEST_CHARS
 from ocp_server.trace_store import TraceRecord
-from tests.server.test_route_record import _record
+from tests.server.route_records import route_record
 
 BODY = "Xk29dLq7" * 4 + "Ab3Z"
 GHP = "ghp_" + BODY
@@ -51,7 +51,7 @@ def test_a_long_request_is_read_only_as_far_as_the_trace_keeps_it(
     monkeypatch.setattr(at_rest, "redact_name", spy)
     request = f"use {AKIA} here\n{DECOYS}"
     assert len(request) > 400_000
-    row = TraceRecord.of(_record(request=request), trace_json="{}")
+    row = TraceRecord.of(route_record(request=request), trace_json="{}")
     assert AKIA not in row.request and len(row.request) == REQUEST_CHARS
     assert read and max(read) <= REQUEST_CHARS + HEAD_MARGIN
 

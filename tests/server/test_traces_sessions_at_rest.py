@@ -21,7 +21,7 @@ from ocp_server.migrations import (
     m024_session_ids_redacted,
     migrate,
 )
-from tests.server.test_memory_at_rest import database_bytes
+from tests.server.at_rest import database_bytes
 
 BODY = "Xk29dLq7" * 4 + "Ab3Z"
 GHP = f"ghp_{BODY}"

@@ -1,0 +1,117 @@
+"""The citation tests' set-up: a workspace indexed, with a memory store on its database and one
+clock for both, and the source files they cite."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from ocp_server.db import connect
+from ocp_server.index.workspace import WorkspaceIndex
+from ocp_server.memory import DecisionIn, MemoryStore
+
+# Another module that happens to repeat the cited lines (and the import).
+OTHER = (
+    "import os\n\n\nTIMEOUT = 10\nRETRIES = 3\n\n\n"
+    "def fetch(url):\n    for attempt in range(RETRIES):\n        pass\n\n\n"
+    "def retry_later(task):\n    task.delay(TIMEOUT)\n"
+)
+
+
+DAY = 86400.0
+
+
+class Clock:
+    """Moved by hand; each reading is a millisecond after the last, so order is kept."""
+
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        self.now += 0.001
+        return self.now
+
+    def days(self, n: float) -> None:
+        self.now += n * DAY
+
+
+class Repo:
+    """The workspace fixture with its index, and a memory store that cites into it."""
+
+    def __init__(self, root: Path, index: WorkspaceIndex, memory: MemoryStore, clock: Clock):
+        self.root, self.index, self.memory, self.clock = root, index, memory, clock
+
+    def write(self, rel: str, text: str) -> None:
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+    def edit(self, rel: str, old: str, new: str) -> None:
+        text = (self.root / rel).read_text()
+        assert old in text, old
+        self.write(rel, text.replace(old, new))
+
+    async def reindex(self) -> None:
+        await self.index.update()
+
+    async def decide(
+        self,
+        *citations: str,
+        title: str = "Token check",
+        decision: str = "compare tokens in constant time",
+    ) -> int:
+        sid = await self.memory.start_session(str(self.root), "s1")
+        result = await self.memory.save(
+            sid, decisions=[DecisionIn(title, decision, citations=tuple(citations))]
+        )
+        return result.decision_ids[0]
+
+
+@contextlib.asynccontextmanager
+async def opened_repo(workspace: Path) -> AsyncIterator[Repo]:
+    """`workspace` indexed, with a memory store on its database and one clock for both (the
+    citation tests' set-up, shared by every file of them)."""
+    db_path = workspace.parent / "ocp.db"
+    index = await WorkspaceIndex.open(workspace, db_path)
+    await index.update()
+    clock = Clock()
+    conn = await connect(db_path)
+    memory = MemoryStore(conn, clock=clock, workspace=workspace)
+    yield Repo(workspace, index, memory, clock)
+    await conn.close()
+    await index.close()
+
+
+SETTINGS_PY = """import os
+
+TIMEOUTS = {
+    "connect": float(os.environ.get("CONNECT_TIMEOUT", "3")),
+    "read": float(os.environ.get("READ_TIMEOUT", "10")),
+}
+"""
+
+
+NESTED_PY = '''"""Retries."""
+
+
+def with_retries(call, attempts=3):
+    """Call `call` until it succeeds."""
+
+    def backoff(n):
+        return min(2**n, 30)
+
+    class Budget:
+        def spend(self, n):
+            return attempts - n
+
+    return call, backoff, Budget
+
+
+class Client:
+    def send(self, body):
+        def encode(part):
+            return part.encode("utf-8")
+
+        return encode(body)
+'''
