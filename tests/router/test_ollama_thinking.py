@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -199,7 +200,10 @@ async def test_a_think_block_only_is_an_empty_answer_that_says_only_thinking(
     ],
 )
 def test_a_streamed_answer_cut_anywhere_splits_as_the_whole_answer_does(content: str) -> None:
-    # the proxy reads a stream by ThinkTags; the backends a whole answer by split_think_tag
+    # the proxy reads a stream by ThinkTags; the backends a whole answer by split_think_tag,
+    # which is built on ThinkTags: both are checked against the rule read with a regex
+    expected = _split_by_regex(content)
+    assert split_think_tag(content) == expected
     for seed in range(50):
         rng = random.Random(seed)
         tags, answer, thinking, at = ThinkTags(), "", "", 0
@@ -207,4 +211,12 @@ def test_a_streamed_answer_cut_anywhere_splits_as_the_whole_answer_does(content:
             size = rng.randint(0, 4)
             said, thought = tags.feed(content[at : at + size])
             answer, thinking, at = answer + said, thinking + thought, at + size
-        assert (answer + tags.end(), thinking) == split_think_tag(content)
+        assert (answer + tags.end(), thinking) == expected
+
+
+def _split_by_regex(content: str) -> tuple[str, str]:
+    """`(answer, thinking)` by the rule, read over the whole text: a `<think>` block after
+    blanks only, closed by its first `</think>`, its thinking stripped and the answer after it
+    from its first non-blank character; without both tags, all answer."""
+    block = re.fullmatch(r"\s*<think>(.*?)</think>\s*(.*)", content, re.DOTALL)
+    return (block[2], block[1].strip()) if block else (content, "")
