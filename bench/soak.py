@@ -65,6 +65,17 @@ def workspace(root: Path) -> Path:
     return ws
 
 
+def _generated(n: int) -> settings:
+    """`n` examples generated, none shrunk, replayed or timed: a soak counts what fails."""
+    return settings(
+        max_examples=n,
+        deadline=None,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+
+
 def soak_calls(env: dict[str, str], root: Path, n: int, timeout: float) -> dict[str, Any]:
     counts: Counter[str] = Counter()
     seconds: list[float] = []
@@ -76,13 +87,7 @@ def soak_calls(env: dict[str, str], root: Path, n: int, timeout: float) -> dict[
             state["client"] = BackgroundClient(env, cwd=root).__enter__()
         return state["client"]
 
-    @settings(
-        max_examples=n,
-        deadline=None,
-        database=None,
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
+    @_generated(n)
     @given(case=tool_calls())
     def one(case: Case) -> None:
         counts["calls"] += 1
@@ -129,13 +134,7 @@ def soak_raw(env: dict[str, str], root: Path, n: int, timeout: float) -> dict[st
             state["server"].initialize()
         return state["server"]
 
-    @settings(
-        max_examples=n,
-        deadline=None,
-        database=None,
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
+    @_generated(n)
     @given(line=raw_lines())
     def one(line: tuple[bytes, Any]) -> None:
         raw, expected = line
