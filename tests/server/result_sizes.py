@@ -29,7 +29,8 @@ def sized_workspace(root: Path) -> Path:
     return ws
 
 
-def sized_session(root: Path, client: str, **more: str) -> RawServer:
+def opened_session(root: Path, client: str, **more: str) -> RawServer:
+    """A raw MCP session on `root`'s workspace (widgets/), initialized as `client` would."""
     env = {
         "OCP_WORKSPACE": str(root / "widgets"),
         "OCP_OLLAMA_URL": "http://127.0.0.1:9",
@@ -40,6 +41,12 @@ def sized_session(root: Path, client: str, **more: str) -> RawServer:
     init = {**INITIALIZE["params"], "clientInfo": {"name": client, "version": "2.1"}}  # type: ignore[dict-item]
     server.request({**INITIALIZE, "params": init}, timeout=60)
     server.send(INITIALIZED)
+    return server
+
+
+def sized_session(root: Path, client: str, **more: str) -> RawServer:
+    """`opened_session`, once the workspace's first index is built (or 90 s have passed)."""
+    server = opened_session(root, client, **more)
     deadline = time.monotonic() + 90
     while True:  # the first index
         found = server.call_tool("ocp_context_search", {"query": "widget frame"})["result"]

@@ -9,24 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from ocp_server.db import connect
-from ocp_server.index.workspace import WorkspaceIndex
-from ocp_server.memory import MemoryStore, NoteIn
-from tests.server.citations import NESTED_PY, Clock, Repo
+from ocp_server.memory import NoteIn
+from tests.server.citations import NESTED_PY, Repo, opened_repo
 
 
 @pytest.fixture
 async def repo(workspace: Path) -> AsyncIterator[Repo]:
-    db_path = workspace.parent / "ocp.db"
-    index = await WorkspaceIndex.open(workspace, db_path)
     (workspace / "src" / "retry.py").write_text(NESTED_PY)
-    await index.update()
-    clock = Clock()
-    conn = await connect(db_path)
-    memory = MemoryStore(conn, clock=clock, workspace=workspace)
-    yield Repo(workspace, index, memory, clock)
-    await conn.close()
-    await index.close()
+    async with opened_repo(workspace) as opened:
+        yield opened
 
 
 async def test_a_nested_definition_is_cited_by_its_short_name_within_its_file(

@@ -14,7 +14,8 @@ from typing import Any
 
 from ocp_router.tokens import estimate_tokens
 from ocp_server.client_limits import RESULT_TOKEN_LIMITS
-from tests.server.raw_server import INITIALIZE, INITIALIZED, RawServer
+from tests.server.raw_server import RawServer
+from tests.server.result_sizes import opened_session
 
 META = "anthropic/maxResultSizeChars"
 SEARCH = {"query": "widget frame size layout", "k": 50, "group_by": "file", "max_tokens": 50_000}
@@ -35,20 +36,6 @@ def _widgets(root: Path) -> Path:
     return ws
 
 
-def _session(root: Path, client: str) -> RawServer:
-    ws = root / "widgets"
-    env = {
-        "OCP_WORKSPACE": str(ws),
-        "OCP_OLLAMA_URL": "http://127.0.0.1:9",
-        "OCP_DB_PATH": str(root / "ocp.db"),
-    }
-    server = RawServer(env)
-    init = {**INITIALIZE["params"], "clientInfo": {"name": client, "version": "2.1"}}  # type: ignore[dict-item]
-    server.request({**INITIALIZE, "params": init}, timeout=60)
-    server.send(INITIALIZED)
-    return server
-
-
 def _searched(server: RawServer) -> dict[str, Any]:
     deadline = time.monotonic() + 90
     while True:  # the first index
@@ -60,7 +47,7 @@ def _searched(server: RawServer) -> dict[str, Any]:
 
 def test_tools_whose_answers_can_be_large_advertise_their_largest_size(tmp_path: Path) -> None:
     _widgets(tmp_path)
-    server = _session(tmp_path, "claude-code")
+    server = opened_session(tmp_path, "claude-code")
     try:
         tools = {t["name"]: t for t in server.rpc("tools/list", {})["result"]["tools"]}
     finally:
@@ -81,7 +68,7 @@ def test_the_largest_search_fits_what_it_advertises_and_claude_codes_token_limit
     _widgets(tmp_path)
     answers: dict[str, dict[str, Any]] = {}
     for client in ("cursor-vscode", "claude-code"):
-        server = _session(tmp_path, client)
+        server = opened_session(tmp_path, client)
         try:
             advertised = {
                 t["name"]: t["_meta"][META]
