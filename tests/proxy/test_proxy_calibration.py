@@ -26,14 +26,9 @@ from tests.fakes import FakeAnthropic, FakeOllama, FakeOpenAI
 from tests.proxy.conftest import RunningProxy
 from tests.proxy.cut_short import first_line_then_leave, until_closed
 from tests.proxy.dialects import ANTHROPIC_HEADERS, HARD, messages_body
+from tests.proxy.outcomes import NEAR, phase1_only, saved_outcome
 from tests.proxy.recorded import last_row, last_row_once_recorded
 from tests.server.inproc import inproc_client, paid_env, text_of
-
-NEAR = "debug the export job that fails on weekends"  # a request phase 1 scores just under 0.5
-
-
-def _phase1_only(proxy_env: dict[str, str]) -> dict[str, str]:
-    return proxy_env | {"OCP_CLASSIFIER_MODEL": "none"}
 
 
 def _assessed(proxy: RunningProxy, text: str) -> Assessment:
@@ -59,7 +54,7 @@ def test_a_calibration_learned_for_the_local_model_routes_the_proxys_requests(
     fake_anthropic: FakeAnthropic,
     tmp_path: Path,
 ) -> None:
-    proxy = start_proxy(_phase1_only(proxy_env))
+    proxy = start_proxy(phase1_only(proxy_env))
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
         first = http.post("/v1/messages", json=messages_body(text=NEAR), headers=ANTHROPIC_HEADERS)
         assert first.status_code == 200, first.text
@@ -79,7 +74,7 @@ def test_what_another_local_model_learned_does_not_route_the_proxy(
     fake_ollama: FakeOllama,
     tmp_path: Path,
 ) -> None:
-    proxy = start_proxy(_phase1_only(proxy_env))
+    proxy = start_proxy(phase1_only(proxy_env))
     other = model_key("qwen2.5-coder:32b", fake_ollama.url)
     _escalated(tmp_path, _assessed(proxy, NEAR), other)
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
@@ -100,7 +95,7 @@ async def test_an_outcome_saved_on_a_proxied_request_teaches_its_local_models_ca
     monkeypatch: pytest.MonkeyPatch,
     named_by: str,
 ) -> None:
-    proxy = start_proxy(_phase1_only(proxy_env))
+    proxy = start_proxy(phase1_only(proxy_env))
     async with httpx.AsyncClient(base_url=proxy.url, timeout=20) as http:
         answered = await http.post(
             "/v1/messages", json=messages_body(text=NEAR), headers=ANTHROPIC_HEADERS
@@ -136,7 +131,7 @@ async def test_an_outcome_on_a_request_the_route_mode_forced_local_teaches_nothi
     """OCP_ROUTE_MODE=local sends every request to the local model, routing decides none: an
     outcome on one says nothing of where routing's thresholds lie (as on a forced route of
     `ocp_model_route`, which `learn` refuses)."""
-    proxy = start_proxy(_phase1_only(proxy_env) | {"OCP_ROUTE_MODE": "local"})
+    proxy = start_proxy(phase1_only(proxy_env) | {"OCP_ROUTE_MODE": "local"})
     async with httpx.AsyncClient(base_url=proxy.url, timeout=20) as http:
         answered = await http.post(
             "/v1/messages", json=messages_body(text=NEAR), headers=ANTHROPIC_HEADERS
@@ -161,25 +156,6 @@ async def test_an_outcome_on_a_request_the_route_mode_forced_local_teaches_nothi
     assert not calibration_path(workspace.parent).exists()
 
 
-async def _saved(
-    request_id: str,
-    outcome: str,
-    workspace: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    fake_ollama: FakeOllama,
-    fake_anthropic: FakeAnthropic,
-) -> dict[str, Any]:
-    """What `ocp_result_save` answers to `outcome` saved on the proxied request `request_id`."""
-    env = paid_env(fake_ollama, fake_anthropic) | {"OCP_CLASSIFIER_MODEL": "none"}
-    async with inproc_client(workspace, monkeypatch, env) as client:
-        out = await client.call_tool(
-            "ocp_result_save", {"trace_id": request_id, "outcome": outcome}
-        )
-    assert not out.is_error and out.structured_content is not None, out.content
-    saved: dict[str, Any] = out.structured_content
-    return saved
-
-
 async def _overkill_teaches_nothing(
     row: dict[str, Any],
     proxy: RunningProxy,
@@ -192,7 +168,7 @@ async def _overkill_teaches_nothing(
     a header carries the upstream's, relayed in its place) teaches nothing, and says why."""
     assert row["tier"] != "local" and row["answered_tier"] is None, row
     proxy.stop()  # its queued traces written
-    saved = await _saved(
+    saved = await saved_outcome(
         row["request_id"],
         "overkill: local would do",
         workspace,
@@ -218,7 +194,7 @@ async def test_an_outcome_on_a_paid_request_its_upstream_refused_teaches_nothing
     """The paid tier answered with an error: "overkill" judges an answer nobody gave, and
     taught as one it would move routing's thresholds toward local."""
     fake_anthropic.fail_next(status)
-    proxy = start_proxy(_phase1_only(proxy_env))
+    proxy = start_proxy(phase1_only(proxy_env))
     async with httpx.AsyncClient(base_url=proxy.url, timeout=20) as http:
         refused = await http.post("/v1/messages", json=messages_body(), headers=ANTHROPIC_HEADERS)
     assert refused.status_code == status, refused.text
@@ -237,7 +213,7 @@ async def test_an_outcome_on_a_paid_request_whose_client_left_mid_stream_teaches
     # 2,000 pieces at 50 ms: 100 s if nobody hangs up, far beyond the 30 s waited for it.
     fake_anthropic.reply = "word " * 2000
     fake_anthropic.stream_delay = 0.05
-    proxy = start_proxy(_phase1_only(proxy_env))
+    proxy = start_proxy(phase1_only(proxy_env))
     body = messages_body(stream=True)
     first = first_line_then_leave(proxy, "/v1/messages", body, ANTHROPIC_HEADERS)
     assert first.startswith("event: message_start")
@@ -256,7 +232,7 @@ async def test_an_outcome_on_a_paid_request_the_proxy_could_not_send_teaches_not
 ) -> None:
     """No paid credentials and no local fallback (OCP_PAID_FALLBACK=error): the paid tier is
     blocked, the client gets a 401, and no answer exists to judge."""
-    proxy = start_proxy(_phase1_only(proxy_env) | {"OCP_PAID_FALLBACK": "error"})
+    proxy = start_proxy(phase1_only(proxy_env) | {"OCP_PAID_FALLBACK": "error"})
     async with httpx.AsyncClient(base_url=proxy.url, timeout=20) as http:
         blocked = await http.post(
             "/v1/messages", json=messages_body(), headers={"anthropic-version": "2023-06-01"}
@@ -300,7 +276,7 @@ async def test_an_outcome_saved_on_a_paid_answer_by_the_request_id_its_sdk_shows
     support: Anthropic's `request-id`, OpenAI's `x-request-id`), which is what the SDK's
     `_request_id` shows: saved as the outcome's trace id, it names the proxied request's
     trace."""
-    proxy = start_proxy(_phase1_only(proxy_env))
+    proxy = start_proxy(phase1_only(proxy_env))
     said = await _paid_answers_request_id(proxy, dialect)
     row = proxy.call(last_row)
     upstream = fake_openai.requests_to("/v1/chat/completions") if dialect == "openai" else (
@@ -309,7 +285,7 @@ async def test_an_outcome_saved_on_a_paid_answer_by_the_request_id_its_sdk_shows
     assert row["answered_tier"] != "local" and upstream
     assert said is not None and said == row["upstream_request_id"]  # the upstream's own
     proxy.stop()  # its queued traces written
-    saved = await _saved(
+    saved = await saved_outcome(
         said,
         "overkill: a local model would have done",
         workspace,
@@ -349,7 +325,7 @@ async def test_an_outcome_saved_by_an_openai_compatible_upstreams_own_request_id
     id as the SDK shows it, it names the proxied request's trace. One shaped like an API key
     is relayed as it came but never stored: the trace keeps its redaction and digest."""
     fake_openai.request_id = upstream_id
-    proxy = start_proxy(_phase1_only(proxy_env))
+    proxy = start_proxy(phase1_only(proxy_env))
     said = await _paid_answers_request_id(proxy, "openai")
     row = proxy.call(last_row)
     assert said == upstream_id, row
@@ -359,7 +335,7 @@ async def test_an_outcome_saved_by_an_openai_compatible_upstreams_own_request_id
     else:
         assert row["upstream_request_id"] == upstream_id, row
     proxy.stop()  # its queued traces written
-    saved = await _saved(
+    saved = await saved_outcome(
         said, "overkill: local would do", workspace, monkeypatch, fake_ollama, fake_anthropic
     )
     assert saved["saved"]["calibration"] == 1, saved["warnings"]
@@ -389,7 +365,7 @@ async def test_an_upstreams_hex_request_id_that_starts_another_trace_names_its_o
     """An upstream's id of hex digits alone that happens to start an OCP trace's id (read as
     a short id, it named that trace): the whole id the client was shown names its own
     request's trace, before any prefix of another."""
-    proxy = start_proxy(_phase1_only(proxy_env))
+    proxy = start_proxy(phase1_only(proxy_env))
     async with httpx.AsyncClient(base_url=proxy.url, timeout=20) as http:
         local = await http.post(
             "/v1/messages", json=messages_body(text=NEAR), headers=ANTHROPIC_HEADERS
@@ -402,7 +378,7 @@ async def test_an_upstreams_hex_request_id_that_starts_another_trace_names_its_o
     paid = proxy.call(last_row)
     assert said is not None and said == first["id"][:12] == paid["upstream_request_id"], paid
     proxy.stop()  # its queued traces written
-    saved = await _saved(
+    saved = await saved_outcome(
         said, "overkill: local would do", workspace, monkeypatch, fake_ollama, fake_anthropic
     )
     assert saved["saved"]["calibration"] == 1, saved["warnings"]

@@ -16,21 +16,22 @@ import pytest
 from ocp_router.calibration_file import calibration_path
 from tests.fakes import FakeAnthropic, FakeOllama
 from tests.proxy.conftest import RunningProxy
-from tests.proxy.test_proxy_calibration import _phase1_only, _saved
-from tests.proxy.test_proxy_faults import _last_row, _messages, _written
+from tests.proxy.dialects import messages_body
+from tests.proxy.outcomes import phase1_only, saved_outcome
+from tests.proxy.recorded import all_written, last_row
 
 
 def _answered_locally_in_place_of_paid(
     start_proxy: Callable[..., RunningProxy], proxy_env: dict[str, str]
 ) -> tuple[RunningProxy, dict[str, Any]]:
     """A hard request (routed paid) sent with no credentials: answered by the local model."""
-    proxy = start_proxy(_phase1_only(proxy_env) | {"OCP_PAID_FALLBACK": "local"})
+    proxy = start_proxy(phase1_only(proxy_env) | {"OCP_PAID_FALLBACK": "local"})
     headers = {"anthropic-version": "2023-06-01", "x-ocp-session": "conversation-a"}
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        answered = http.post("/v1/messages", json=_messages(), headers=headers)
+        answered = http.post("/v1/messages", json=messages_body(), headers=headers)
     assert answered.status_code == 200, answered.text
-    proxy.call(_written)
-    row = proxy.call(_last_row)
+    proxy.call(all_written)
+    row = proxy.call(last_row)
     assert row["tier"] != "local" and row["answered_tier"] == "local", row
     return proxy, row
 
@@ -53,7 +54,7 @@ async def test_an_outcome_on_a_local_answer_in_place_of_a_blocked_paid_tier_judg
     """ "good": the local model did the job routing thought needed the paid one (a point
     for local at that score); "bad": routing was right to want paid."""
     proxy, row = _answered_locally_in_place_of_paid(start_proxy, proxy_env)
-    saved = await _saved(
+    saved = await saved_outcome(
         row["request_id"], outcome, workspace, monkeypatch, fake_ollama, fake_anthropic
     )
     assert saved["saved"]["calibration"] == 1, saved["warnings"]
@@ -73,7 +74,7 @@ async def test_overkill_on_a_local_answer_in_place_of_a_blocked_paid_tier_teache
 ) -> None:
     """No paid model answered: "overkill" judges nothing that happened."""
     proxy, row = _answered_locally_in_place_of_paid(start_proxy, proxy_env)
-    saved = await _saved(
+    saved = await saved_outcome(
         row["request_id"],
         "overkill: local would do",
         workspace,

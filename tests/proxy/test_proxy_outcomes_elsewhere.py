@@ -15,17 +15,18 @@ import pytest
 from ocp_server.proxy import saved_outcomes
 from tests.fakes import FakeAnthropic, FakeOllama
 from tests.proxy.conftest import RunningProxy
-from tests.proxy.test_proxy_calibration import NEAR, _phase1_only, _saved
-from tests.proxy.test_proxy_faults import ANTHROPIC_HEADERS, _last_row, _messages, _written
+from tests.proxy.dialects import ANTHROPIC_HEADERS, messages_body
+from tests.proxy.outcomes import NEAR, phase1_only, saved_outcome
+from tests.proxy.recorded import all_written, last_row
 
 
 def _asked(http: httpx.Client, proxy: RunningProxy, session: str) -> dict[str, object]:
     """The trace of NEAR asked in conversation `session`, once it is stored."""
     headers = ANTHROPIC_HEADERS | {"x-ocp-session": session}
-    answered = http.post("/v1/messages", json=_messages(text=NEAR), headers=headers)
+    answered = http.post("/v1/messages", json=messages_body(text=NEAR), headers=headers)
     assert answered.status_code == 200, answered.text
-    proxy.call(_written)
-    return proxy.call(_last_row)
+    proxy.call(all_written)
+    return proxy.call(last_row)
 
 
 @pytest.mark.parametrize(
@@ -43,11 +44,11 @@ async def test_a_bad_outcome_saved_by_another_process_lifts_the_running_proxys_c
     outcome: str,
     lifted: bool,
 ) -> None:
-    proxy = start_proxy(_phase1_only(proxy_env))
+    proxy = start_proxy(phase1_only(proxy_env))
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
         first = _asked(http, proxy, "conversation-a")
         assert first["answered_tier"] == "local", first
-        saved = await _saved(
+        saved = await saved_outcome(
             str(first["request_id"]), outcome, workspace, monkeypatch, fake_ollama, fake_anthropic
         )
         assert not any("no trace" in w for w in saved["warnings"]), saved["warnings"]

@@ -4,13 +4,16 @@ as a given client opens it, and the size of a result as the client's model reads
 from __future__ import annotations
 
 import json
+import random
 import time
 from pathlib import Path
 from typing import Any
 
 from ocp_router.tokens import estimate_tokens
+from ocp_server.client_limits import RESULT_TOKEN_LIMITS
 from tests.server.raw_server import INITIALIZE, INITIALIZED, RawServer
 
+LIMIT = RESULT_TOKEN_LIMITS["claude-code"]  # what Claude Code accepts of a result
 # Long names: a citation's structured form (citation, symbol, status) is most of its memory.
 NAME = "handle_the_widget_frame_layout_for_the_given_size_and_the_screen"
 
@@ -58,3 +61,10 @@ def sized_session(root: Path, client: str, **more: str) -> RawServer:
 def whole_size(result: dict[str, Any]) -> int:
     """The tokens (OCP's estimate) of what Claude Code's model reads of a result."""
     return estimate_tokens(json.dumps(result["structuredContent"], ensure_ascii=False))
+
+
+def layout_decision(n: int) -> str:
+    """A decision about widget frames, unlike any other (else they merge)."""
+    rng = random.Random(n)
+    words = ["widget", "frame", "layout", "size", "handler", *(f"w{i}" for i in range(400))]
+    return " ".join(rng.choice(words) for _ in range(150))

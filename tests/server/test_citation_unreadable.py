@@ -11,7 +11,7 @@ import pytest
 
 from ocp_server.errors import CitationError
 from ocp_server.memory import NoteIn
-from tests.server.test_memory_citations import opened_repo
+from tests.server.citations import opened_repo
 
 
 async def test_a_cited_file_turned_into_a_pipe_says_it_is_no_regular_file(

@@ -348,7 +348,7 @@ def test_doctor_in_the_git_folder_says_where_to_run_it_and_names_the_index_left_
     stale = indexed / ".git" / ".ocp"
     shutil.copytree(indexed / ".ocp", stale)
     project = indexed.resolve()
-    done = run(indexed / inside, "doctor", "--json")
+    done = run_in_sub_folder(indexed / inside, "doctor", "--json")
     assert done.returncode == 1, done.stderr
     checks = {c["check"]: c for c in json.loads(done.stdout)}
     workspace = " ".join(checks["workspace"]["detail"].split())

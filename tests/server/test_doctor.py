@@ -15,6 +15,7 @@ from ocp_server.doctor import run_checks
 from ocp_server.index.workspace import WorkspaceIndex
 from tests.fakes import FakeAnthropic, FakeOllama, FakeOpenAI
 from tests.fakes._http import Request, Response, StreamResponse, json_response
+from tests.server.installed import installed_ollama
 from tests.workspace_fixture import git
 
 
@@ -54,15 +55,6 @@ async def test_a_missing_ollama_model_fails_with_the_pull_command(workspace: Pat
     status, detail = found["local model"]
     assert status == "fail" and "not found" in detail and "qwen3:4b" in detail
     assert "ollama pull llama3.2" in detail and "OCP_LOCAL_MODEL" in detail
-
-
-def installed_ollama(tmp_path: Path) -> str:
-    """A PATH holding an `ollama` program (doctor only looks for it)."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    (bin_dir / "ollama").write_text("#!/bin/sh\n")
-    (bin_dir / "ollama").chmod(0o755)
-    return str(bin_dir)
 
 
 async def test_unreachable_ollama_fails_naming_OCP_OLLAMA_URL(

@@ -9,15 +9,17 @@ another client gets them whole."""
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 
 from ocp_router.tokens import estimate_tokens
-from ocp_server.client_limits import RESULT_TOKEN_LIMITS
 from tests.fakes import FakeOllama
-from tests.server.result_sizes import sized_session, sized_workspace, whole_size
-
-LIMIT = RESULT_TOKEN_LIMITS["claude-code"]
+from tests.server.result_sizes import (
+    LIMIT,
+    layout_decision,
+    sized_session,
+    sized_workspace,
+    whole_size,
+)
 
 
 def test_a_large_restore_keeps_to_what_claude_code_accepts(tmp_path: Path) -> None:
@@ -87,13 +89,6 @@ def test_a_long_model_answer_keeps_to_what_claude_code_accepts(tmp_path: Path) -
     assert "MAX_MCP_OUTPUT_TOKENS" in claude["note"]
 
 
-def _layout(n: int) -> str:
-    """A decision about widget frames, unlike any other (else they merge)."""
-    rng = random.Random(n)
-    words = ["widget", "frame", "layout", "size", "handler", *(f"w{i}" for i in range(400))]
-    return " ".join(rng.choice(words) for _ in range(150))
-
-
 def test_a_prompt_handed_back_keeps_to_what_claude_code_accepts(tmp_path: Path) -> None:
     sized_workspace(tmp_path)
     args = {
@@ -108,7 +103,10 @@ def test_a_prompt_handed_back_keeps_to_what_claude_code_accepts(tmp_path: Path) 
             if client == "claude-code":  # memories that fill the session brief's share
                 for s in range(4):
                     decisions = [
-                        {"title": f"widget frame layout {s}.{d}", "decision": _layout(50 * s + d)}
+                        {
+                            "title": f"widget frame layout {s}.{d}",
+                            "decision": layout_decision(50 * s + d),
+                        }
                         for d in range(50)
                     ]
                     saved = server.call_tool("ocp_result_save", {"decisions": decisions})

@@ -10,7 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from tests.fakes import FakeAnthropic, FakeOllama
-from tests.server.test_result_size_limits import LIMIT, _layout, _session, _whole, _workspace
+from tests.server.result_sizes import (
+    LIMIT,
+    layout_decision,
+    sized_session,
+    sized_workspace,
+    whole_size,
+)
 
 ARGS = {
     "request": "widget frame layout for size: review every handler",
@@ -22,18 +28,18 @@ ARGS = {
 def test_a_paid_dry_run_shows_the_context_the_paid_call_sends_not_the_clients_share(
     tmp_path: Path, fake_ollama: FakeOllama, fake_anthropic: FakeAnthropic
 ) -> None:
-    _workspace(tmp_path)
+    sized_workspace(tmp_path)
     paid = {
         "OCP_OLLAMA_URL": fake_ollama.url,
         "ANTHROPIC_API_KEY": "sk-ant-test",
         "ANTHROPIC_BASE_URL": fake_anthropic.url,
         "OCP_CLASSIFIER_MODEL": "none",
     }
-    server = _session(tmp_path, "claude-code", **paid)
+    server = sized_session(tmp_path, "claude-code", **paid)
     try:
         for s in range(4):  # memories that fill the session brief's share of the context
             decisions = [
-                {"title": f"widget frame layout {s}.{d}", "decision": _layout(50 * s + d)}
+                {"title": f"widget frame layout {s}.{d}", "decision": layout_decision(50 * s + d)}
                 for d in range(50)
             ]
             saved = server.call_tool("ocp_result_save", {"decisions": decisions})
@@ -58,6 +64,6 @@ def test_a_paid_dry_run_shows_the_context_the_paid_call_sends_not_the_clients_sh
     assert abs(dry_context - real_context) <= real_context // 50, (dry_context, real_context)
     assert "was lowered to" not in planned["note"], planned["note"]
     # shown to Claude Code within what it accepts, saying the call sends it whole
-    assert _whole(dry["result"]) <= LIMIT
+    assert whole_size(dry["result"]) <= LIMIT
     assert planned["prompt"][:5000] == sent_text[:5000] and len(planned["prompt"]) < len(sent_text)
     assert "a real route sends the paid model all of it" in planned["note"], planned["note"]

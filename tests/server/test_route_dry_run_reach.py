@@ -14,7 +14,7 @@ import pytest
 from tests.fakes import FakeAnthropic, FakeOllama
 from tests.proxy.dialects import HARD
 from tests.server.inproc import inproc_client, paid_env, text_of
-from tests.server.test_doctor import installed_ollama
+from tests.server.installed import installed_ollama
 
 REQUEST = "explain what verify_token does"
 CONTEXT = "## Workspace context"

@@ -11,7 +11,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import get_type_hints
 
 import pytest
 
@@ -22,8 +22,7 @@ from ocp_server.cli import build_parser
 from ocp_server.entry import EXIT_USAGE
 from tests.fakes import FakeOllama
 from tests.server.inproc import inproc_client, text_of
-
-ASK = "rename this variable"
+from tests.server.local_routes import ASK, route_locally
 
 
 @pytest.fixture
@@ -31,20 +30,6 @@ def thinker() -> Iterator[FakeOllama]:
     """Ollama whose every model can think (`think` is refused otherwise)."""
     with FakeOllama(capabilities=["completion", "tools", "thinking"]) as fake:
         yield fake
-
-
-async def _route(
-    workspace: Path, monkeypatch: pytest.MonkeyPatch, ollama: FakeOllama, **arguments: Any
-) -> dict[str, Any]:
-    env = {"OCP_OLLAMA_URL": ollama.url, "OCP_CLASSIFIER_MODEL": "none"}
-    async with inproc_client(workspace, monkeypatch, env) as client:
-        routed = await client.call_tool(
-            "ocp_model_route", {"request": ASK, "force": "local", **arguments}
-        )
-    assert not routed.is_error, text_of(routed)
-    out: dict[str, Any] = routed.structured_content or {}
-    assert out["answered_by"] == "local", out["note"]
-    return out
 
 
 @pytest.mark.parametrize(("effort", "think"), [("none", False), ("high", "high")])
@@ -55,7 +40,7 @@ async def test_the_tools_effort_reaches_ollama_as_think_and_the_trace_says_so(
     effort: str,
     think: object,
 ) -> None:
-    out = await _route(workspace, monkeypatch, thinker, effort=effort)
+    out = await route_locally(workspace, monkeypatch, thinker, effort=effort)
     assert thinker.requests_to("/api/chat")[-1].body["think"] == think
     trace = out["trace"]
     assert trace["effort"] == effort
@@ -66,7 +51,7 @@ async def test_the_tools_effort_reaches_ollama_as_think_and_the_trace_says_so(
 async def test_a_route_without_effort_sends_ollama_no_think(
     workspace: Path, monkeypatch: pytest.MonkeyPatch, thinker: FakeOllama
 ) -> None:
-    out = await _route(workspace, monkeypatch, thinker)
+    out = await route_locally(workspace, monkeypatch, thinker)
     assert "think" not in thinker.requests_to("/api/chat")[-1].body
     assert out["trace"]["effort"] is None
     assert not [n for n in out["trace"]["notes"] if n.startswith("effort")]

@@ -13,8 +13,8 @@ import pytest
 from ocp_server.db import connect
 from ocp_server.migrations import m049_traces_effort
 from tests.fakes import FakeOllama
+from tests.server.local_routes import route_locally
 from tests.server.memory_fixtures import database_before
-from tests.server.test_route_effort import _route
 
 
 def _efforts(db: Path) -> list[tuple[str, str | None]]:
@@ -27,8 +27,8 @@ async def test_a_routes_effort_is_stored_in_its_traces_column(
     workspace: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with FakeOllama(capabilities=["completion", "tools", "thinking"]) as thinker:
-        await _route(workspace, monkeypatch, thinker, effort="high")
-        await _route(workspace, monkeypatch, thinker)
+        await route_locally(workspace, monkeypatch, thinker, effort="high")
+        await route_locally(workspace, monkeypatch, thinker)
     assert [e for _, e in _efforts(workspace.parent / "ocp.db")] == ["high", None]
 
 
