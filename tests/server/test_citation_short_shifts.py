@@ -7,11 +7,13 @@ saved before they were kept, which one it is would be a guess: it stays stale.""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
+from ocp_router.redact import named_values, redact
 from tests.server.citations import Repo, opened_repo
 
 CONFIG = "import os\n\n\nTIMEOUT = 10\n\n\ndef load():\n    return os.environ\n"
@@ -132,3 +134,28 @@ async def test_a_short_block_cited_in_a_definition_gone_is_not_followed_to_anoth
     brief = await repo.memory.restore()
     assert brief.decisions == ()
     assert brief.stale[0].citations[0].status == "stale"
+
+
+async def test_the_lines_around_keep_no_hash_of_a_secret_their_file_names(repo: Repo) -> None:
+    """The line beside the cited one repeats a value its file names as a secret: it is hashed
+    redacted, as memory's copy of cited lines is (the file's named values hidden), not as
+    read; and the block is still followed by those lines."""
+    secret = "hunter2-quartz-77"
+    beside = f'conn = connect("{secret}")'
+    text = f'DB_PASSWORD = "{secret}"\n\n{beside}\nTIMEOUT = 10\n\n\ndef load():\n    return 1\n'
+    repo.write("src/config.py", text + "\n\nclass Slow:\n    TIMEOUT = 10\n")
+    await repo.reindex()
+    await repo.decide("src/config.py:4-4", title="Timeout", decision="timeouts are 10 s")
+    ((context,),) = await repo.memory.db.execute_fetchall("SELECT context FROM memory_citations")
+    above = context.split(":")[0]
+    as_read = hashlib.blake2b(beside.encode(), digest_size=8).hexdigest()
+    assert above != as_read, "the hash of a line holding the secret was stored"
+    hidden = redact(beside, named_values(text)).text
+    assert secret not in hidden
+    assert above == hashlib.blake2b(hidden.encode(), digest_size=8).hexdigest()
+    repo.write("src/config.py", HEADER + text + "\n\nclass Slow:\n    TIMEOUT = 10\n")
+    await repo.reindex()
+    brief = await repo.memory.restore()
+    assert brief.stale == (), brief.stale[0].citations
+    (cited,) = brief.decisions[0].citations
+    assert (cited.status, cited.citation) == ("moved", "src/config.py:7-7")

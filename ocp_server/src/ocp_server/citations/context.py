@@ -1,14 +1,16 @@
 """The lines around a cited block, kept when it is saved or confirmed: which of the places a
 short block (an import, a constant) is at now is the cited one, when its file holds it at
 several. Kept as hashes of the nearest line above and below that is not blank, each read
-redacted (a secret beside the cited lines is not kept, even as a hash of its line)."""
+redacted with the values its file names as secrets (`FileLines.known`, as memory's copy of
+the cited lines is): a secret beside the cited lines is not kept, even as a hash of its line."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from ocp_router.redact import redact
+from ocp_server.citations.values import FileLines
 
 __all__ = ["by_context", "context_of"]
 
@@ -20,7 +22,8 @@ def context_of(lines: Sequence[str], start: int, end: int) -> str:
     not blank."""
     above = next((lines[i] for i in range(start - 2, -1, -1) if lines[i].strip()), None)
     below = next((lines[i] for i in range(end, len(lines)) if lines[i].strip()), None)
-    return f"{_hash(above)}:{_hash(below)}"
+    known = lines.known if isinstance(lines, FileLines) else None
+    return f"{_hash(above, known)}:{_hash(below, known)}"
 
 
 def by_context(
@@ -34,8 +37,8 @@ def by_context(
     return fits[0] if len(fits) == 1 else None
 
 
-def _hash(line: str | None) -> str:
+def _hash(line: str | None, known: Mapping[str, str] | None) -> str:
     if line is None:
         return _NONE
-    text = redact(line.strip()).text
+    text = redact(line.strip(), known).text
     return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()

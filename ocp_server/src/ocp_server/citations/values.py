@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["Check", "Definition", "Located", "Stored", "Suggestion"]
+__all__ = ["Check", "Definition", "FileLines", "Located", "Stored", "Suggestion"]
 
 MAX_CONTENT = 16_000  # characters of the cited text kept for what-changed summaries
 Status = Literal["valid", "moved", "stale"]
+
+
+class FileLines(list[str]):
+    """A file's lines as CodeView reads them, with the values the whole file names as secrets
+    (index/file_secrets.known_in_file): a line that only repeats one (`connect("...")`) has
+    nothing of its own to tell it by."""
+
+    def __init__(self, lines: Iterable[str], known: Mapping[str, str]) -> None:
+        super().__init__(lines)
+        self.known = known
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,7 +37,7 @@ from ocp_server.citations.parsing import parse_citation
 from ocp_server.citations.relative_to import files_ending_in, not_indexed, places
 from ocp_server.citations.renames import Renames
 from ocp_server.citations.suggestions import suggest
-from ocp_server.citations.values import Check, Definition, Located, Stored, Suggestion
+from ocp_server.citations.values import Check, Definition, FileLines, Located, Stored, Suggestion
 from ocp_server.errors import CitationError
 from ocp_server.index.file_secrets import known_in_file
 from ocp_server.index.files import load_ocpignore, path_exclusion
@@ -152,7 +152,7 @@ class CodeView:
             return None
         if len(data) > self.max_file_bytes:
             return None  # grown past the limit since the index read it
-        return split_lines(data.decode("utf-8", errors="replace"))
+        return FileLines(split_lines(data.decode(errors="replace")), await self.known(path))
 
     async def known(self, *paths: str) -> dict[str, str]:
         """The values the indexed files `paths` name as secrets, with their kinds, as their
