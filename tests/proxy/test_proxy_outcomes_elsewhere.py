@@ -5,13 +5,18 @@ in the process that saved it."""
 
 from __future__ import annotations
 
+import json
 import logging
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
 
+from ocp_router import Tier
+from ocp_router.sticky import TierFloors
+from ocp_server.db import connect
 from ocp_server.proxy import saved_outcomes
 from tests.fakes import FakeAnthropic, FakeOllama
 from tests.proxy.conftest import RunningProxy
@@ -69,3 +74,62 @@ def test_a_database_the_proxy_cannot_look_at_leaves_outcomes_unread_and_says_so(
     caplog.set_level(logging.WARNING, logger=saved_outcomes.__name__)
     assert saved_outcomes.SavedOutcomes.opened(tmp_path) is None
     assert "will not be read" in caplog.text, caplog.text
+
+
+async def _with_outcomes(path: Path, count: int) -> sqlite3.Connection:
+    """A migrated database holding `count` outcomes saved (each on a trace of its own) and
+    another process's connection to it."""
+    await (await connect(path)).close()
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("PRAGMA foreign_keys = OFF")  # the rows' sessions matter not here
+    facts = {"decision": "local", "answered_tier": "local", "session": "conversation-a"}
+    for n in range(count + 1):
+        other.execute(
+            "INSERT INTO traces (id, session_id, created_at, request, route_to, decision, "
+            "decided_by, model, backend, task_type, complexity, prompt_tokens, "
+            "completion_tokens, duration_ms, trace_json) "
+            "VALUES (?, 's', 0, '', '', 'local', '', '', '', '', 0, 0, 0, 0, ?)",
+            (f"{n:032x}", json.dumps({"trace": facts})),
+        )
+    other.executemany(
+        "INSERT INTO notes (session_id, created_at, kind, text, trace_id, renewed_at) "
+        "VALUES ('s', 0, 'outcome', 'good: it worked', ?, 0)",
+        [(f"{n:032x}",) for n in range(count)],
+    )
+    return other
+
+
+async def _steps_of_a_look(tmp_path: Path, count: int) -> int:
+    """The SQLite instructions the proxy's look after another's write runs (in hundreds),
+    with `count` outcomes saved before it started; the one saved after lifts its floor."""
+    path = tmp_path / f"{count}.db"
+    other = await _with_outcomes(path, count)
+    saved, floors = saved_outcomes.SavedOutcomes(path), TierFloors()
+    steps = [0]
+
+    def counted() -> int:
+        steps[0] += 1
+        return 0
+
+    saved._db.set_progress_handler(counted, 100)  # (its own connection: nothing else runs)
+    other.execute(
+        "INSERT INTO notes (session_id, created_at, kind, text, trace_id, renewed_at) "
+        "VALUES ('s', 0, 'outcome', 'bad: it was wrong', ?, 0)",
+        (f"{count:032x}",),
+    )
+    saved.lift_floors(floors)
+    saved.close()
+    other.close()
+    assert floors.floor("conversation-a") == Tier.MID
+    return steps[0]
+
+
+async def test_a_look_after_a_write_reads_past_the_last_outcome_not_every_outcome(
+    tmp_path: Path,
+) -> None:
+    """Every request looks once another connection wrote (the proxy's own trace writes are
+    one): it reads the outcomes past the last one seen by their rowid. Read through the index
+    of notes by kind, it went over every outcome ever saved, at each request (2 ms at 20,000
+    at load 18)."""
+    few, many = await _steps_of_a_look(tmp_path, 10), await _steps_of_a_look(tmp_path, 3000)
+    assert many <= few + 2, (few, many)

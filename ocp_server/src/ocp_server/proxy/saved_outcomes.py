@@ -29,9 +29,12 @@ __all__ = ["SavedOutcomes"]
 
 logger = logging.getLogger(__name__)
 
-# The outcomes saved past `id`, with their route's trace (a dry run answered nothing).
+# The outcomes saved past `id`, with their route's trace (a dry run answered nothing). NOT
+# INDEXED: by the rowid range, usually empty; SQLite's plan took the index of notes by kind,
+# every outcome ever saved read at each request after a write.
 _SINCE = (
-    "SELECT n.id, n.text, t.trace_json FROM notes AS n JOIN traces AS t ON t.id = n.trace_id "
+    "SELECT n.id, n.text, t.trace_json FROM notes AS n NOT INDEXED "
+    "JOIN traces AS t ON t.id = n.trace_id "
     "WHERE n.id > ? AND n.kind = 'outcome' AND NOT t.dry_run ORDER BY n.id"
 )
 
