@@ -76,3 +76,38 @@ async def test_a_short_block_in_a_file_of_another_name_git_does_not_know_of_stay
     result = wire.RestoreResult.model_validate(raw.structured_content)
     (stale,) = result.stale
     assert stale.citations[0].change == "src/config.py was deleted"
+
+
+# `TIMEOUT = 10` / `RETRIES = 3` twice: in class Slow (lines 5-6) and the cited defaults (9-10).
+TWICE = (
+    "import os\n\n\nclass Slow:\n    TIMEOUT = 10\n    RETRIES = 3\n\n# defaults\n"
+    "TIMEOUT = 10\nRETRIES = 3\n\n\ndef load():\n    return os.environ\n"
+)
+# five lines added between Slow and the defaults
+FIVE = "\n\ndef fast():\n    x = 1\n    return x\n"
+
+
+async def test_a_short_block_its_renamed_file_holds_twice_is_followed_by_the_lines_around_it(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Was followed to class Slow's lines: in the file git says it became, the cited defaults
+    # sat five lines further down than before, Slow's copy four lines above the old place,
+    # nearer. The lines around (`# defaults`, `def load():`) tell them apart.
+    (workspace / "src" / "config.py").write_text(TWICE)
+    git(workspace, "add", "-A")
+    git(workspace, "commit", "-qm", "config")
+    note = {"text": "defaults: 10 s, 3 retries", "citations": ["src/config.py:9-10"]}
+    async with inproc_client(workspace, monkeypatch) as client:
+        await client.call_tool("ocp_context_search", {"query": "TIMEOUT"})  # indexed
+        saved = await client.call_tool("ocp_result_save", {"notes": [note]})
+        assert "Cited (notes[0]): src/config.py:9-10" in text_of(saved), text_of(saved)
+        (workspace / "lib").mkdir()
+        git(workspace, "mv", "src/config.py", "lib/settings.py")
+        settings = workspace / "lib" / "settings.py"
+        settings.write_text(TWICE.replace("\n# defaults", FIVE + "\n# defaults"))
+        await client.call_tool("ocp_context_search", {"query": "TIMEOUT"})  # re-indexed
+        raw = await client.call_tool("ocp_session_restore", {})
+    result = wire.RestoreResult.model_validate(raw.structured_content)
+    assert result.stale == [], text_of(raw)
+    (citation,) = result.notes[0].citations
+    assert (citation.status, citation.citation) == ("moved", "lib/settings.py:14-15")

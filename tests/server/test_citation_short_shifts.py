@@ -159,3 +159,41 @@ async def test_the_lines_around_keep_no_hash_of_a_secret_their_file_names(repo: 
     assert brief.stale == (), brief.stale[0].citations
     (cited,) = brief.decisions[0].citations
     assert (cited.status, cited.citation) == ("moved", "src/config.py:7-7")
+
+
+TWICE_IN_LOAD = (
+    "import os\n\n\ndef load():\n    env = os.environ\n    x = 1\n    path = env['PATH']\n"
+    "    x = 1\n    return path\n"
+)
+
+
+async def test_a_short_block_a_function_holds_twice_is_followed_by_the_lines_around_it(
+    repo: Repo,
+) -> None:
+    # Was followed to the wrong copy: the cited `x = 1` (line 8) shifted three lines down, and
+    # the copy at line 6 then sat nearest its old place; the lines around tell them apart.
+    repo.write("src/env.py", TWICE_IN_LOAD)
+    await repo.reindex()
+    await repo.decide("src/env.py:8-8", title="Second x", decision="x is set again after PATH")
+    repo.write("src/env.py", HEADER + TWICE_IN_LOAD)
+    await repo.reindex()
+    brief = await repo.memory.restore()
+    assert brief.stale == (), brief.stale[0].citations
+    (cited,) = brief.decisions[0].citations
+    assert (cited.status, cited.citation) == ("moved", "src/env.py:11-11")
+
+
+async def test_a_short_block_a_function_holds_twice_amid_lines_changed_goes_to_the_nearest(
+    repo: Repo,
+) -> None:
+    # When the lines around tell nothing (they changed at every copy), the nearest is taken
+    # as before: the block is still within the function it was cited in.
+    repo.write("src/env.py", TWICE_IN_LOAD)
+    await repo.reindex()
+    await repo.decide("src/env.py:8-8", title="Second x", decision="x is set again after PATH")
+    changed = TWICE_IN_LOAD.replace("path = env['PATH']", "path = env['HOME']")
+    repo.write("src/env.py", changed.replace("return path", "return path or ''"))
+    await repo.reindex()
+    brief = await repo.memory.restore()
+    (cited,) = brief.decisions[0].citations
+    assert (cited.status, cited.citation) == ("valid", "src/env.py:8-8")

@@ -78,8 +78,14 @@ def edited_in_place(lines: Sequence[str], c: Stored) -> bool:
 
 
 def find_block(lines: Sequence[str], c: Stored, lo: int, hi: int) -> tuple[int, int] | None:
-    """Where the cited block is within lines lo..hi, nearest the old place first."""
-    return next(_places(lines, c, lo, hi), None)
+    """Where the cited block is within lines lo..hi: of several places, the one with the lines
+    around it as they were (context.py), for nearest the old place may be another copy (a
+    line a function repeats, shifted); the nearest only when that does not tell them apart."""
+    places = _places(lines, c, lo, hi)
+    first = next(places, None)
+    if first is None or not c.context or (second := next(places, None)) is None:
+        return first
+    return by_context(lines, [first, second, *places], c.context) or first
 
 
 def loose_place(lines: Sequence[str], c: Stored, own: bool) -> tuple[int, int] | None:
