@@ -2,6 +2,7 @@
 
     uv run python bench/bench_memory.py [--memories 1000] [--edits 100] [--seed 16]
         [--max-saves 4] [--part all|refactoring|saves] [--sources pinned|current] [--file-moves]
+        [--short-repeats]
 
 A sample repository (a git copy of this repository's Python sources, as of commit SNAPSHOT:
 pinned, so that figures stay comparable across rounds; `--sources current` takes the working
@@ -12,13 +13,16 @@ body changes, renames, deletions, functions moved to other files, lines inserted
 trailing blanks added, files deleted, files reverted (with `--file-moves`, also files moved by
 a plain `mv` into a new folder and edited before the index sees them, and files copied whose
 original goes in a later batch, and a fifth of the memories cite a line or two outside any
-definition). After each restore every memory served
+definition; with `--short-repeats`, a fourth of the memories cite one short line alone in its
+file, which edits then repeat nearer its old place, in one update or spread over three:
+short_repeats.py). After each restore every memory served
 as a fact (valid or moved) is compared with the file on disk at the place it names, by an
 oracle written here, independent of OCP's checks: the lines there must be the lines saved.
 
 Reported: memories served as valid whose code changed (the goal: 0), served as valid or
-moved, listed stale, stale ones whose lines still exist unchanged somewhere in the same file
-(possible missed moves), and the time of the first restore after each batch of edits (it
+moved, (with `--short-repeats`) served at a copy of the cited line, not the line, listed
+stale, stale ones whose lines still exist unchanged somewhere in the same file (possible
+missed moves), and the time of the first restore after each batch of edits (it
 re-reads the edited files) and of a 2,000-token restore (warm).
 
 Max-size saves (memory_saves.py): MAX_SAVES saves in a row of as much as one
@@ -64,6 +68,7 @@ from ocp_server.memory import MemoryStore, NoteIn  # noqa: E402
 sys.path.insert(0, str(ROOT / "bench"))
 from cited_lines import lines_at, same_lines  # noqa: E402
 from memory_saves import SHAPES, SaveRun, max_saves  # noqa: E402
+from short_repeats import Repeats, a_copy, short_line  # noqa: E402
 
 SOURCES = ("ocp_router/src", "ocp_server/src", "bench")
 # The sample repository's sources are this repository's as of this commit (`git archive`):
@@ -158,8 +163,11 @@ def spans(text: str) -> list[tuple[str, int, int, int, int]]:
 class Editor:
     """Random refactoring steps on the sample repository."""
 
-    def __init__(self, root: Path, rnd: random.Random, file_moves: bool = False) -> None:
+    def __init__(
+        self, root: Path, rnd: random.Random, file_moves: bool = False, repeats: bool = False
+    ) -> None:
         self.root, self.rnd = root, rnd
+        self.repeats = Repeats(root, rnd, self.write) if repeats else None
         self.edited: set[str] = set()
         self.moves = 0
         self.file_moves = file_moves  # also files moved and edited, copied then removed
@@ -222,7 +230,11 @@ class Editor:
         weights = [30, 20, 15, 10, 5, 10, 3, 7]
         if self.file_moves:
             kinds, weights = [*kinds, "mvedit", "cprm"], [*weights, 8, 8]
+        if self.repeats is not None:
+            kinds, weights = [*kinds, "repeat", "staged"], [*weights, 10, 10]
         kind = self.rnd.choices(kinds, weights=weights)[0]
+        if kind in ("repeat", "staged") and self.repeats is not None:
+            return self.repeats.step(kind)
         if kind in ("mvedit", "cprm"):
             return self.move_file(kind)
         if kind == "shift":
@@ -277,9 +289,11 @@ async def save_memories(
     count: int,
     rnd: random.Random,
     module_lines: bool = False,
+    short: list[tuple[str, str]] | None = None,
 ) -> dict[int, list[str]]:
     """Notes citing code three ways (with `module_lines`, a fifth of them a line or two outside
-    any definition instead: an import, a constant); returns note id -> the lines saved."""
+    any definition instead: an import, a constant; with `short`, a fourth of them one short line
+    alone in its file, added to it); returns note id -> the lines saved."""
     outside = list(
         await conn.execute_fetchall(
             "SELECT f.path, c.start_line, c.end_line FROM chunks c "
@@ -298,7 +312,11 @@ async def save_memories(
     while len(saved) < count:
         path, start, end, symbol, scope = rnd.choice(rows)
         way = rnd.random()
-        if module_lines and rnd.random() < 0.2:
+        if short is not None and rnd.random() < 0.25:
+            if (cite := _short_cite(root, rnd, *rnd.choice([*rows, *outside])[:3])) is None:
+                continue
+            symbol = "short"
+        elif module_lines and rnd.random() < 0.2:
             path, start, end = rnd.choice(outside)
             a = rnd.randrange(start, end + 1)
             cite, symbol = f"{path}:{a}-{min(end, a + rnd.randrange(0, 2))}", "lines"
@@ -317,7 +335,18 @@ async def save_memories(
         here = lines_at(root, result.citations[0].citation)
         assert here is not None
         saved[result.note_ids[0]] = here
+        if symbol == "short" and short is not None:
+            short.append((cite.rsplit(":", 1)[0], here[0].strip()))
     return saved
+
+
+def _short_cite(root: Path, rnd: random.Random, path: str, start: int, end: int) -> str | None:
+    """`path:a-a` of a short line within start..end that is alone in its file, if one is."""
+    lines = (root / path).read_text("utf-8").splitlines()
+    texts = Counter(ln.strip() for ln in lines)
+    fit = [a for a in range(start, end + 1) if short_line(lines[a - 1])]
+    fit = [a for a in fit if texts[lines[a - 1].strip()] == 1]
+    return f"{path}:{(a := rnd.choice(fit))}-{a}" if fit else None
 
 
 async def run(
@@ -330,13 +359,14 @@ async def run(
     part: str = "all",
     sources: str = "pinned",
     file_moves: bool = False,
+    short_repeats: bool = False,
 ) -> None:
     root = make_repo(sources)
     try:
         if part in ("all", "saves"):
             await run_saves(root, saves)
         if part in ("all", "refactoring"):
-            await run_refactoring(root, memories, edits, seed, file_moves)
+            await run_refactoring(root, memories, edits, seed, file_moves, short_repeats)
     finally:
         if keep:
             print(f"the sample repository and its database are kept in {root.parent}")
@@ -379,7 +409,12 @@ async def run_saves(root: Path, saves: int) -> None:
 
 
 async def run_refactoring(
-    root: Path, memories: int, edits: int, seed: int, file_moves: bool = False
+    root: Path,
+    memories: int,
+    edits: int,
+    seed: int,
+    file_moves: bool = False,
+    short_repeats: bool = False,
 ) -> None:
     rnd = random.Random(seed)
     db_path = root.parent / "ocp.db"
@@ -389,9 +424,13 @@ async def run_refactoring(
     # TTL off: this measures checking, not expiry.
     memory = MemoryStore(conn, workspace=root, ttl_days=0)
     t0 = time.perf_counter()
-    saved = await save_memories(memory, conn, root, memories, rnd, file_moves)
+    short: list[tuple[str, str]] | None = [] if short_repeats else None
+    saved = await save_memories(memory, conn, root, memories, rnd, file_moves, short)
     save_ms = (time.perf_counter() - t0) * 1000 / memories
-    editor = Editor(root, rnd, file_moves)
+    editor = Editor(root, rnd, file_moves, short_repeats)
+    if editor.repeats is not None and short is not None:
+        editor.repeats.targets = short
+    copies: list[str] = []  # served at a copy of the cited line, not the line (short_repeats)
     kinds: Counter[str] = Counter()
     wrong: list[str] = []
     served = stale = moved = 0
@@ -400,6 +439,8 @@ async def run_refactoring(
     checks: list[float] = []
     checks_cpu: list[float] = []  # this process's CPU: less at the mercy of a shared machine
     for batch in range(0, edits, 10):
+        if editor.repeats is not None:
+            kinds.update(editor.repeats.advance())  # staged moves: one update each batch
         for _ in range(min(10, edits - batch)):
             kinds[editor.step()] += 1
         await index.update()
@@ -416,6 +457,8 @@ async def run_refactoring(
             here = lines_at(root, citation.citation)
             if here is None or not same_lines(here, saved[note.id]):
                 wrong.append(f"batch {batch // 10}: note #{note.id} {citation}")
+            elif any(a_copy(line) for line in here):
+                copies.append(f"batch {batch // 10}: note #{note.id} {citation}")
         for item in brief.stale:
             (citation,) = item.citations
             path = citation.citation.rsplit(":", 1)[0]
@@ -439,8 +482,12 @@ async def run_refactoring(
     table = Table(title=f"memory under refactoring ({memories:,} memories, {edits} edits)")
     table.add_column("measure")
     table.add_column("value", justify="right")
+    rows: list[tuple[str, str]] = []
+    if short_repeats:
+        rows = [("served at a copy of the cited line, all batches (goal: 0)", f"{len(copies)}")]
     for name, value in (
         ("stale memories served as valid (goal: 0)", f"{len(wrong)}"),
+        *rows,
         ("served as facts after the last edit", f"{served:,}"),
         ("  of which moved (citation followed the code)", f"{moved:,}"),
         ("listed stale after the last edit", f"{stale:,}"),
@@ -461,6 +508,8 @@ async def run_refactoring(
     Console().print(table)
     for line in wrong[:20]:
         print("WRONG:", line)
+    for line in copies[:5]:
+        print("served at a copy:", line)
     for line in missed[:5]:
         print("stale, lines still in the file:", line)
     for line in lost[:5]:
@@ -489,6 +538,11 @@ def main() -> None:
         help="also files moved by a plain mv and edited, copied then their original removed; "
         "a fifth of the memories cite lines outside any definition",
     )
+    parser.add_argument(
+        "--short-repeats",
+        action="store_true",
+        help="also short cited lines repeated in their file, in one update or over three",
+    )
     args = parser.parse_args()
     asyncio.run(
         run(
@@ -500,6 +554,7 @@ def main() -> None:
             part=args.part,
             sources=args.sources,
             file_moves=args.file_moves,
+            short_repeats=args.short_repeats,
         )
     )
 
