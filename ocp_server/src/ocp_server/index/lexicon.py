@@ -279,17 +279,6 @@ def unpack_text(stored: bytes) -> str:
     raise ValueError(f"a chunk's text in an unknown format (its first bytes: {stored[:4].hex()})")
 
 
-def unpack_texts(stored: list[bytes]) -> list[str]:
-    """`unpack_text` of each of `stored`, the thread's decompressor looked up once (a search's
-    first read of its hits' rows unpacks a dozen texts; the per-thread lookup and the call
-    are a tenth of their unpacking with the CPU's caches cold after the ranking)."""
-    decompress = _codec.decompress
-    return [
-        decompress(s).decode("utf-8") if s.startswith(_ZSTD_FRAME) else unpack_text(s)
-        for s in stored
-    ]
-
-
 TERM_RECORD = np.dtype([("term", "<u4"), ("count", "<u2")])
 #: Where in a chunk each term is, for term proximity (`proximity`): the file's lines in tiles of
 #: this many, counted from the file's first line, so neighbouring chunks share one grid.

@@ -31,7 +31,7 @@ from ocp_server.index.files import path_exclusion
 from ocp_server.index.globs import HINT, HINT_SCOPED, glob_matcher, scoped_glob
 from ocp_server.index.ignore_rules import IgnoreRules
 from ocp_server.index.lexical import ChunkRow, Snapshot
-from ocp_server.index.lexicon import unpack_texts
+from ocp_server.index.lexicon import unpack_text
 from ocp_server.index.literal_text import lifted, literal_chunks
 from ocp_server.index.members import CONTAINERS, Listed
 from ocp_server.index.models import SearchResult
@@ -377,22 +377,17 @@ async def _rows(read: Reader, snap: Snapshot, chunks: list[int]) -> dict[int, Ch
         # An update committed since the snapshot may have given a deleted file's chunk id to
         # another file's chunk (ids follow the largest): a row of another file counts as gone.
         owner = {cid: snap.paths[file] for cid, file in zip(ids, files, strict=True)}
-        found = list(
-            await read(
-                f"SELECT c.id, c.start_line, c.end_line, c.symbol, c.kind, c.scope, c.text, "
-                f"c.tokens, c.line_from, c.clean, c.named, "
-                f"(SELECT value FROM meta WHERE key = ?) = ?, f.path FROM chunks c "
-                f"JOIN files f ON f.id = c.file_id WHERE c.id IN ({marks})",
-                [RULES_KEY, RULES_DIGEST, *missing],
-            )
-        )
-        texts = unpack_texts([r[6] for r in found])
-        for (cid, start, end, symbol, kind, scope, _, tokens, at, *flags, path), text in zip(
-            found, texts, strict=True
+        for cid, start, end, symbol, kind, scope, stored, tokens, at, *flags, path in await read(
+            f"SELECT c.id, c.start_line, c.end_line, c.symbol, c.kind, c.scope, c.text, c.tokens, "
+            f"c.line_from, c.clean, c.named, "
+            f"(SELECT value FROM meta WHERE key = ?) = ?, f.path FROM chunks c "
+            f"JOIN files f ON f.id = c.file_id WHERE c.id IN ({marks})",
+            [RULES_KEY, RULES_DIGEST, *missing],
         ):
             if path != owner[cid]:
                 continue
             flag, named, ours = flags
+            text = unpack_text(stored)
             known = known_in(text, named)
             # a chunk that repeats a value its file names is not clean, whatever its flag
             clean = int(bool(ours) and flag is not None and flag & TEXT_CLEAN and not known)
