@@ -23,7 +23,7 @@ from ocp_router.tiers import EFFORTS
 from ocp_server import __version__
 from ocp_server.cli_waits import DEFAULT_WAIT
 from ocp_server.collector import importing
-from ocp_server.entry import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, closed_output
+from ocp_server.entry import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, ended
 from ocp_server.hard_exit import end_process
 from ocp_server.mcp_config import CLIENTS
 from ocp_server.sdk_imports import import_server_sdk
@@ -549,11 +549,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        try:
-            status = main()
-        finally:
-            sys.stdout.flush()
-    except BrokenPipeError:  # as the `ocp-server` entry point (entry.py) ends
-        status = closed_output()
-    sys.exit(status)
+    sys.exit(ended(main))  # as the `ocp-server` entry point ends: Ctrl-C, a closed pipe

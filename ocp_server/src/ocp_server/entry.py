@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 
-__all__ = ["EXIT_FAILURE", "EXIT_INTERRUPTED", "EXIT_USAGE", "closed_output", "main"]
+__all__ = ["EXIT_FAILURE", "EXIT_INTERRUPTED", "EXIT_USAGE", "closed_output", "ended", "main"]
 
 # The commands' exit statuses besides 0.
 EXIT_FAILURE = 1  # the command could not do its work (a damaged file, a failed check)
@@ -28,18 +29,26 @@ def closed_output() -> int:
     return EXIT_READER_GONE
 
 
-def main() -> int:
+def ended(command: Callable[[], int]) -> int:
+    """`command`'s exit status, a Ctrl-C (130) and a closed pipe (0) included: one ending for
+    the `ocp-server` script and `python -m ocp_server.cli`."""
     try:
-        from ocp_server.collector import importing
-
-        with importing():
-            from ocp_server.cli import main as cli_main
-
         try:
-            return cli_main()
+            return command()
         finally:  # a pipe's last block (argparse's --help exits), where a closed pipe is caught
             sys.stdout.flush()
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return closed_output()
+
+
+def main() -> int:
+    try:
+        from ocp_server.collector import importing
+
+        with importing():
+            from ocp_server.cli import main as cli_main
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    return ended(cli_main)
