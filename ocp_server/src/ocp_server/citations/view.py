@@ -44,6 +44,7 @@ from ocp_server.index.files import load_ocpignore, path_exclusion
 from ocp_server.index.ignore_rules import IgnoreRules
 from ocp_server.index.limits import DEFAULT_MAX_FILE_BYTES
 from ocp_server.index.regular_file import read_failure, read_regular
+from ocp_server.index.source_text import utf8_bytes
 
 __all__ = ["CodeView"]
 
@@ -152,7 +153,8 @@ class CodeView:
             return None
         if len(data) > self.max_file_bytes:
             return None  # grown past the limit since the index read it
-        return FileLines(split_lines(data.decode(errors="replace")), await self.known(path))
+        text = utf8_bytes(data).decode("utf-8", errors="replace")  # as indexed
+        return FileLines(split_lines(text), await self.known(path))
 
     async def known(self, *paths: str) -> dict[str, str]:
         """The values the indexed files `paths` name as secrets, with their kinds, as their
@@ -397,8 +399,7 @@ class CodeView:
                 other = await self.lines(path) if path != c.path else None
                 if other is not None and (found := await self._find(c, path, other)) is not None:
                     return Check("moved", found)
-        # A whole definition is only ever the whole definition (found through its symbol
-        # above): its lines at the start of a grown one are not it.
+        # A whole definition is only the whole one (by its symbol), never a grown one's start.
         if lines is None and not c.whole and self.stat(c.path) == (-1, -1):
             # Its content tells where it went: first where git or the name says, then, for
             # lines no definition holds (those in one follow its name, above), in the files

@@ -24,6 +24,7 @@ from ocp_server.index.literal_pairs import literal_blobs
 from ocp_server.index.real_paths import inside
 from ocp_server.index.regular_file import read_regular
 from ocp_server.index.secret_files import secret_content_of_link
+from ocp_server.index.source_text import utf8_bytes
 
 __all__ = ["ChunkRecord", "Processed", "chunk_hash", "file_hash", "process_file"]
 
@@ -95,6 +96,8 @@ def process_file(
         return Processed(candidate, skip="unreadable")
     if len(data) > max_bytes:
         return Processed(candidate, skip="too_large")
+    # A UTF-16 or UTF-32 file as its text: every check below, and the lines, see that text
+    data = utf8_bytes(data)
     name = candidate.path.rsplit("/", 1)[-1].lower()
     if reason := content_exclusion(data, name):
         return Processed(candidate, skip=reason)
