@@ -7,6 +7,7 @@ Secrets are assembled at run time, so this file holds no literal secret."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -15,6 +16,9 @@ import pytest
 
 import ocp_wire as wire
 from ocp_server.app import AppState
+from ocp_server.index import secret_files
+from ocp_server.index.indexer import FILE_RULES_KEY
+from ocp_server.index.meta import write_meta
 from ocp_server.memory import NoteIn
 from tests.server.app_fixture import opened
 from tests.server.test_memory_citations import opened_repo
@@ -128,3 +132,26 @@ async def test_a_binary_file_that_starts_like_utf16_stays_skipped(
     )
     result = await app.search(ws, wire.SearchArgs(query="logo table"))
     assert all(r.path not in ("logo.ico", "table.bin") for r in result.results)
+
+
+async def test_a_utf16_file_an_older_server_skipped_as_binary_is_read_again(
+    workspace: Path,
+) -> None:
+    write_with_bom(workspace / "tools" / "warehouse.ps1", SCRIPT, "utf-16")
+    async with opened_repo(workspace) as repo:
+        # as a server before byte-order marks left it: skipped, under its rules' digest (of
+        # secret_files.py alone), the file's size and mtime as they are now
+        await repo.index.db.execute(
+            "UPDATE files SET skip_reason = 'binary', content_hash = '' "
+            "WHERE path = 'tools/warehouse.ps1'"
+        )
+        await repo.index.db.execute(
+            "DELETE FROM chunks WHERE file_id = "
+            "(SELECT id FROM files WHERE path = 'tools/warehouse.ps1')"
+        )
+        older = hashlib.blake2b(Path(secret_files.__file__).read_bytes(), digest_size=12)
+        await write_meta(repo.index.db, FILE_RULES_KEY, older.hexdigest())
+        await repo.index.db.commit()
+        await repo.index.update()
+        found = await repo.index.search("Get-WarehouseRows", refresh=False)
+    assert "tools/warehouse.ps1" in {r.path for r in found.results}

@@ -32,8 +32,13 @@ __all__ = [
 
 #: These rules as this process imported them (this module's source): an index whose files were
 #: judged under other ones reads every file again, so that one a new content rule finds leaves
-#: it (indexer.py); the names are judged again at every listing and search anyway.
-FILE_RULES_DIGEST = hashlib.blake2b(Path(__file__).read_bytes(), digest_size=12).hexdigest()
+#: it (indexer.py); the names are judged again at every listing and search anyway. With them,
+#: source_text.py's, which decides the text they read: a UTF-16 file an older server skipped as
+#: binary is read again.
+FILE_RULES_DIGEST = hashlib.blake2b(
+    Path(__file__).read_bytes() + Path(__file__).with_name("source_text.py").read_bytes(),
+    digest_size=12,
+).hexdigest()
 
 SECRET_PATTERNS: tuple[str, ...] = (
     ".env",
