@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ocp_router.redact_names import redact_name_head
 from ocp_server.errors import storage_failed
+from ocp_server.index.hot_files import HotFiles
 from ocp_server.index.lease import LEASE_SECONDS
 from ocp_server.index.models import IndexSummary
 from ocp_server.index.watched import (
@@ -139,43 +140,68 @@ class WorkspaceWatch(WorkspaceUpdates):
         catch_up: list[asyncio.Task[IndexSummary | None]],
         armed: Callable[[], None],
     ) -> None:
-        async for changes in watch_folders(  # symlinks are never followed out (see `watched`)
-            self.workspace,
-            self._relevant,
-            armed,
-            debounce=DEBOUNCE_MS,
-            stop_event=stop,
-            rust_timeout=int(min(LEASE_SECONDS / 3, INOTIFY_RETRY_S) * 1000),
-            yield_on_timeout=True,
-            force_polling=self._polling is not None,
-            poll_delay_ms=POLL_MS,
-        ):
-            for task in [t for t in catch_up if t.done()]:
-                catch_up.remove(task)
-                task.result()  # its failure (a locked database) goes to watch()'s retry
-            if stop.is_set() or new_folder(changes) or self._relevant.git.config_changed(changes):
-                break  # a new folder, git's config: watch() starts again, and lists them again
-            if self._polling is not None and time.monotonic() >= self._inotify_again:
-                self._polling = None  # watch() starts again, with inotify if it has watches
-                self._trying_watches = True
-                break
-            # Its watches went with it (a folder made again there is not watched); its parent
-            # is not watched, so watch() retries until it is back. Checked at every timeout
-            # too: deleted and made again within one debounce, only the event says so.
-            if workspace_removed(self.workspace, changes):
-                raise FileNotFoundError(self._gone())
-            if not await self.acquire_lease():
-                self.watcher_state = "standby"  # another process indexes
-                continue
-            # A lease just taken over: catch up with what changed while another process held it.
-            took_over = self.watcher_state != self._watching()
-            self.watcher_state = self._watching()
-            if changes or took_over:
-                summary = await self.update()
-                if summary is not None:
-                    logger.info(
-                        "re-indexed %d changed file(s) in %.3fs", summary.changed, summary.seconds
-                    )
+        hot = HotFiles()
+        later: asyncio.Task[IndexSummary | None] | None = None  # a hot file's pass, waiting
+        try:
+            async for changes in watch_folders(  # symlinks are never followed out (see `watched`)
+                self.workspace,
+                self._relevant,
+                armed,
+                debounce=DEBOUNCE_MS,
+                stop_event=stop,
+                rust_timeout=int(min(LEASE_SECONDS / 3, INOTIFY_RETRY_S) * 1000),
+                yield_on_timeout=True,
+                force_polling=self._polling is not None,
+                poll_delay_ms=POLL_MS,
+            ):
+                for task in [t for t in catch_up if t.done()]:
+                    catch_up.remove(task)
+                    task.result()  # its failure (a locked database) goes to watch()'s retry
+                if (
+                    stop.is_set()
+                    or new_folder(changes)
+                    or self._relevant.git.config_changed(changes)
+                ):
+                    break  # a new folder, git's config: watch() starts again, and lists them again
+                if self._polling is not None and time.monotonic() >= self._inotify_again:
+                    self._polling = None  # watch() starts again, with inotify if it has watches
+                    self._trying_watches = True
+                    break
+                # Its watches went with it (a folder made again there is not watched); its parent
+                # is not watched, so watch() retries until it is back. Checked at every timeout
+                # too: deleted and made again within one debounce, only the event says so.
+                if workspace_removed(self.workspace, changes):
+                    raise FileNotFoundError(self._gone())
+                if not await self.acquire_lease():
+                    self.watcher_state = "standby"  # another process indexes
+                    continue
+                # A lease just taken over: catch up with what changed while another process held it.
+                took_over = self.watcher_state != self._watching()
+                self.watcher_state = self._watching()
+                if changes or took_over:
+                    wait = 0.0 if took_over else hot.wait(path for _, path in changes)
+                    if wait > 0.0:  # only files that keep changing: one pass later takes them
+                        if later is None or later.done():
+                            later = asyncio.create_task(self._pass_later(hot, wait))
+                            catch_up.append(later)
+                        continue
+                    hot.passed()
+                    summary = await self.update()
+                    if summary is not None:
+                        logger.info(
+                            "re-indexed %d changed file(s) in %.3fs",
+                            summary.changed,
+                            summary.seconds,
+                        )
+        finally:
+            if later is not None:  # stopped, or watched again: watch() starts with an update
+                later.cancel()
+
+    async def _pass_later(self, hot: HotFiles, wait: float) -> IndexSummary | None:
+        """The pass for changes of hot files, `wait` seconds from now (hot_files.py)."""
+        await asyncio.sleep(wait)
+        hot.passed()
+        return await self.update()
 
     def _watching(self) -> str:
         return "watching" if self._polling is None and not self._trying_watches else "polling"
