@@ -21,7 +21,7 @@ from ocp_server.index.indexer import FILE_RULES_KEY
 from ocp_server.index.meta import write_meta
 from ocp_server.memory import NoteIn
 from tests.server.app_fixture import opened
-from tests.server.test_memory_citations import opened_repo
+from tests.server.citations import opened_repo
 
 SCRIPT = """# Warehouse helpers.
 $ErrorActionPreference = "Stop"

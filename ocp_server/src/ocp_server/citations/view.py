@@ -44,7 +44,7 @@ from ocp_server.index.files import load_ocpignore, path_exclusion
 from ocp_server.index.ignore_rules import IgnoreRules
 from ocp_server.index.limits import DEFAULT_MAX_FILE_BYTES
 from ocp_server.index.regular_file import read_failure, read_regular
-from ocp_server.index.source_text import utf8_bytes
+from ocp_server.index.source_text import source_text
 
 __all__ = ["CodeView"]
 
@@ -153,8 +153,7 @@ class CodeView:
             return None
         if len(data) > self.max_file_bytes:
             return None  # grown past the limit since the index read it
-        text = utf8_bytes(data).decode("utf-8", errors="replace")  # as indexed
-        return FileLines(split_lines(text), await self.known(path))
+        return FileLines(split_lines(source_text(data)), await self.known(path))  # as indexed
 
     async def known(self, *paths: str) -> dict[str, str]:
         """The values the indexed files `paths` name as secrets, with their kinds, as their

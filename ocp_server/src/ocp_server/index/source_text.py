@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import codecs
 
-__all__ = ["utf8_bytes"]
+__all__ = ["source_text", "utf8_bytes"]
 
 # UTF-32's marks first: UTF-32 LE's starts with UTF-16 LE's. Each codec reads its mark (the
 # byte order) and leaves it out of the text.
@@ -36,3 +36,9 @@ def utf8_bytes(data: bytes) -> bytes:
                 return data
             return data if "\0" in text else text.encode("utf-8")
     return data
+
+
+def source_text(data: bytes) -> str:
+    """`data` as the text the index reads of it (`utf8_bytes`, bytes no UTF-8 holds replaced):
+    the lines a citation counts."""
+    return utf8_bytes(data).decode("utf-8", errors="replace")
