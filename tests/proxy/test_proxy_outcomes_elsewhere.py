@@ -67,6 +67,41 @@ async def test_a_bad_outcome_saved_by_another_process_lifts_the_running_proxys_c
         assert again["tier"] == "local", again
 
 
+@pytest.mark.parametrize(
+    ("outcome", "lifted"),
+    [("bad: the fix it gave was wrong", True), ("good: it worked", False)],
+    ids=["bad", "good"],
+)
+async def test_a_bad_outcome_saved_before_the_proxy_restarts_lifts_the_conversation_after(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_ollama: FakeOllama,
+    fake_anthropic: FakeAnthropic,
+    workspace: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    outcome: str,
+    lifted: bool,
+) -> None:
+    """Floors are rebuilt from the stored outcomes when the proxy starts: the conversation's
+    next request does not go back to the tier that just failed."""
+    env = _phase1_only(proxy_env)
+    proxy = start_proxy(env)
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        first = _asked(http, proxy, "conversation-a")
+    assert first["answered_tier"] == "local", first
+    proxy.stop()  # its traces written
+    await _saved(
+        str(first["request_id"]), outcome, workspace, monkeypatch, fake_ollama, fake_anthropic
+    )
+    restarted = start_proxy(env)
+    with httpx.Client(base_url=restarted.url, timeout=20) as http:
+        again = _asked(http, restarted, "conversation-a")
+        other = _asked(http, restarted, "conversation-b")
+    assert other["tier"] == "local", other
+    assert again["tier"] == ("mid" if lifted else "local"), again
+    assert ("this conversation already needed it" in str(again["reason"])) is lifted, again
+
+
 def test_a_database_the_proxy_cannot_look_at_leaves_outcomes_unread_and_says_so(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

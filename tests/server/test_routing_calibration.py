@@ -164,6 +164,26 @@ async def test_a_wrong_local_answer_lifts_only_its_conversation_to_paid(
     assert other["decision"] == "local"
 
 
+@pytest.mark.parametrize(
+    ("outcome", "lifted"), [("bad: stash keeps the index", True), ("good", False)]
+)
+async def test_a_wrong_local_answer_lifts_its_conversation_in_a_server_started_later(
+    paid_server: PaidServer, outcome: str, lifted: bool
+) -> None:
+    """The floor is rebuilt from the stored outcome: a restarted server does not send the
+    conversation's next request back to the tier that just failed."""
+    async with paid_server() as client:
+        local = await _route(client, "what does git stash do", "task-1")
+        assert local["decision"] == "local"
+        await _save_outcome(client, local["trace_id"], outcome)
+    async with paid_server() as client:  # a new process: floors start empty in memory
+        same = await _route(client, "and git stash pop?", "task-1")
+        other = await _route(client, "and git stash pop?", "task-2")
+    assert same["decision"] == ("paid" if lifted else "local"), same
+    assert ("already needed it" in same["decided_by"]) is lifted, same
+    assert other["decision"] == "local"
+
+
 async def test_sticky_upward_keeps_a_conversation_on_the_tier_it_reached(
     paid_server: PaidServer,
 ) -> None:

@@ -6,8 +6,9 @@ in it are decided at least at that floor: a debugging session that needed the pa
 does not hand its next step to the local one mid-task. An outcome saying a local answer was
 wrong lifts the floor to the mid tier whatever the option (see `ocp_result_save`).
 
-Floors live in memory, for the most recent conversations only: a conversation is a task,
-and a restarted server is a fresh start.
+Floors live in memory, for the most recent conversations only: a conversation is a task.
+A restarted server or proxy lifts again the floors wrong answers lifted, from the stored
+outcomes (ocp_server.outcomes.restore_floors); those `OCP_STICKY` raised start afresh.
 """
 
 from __future__ import annotations

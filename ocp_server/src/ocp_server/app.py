@@ -53,7 +53,7 @@ from ocp_server.ledger import WorkspaceLedger
 from ocp_server.memory import DecisionIn, NoteIn, SaveOutcome
 from ocp_server.off_loop import off_loop
 from ocp_server.open_workspaces import OpenWorkspaces
-from ocp_server.outcomes import learn, unlearned
+from ocp_server.outcomes import learn, restore_floors, unlearned
 from ocp_server.prompt import EnrichedPrompt
 from ocp_server.proxy.own_address import asked_when_called, sorted_endpoints
 from ocp_server.render import ToolAnswer, restore_tokens
@@ -170,10 +170,7 @@ class AppState:
     async def spent_today(self) -> float:
         """Paid spend since local midnight, over every open workspace's trace store."""
         midnight = dt.datetime.combine(dt.date.today(), dt.time()).timestamp()
-        total = 0.0
-        for ws in self.workspaces.open_now():
-            total += await ws.memory.spent_since(midnight)
-        return total
+        return sum([await ws.memory.spent_since(midnight) for ws in self.workspaces.open_now()])
 
     async def aclose(self) -> None:
         """Stop indexing and close every database connection. Runs to the end even when the
@@ -194,6 +191,8 @@ class AppState:
             ws.calibration = CalibrationFile(
                 calibration_path(self.settings.db_path_for(path).parent), self.base_threshold
             )
+        if self._router is not None:  # floors lifted by outcomes saved before this run
+            await restore_floors(ws.memory, self._router.floors)
         return ws
 
     # ---- ocp_context_search -----------------------------------------------------------

@@ -8,12 +8,14 @@ import asyncio
 import functools
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ocp_router import OCPRouter, Tier
 from ocp_router.calibration import Outcome, parse_outcome, wanted_paid
 from ocp_router.calibration_file import NO_MODEL, Learned
+from ocp_router.sticky import TierFloors
+from ocp_server.trace_store import TraceStore
 from ocp_server.workspaces import Workspace
 
 logger = logging.getLogger(__name__)
@@ -132,6 +134,31 @@ def lifted_session(trace: Mapping[str, Any], kind: Outcome | None) -> str | None
         return None
     session = trace.get("session")
     return str(session) if session and trace.get("answered_tier") == Tier.LOCAL else None
+
+
+def lift_floors(floors: TierFloors, rows: Iterable[tuple[int, str, str]]) -> int:
+    """Lift `floors` as each outcome of `rows` (trace_store.OUTCOMES_SINCE's, oldest first)
+    lifts its conversation's (`lifted_session`); the last note id read (0: none)."""
+    last = 0
+    for note_id, text, trace_json in rows:
+        last = int(note_id)
+        try:
+            trace = json.loads(trace_json).get("trace") or {}
+        except (ValueError, TypeError, AttributeError):
+            continue
+        if isinstance(trace, dict):
+            session = lifted_session(trace, parse_outcome(str(text)))
+            if session is not None:
+                floors.lift(session, Tier.MID)
+    return last
+
+
+async def restore_floors(memory: TraceStore, floors: TierFloors) -> None:
+    """Lift `floors` as the outcomes saved before this process started lifted them in the
+    process that saved them: a restarted proxy or server would send the next request of a
+    conversation whose local answer was wrong back to the local model. Bounded as floors are
+    (the latest `max_sessions` outcomes name at most as many conversations)."""
+    lift_floors(floors, await memory.recent_outcomes(floors.max_sessions))
 
 
 async def _taken_back(ws: Workspace, trace_id: str) -> str:

@@ -39,7 +39,7 @@ _HEX_ID: Final = re.compile(r"[0-9a-fA-F]+(?:-[0-9a-fA-F]+)*")
 #: (ProxyRecord.upstream_request_id's name, which the recorder writes).
 UPSTREAM_REQUEST_ID: Final = "upstream_request_id"
 
-__all__ = ["AttemptRecord", "TraceRecord", "TraceStore", "fts_text"]
+__all__ = ["AttemptRecord", "OUTCOMES_SINCE", "TraceRecord", "TraceStore", "fts_text"]
 
 MAX_SESSION_ID: Final = 200
 _FTS_TEXT: Final = 4000  # characters of a text indexed for relevance
@@ -168,6 +168,17 @@ def _as_ocp_id(said: str) -> str | None:
     if not _HEX_ID.fullmatch(said):
         return None
     return said.replace("-", "").lower()
+
+
+#: The outcomes saved on routes past note id `?`, oldest first, each with its route's trace
+#: (a dry run answered nothing): what lifts conversations' floors (outcomes.lift_floors). NOT
+#: INDEXED: by the rowid range, usually empty; SQLite's plan took the index of notes by kind,
+#: every outcome ever saved read at each of the proxy's looks after a write.
+OUTCOMES_SINCE = (
+    "SELECT n.id, n.text, t.trace_json FROM notes AS n NOT INDEXED "
+    "JOIN traces AS t ON t.id = n.trace_id "
+    "WHERE n.id > ? AND n.kind = 'outcome' AND NOT t.dry_run ORDER BY n.id"
+)
 
 
 class TraceStore:
@@ -417,6 +428,14 @@ class TraceStore:
         """Whether the trace is a dry run's: decided and built, no model called."""
         rows = await self._fetch("SELECT dry_run FROM traces WHERE id = ?", (trace_id,))
         return bool(rows and rows[0][0])
+
+    async def recent_outcomes(self, count: int) -> list[tuple[int, str, str]]:
+        """The latest `count` outcomes saved on routes, as OUTCOMES_SINCE reads them."""
+        rows = await self._fetch(
+            "SELECT id FROM notes WHERE kind = 'outcome' ORDER BY id DESC LIMIT 1 OFFSET ?",
+            (count,),
+        )
+        return await self._fetch(OUTCOMES_SINCE, (rows[0][0] if rows else 0,))
 
     # ---- stats ----------------------------------------------------------------------------
     async def stats(

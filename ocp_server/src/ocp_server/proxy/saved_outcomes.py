@@ -15,28 +15,17 @@ Calibration needs none of this: CalibrationFile re-reads its file when it change
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 from pathlib import Path
 
-from ocp_router import Tier
-from ocp_router.calibration import parse_outcome
 from ocp_router.sticky import TierFloors
-from ocp_server.outcomes import lifted_session
+from ocp_server.outcomes import lift_floors
+from ocp_server.trace_store import OUTCOMES_SINCE
 
 __all__ = ["SavedOutcomes"]
 
 logger = logging.getLogger(__name__)
-
-# The outcomes saved past `id`, with their route's trace (a dry run answered nothing). NOT
-# INDEXED: by the rowid range, usually empty; SQLite's plan took the index of notes by kind,
-# every outcome ever saved read at each request after a write.
-_SINCE = (
-    "SELECT n.id, n.text, t.trace_json FROM notes AS n NOT INDEXED "
-    "JOIN traces AS t ON t.id = n.trace_id "
-    "WHERE n.id > ? AND n.kind = 'outcome' AND NOT t.dry_run ORDER BY n.id"
-)
 
 
 class SavedOutcomes:
@@ -50,7 +39,8 @@ class SavedOutcomes:
             db_path, timeout=0.05, isolation_level=None, check_same_thread=False
         )
         self._version = self._data_version()
-        # Outcomes saved before the proxy started lifted no floor of its own either.
+        # Outcomes saved before the proxy opened its workspace lifted its floors then
+        # (outcomes.restore_floors).
         last = self._db.execute("SELECT max(id) FROM notes WHERE kind = 'outcome'").fetchone()
         self._last = int(last[0] or 0)
 
@@ -73,21 +63,12 @@ class SavedOutcomes:
             version = self._data_version()
             if version == self._version:
                 return
-            rows = self._db.execute(_SINCE, (self._last,)).fetchall()
+            rows = self._db.execute(OUTCOMES_SINCE, (self._last,)).fetchall()
         except sqlite3.Error as exc:  # busy, or gone: looked at again at the next request
             logger.debug("saved outcomes not read: %s", exc)
             return
         self._version = version
-        for note_id, text, trace_json in rows:
-            self._last = int(note_id)
-            try:
-                trace = json.loads(trace_json).get("trace") or {}
-            except (ValueError, TypeError, AttributeError):
-                continue
-            if isinstance(trace, dict):
-                session = lifted_session(trace, parse_outcome(str(text)))
-                if session is not None:
-                    floors.lift(session, Tier.MID)
+        self._last = lift_floors(floors, rows) or self._last
 
     def close(self) -> None:
         self._db.close()
