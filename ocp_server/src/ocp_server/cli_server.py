@@ -312,6 +312,15 @@ def print_stats(stats: SavingsReport, console: Console, tool_names: ToolNameStyl
         counts = (split["routes"], split["local"], split["mid"], split["top"], split["other"])
         tasks.add_row(task, *(str(n) for n in counts))
     console.print(tasks)
+    if set(stats["by_effort"]) - {"none"}:  # some caller asked an effort: what thinking cost
+        efforts = Table(title="by effort asked")
+        for col in ("effort", "routes", "tokens out", "cost"):
+            efforts.add_column(col, justify="right")
+        for effort, e in stats["by_effort"].items():
+            efforts.add_row(
+                effort, str(e["routes"]), f"{e['completion_tokens']:,}", _usd(e["cost_usd"])
+            )
+        console.print(efforts)
     latency = Table(title="latency per backend (ms)")
     for col in ("backend", "answers", "errors", "p50", "p90", "p99"):
         latency.add_column(col, justify="right")

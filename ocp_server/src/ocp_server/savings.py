@@ -58,6 +58,15 @@ class TaskSplit(TypedDict):
     other: int
 
 
+class EffortSplit(TypedDict):
+    """Routes by the effort (thinking) their caller asked, "none" when it asked none: what
+    thinking cost."""
+
+    routes: int
+    completion_tokens: int
+    cost_usd: float
+
+
 class DaySplit(TypedDict):
     day: str
     local: int
@@ -120,6 +129,7 @@ class SavingsReport(TypedDict):
     pinned: int
     by_tier: dict[str, TierTotals]
     by_task_type: dict[str, TaskSplit]
+    by_effort: dict[str, EffortSplit]
     by_phase: dict[str, int]
     classifier_cache: CacheStats
     latency: dict[str, BackendLatency]
@@ -244,6 +254,18 @@ async def savings_report(
         entry["routes"] += int(n)
         _count(entry, str(tier), int(n))
 
+    by_effort = {
+        str(effort): EffortSplit(
+            routes=int(n), completion_tokens=int(c_tok), cost_usd=round(float(cost), 6)
+        )
+        for effort, n, c_tok, cost in await rows(
+            "SELECT coalesce(effort, 'none') AS e, count(*), "
+            "coalesce(sum(completion_tokens), 0), "
+            f"coalesce(sum(coalesce(cost_usd, failed_cost_usd)), 0) FROM traces {routes} "
+            "GROUP BY e ORDER BY e"
+        )
+    }
+
     by_phase = dict.fromkeys(PHASES, 0)
     # Rows from before the phase column were phase 1's; a proxied request whose client left
     # while phase 2 judged it was decided by no phase (NULL).
@@ -338,6 +360,7 @@ async def savings_report(
         pinned=pinned,
         by_tier=by_tier,
         by_task_type=dict(sorted(by_task.items())),
+        by_effort=by_effort,
         by_phase=by_phase,
         classifier_cache=CacheStats(
             hits=hits, lookups=lookups, hit_rate=round(hits / lookups, 4) if lookups else None
