@@ -84,13 +84,13 @@ async def test_a_bad_outcome_saved_before_the_proxy_restarts_lifts_the_conversat
 ) -> None:
     """Floors are rebuilt from the stored outcomes when the proxy starts: the conversation's
     next request does not go back to the tier that just failed."""
-    env = _phase1_only(proxy_env)
+    env = phase1_only(proxy_env)
     proxy = start_proxy(env)
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
         first = _asked(http, proxy, "conversation-a")
     assert first["answered_tier"] == "local", first
     proxy.stop()  # its traces written
-    await _saved(
+    await saved_outcome(
         str(first["request_id"]), outcome, workspace, monkeypatch, fake_ollama, fake_anthropic
     )
     restarted = start_proxy(env)
