@@ -1,5 +1,6 @@
 """Secrets `redact` finds by the name they are assigned to: `password = ...` in code and config,
-.env and shell lines, command-line flags, XML elements, and a name and its value side by side.
+.env and shell lines, command-line flags, XML elements; a name and its value side by side
+without an operator are `_redact_paired`'s.
 """
 
 from __future__ import annotations
@@ -12,27 +13,21 @@ from ocp_router._redact_fields import ado_value_end, closed_field, putenv_value
 from ocp_router._redact_flag_values import cli_value, triple_quoted_value
 from ocp_router._redact_line_kind import code_before, env_context, in_ini, label_context
 from ocp_router._redact_name_class import classify_name, documented_class, words_of_name
+from ocp_router._redact_paired import config_value, other_value, quoted_span
 from ocp_router._redact_prose import (
     colon_in_sentence,
     creds_pair_hit,
-    named_in_sentence,
     sentence_after_name,
 )
 from ocp_router._redact_scan import contains, keyword_spans
 from ocp_router._redact_tables import before_cell_end, table_hits
 from ocp_router._redact_values import (
     TYPE_WORDS,
-    UPPER_SNAKE_RE,
     assignment_kind,
-    chosen_password,
     is_filler,
-    is_placeholder,
     is_reference,
     is_template,
-    names_a_secret,
-    plain_word,
     short_random,
-    spaced_random,
     symbol_heavy_random,
 )
 from ocp_router._redact_wordpress import (
@@ -119,32 +114,6 @@ _XML_RE = re.compile(
 )
 _AWS_SECRET_VALUE_RE = re.compile(r"[A-Za-z0-9/+]{40}")
 
-# Other shapes of "this name, that value".
-_PAIR_TAIL_RE = re.compile(  # define('DB_PASSWORD', 'x'), setdefault("TOKEN", "x")
-    r"""(?P<rq>["'])[ \t]*,[ \t]*(?P<value>"(?:[^"\\\n]|\\.){1,1024}"|'(?:[^'\\\n]|\\.){1,1024}')"""
-)
-# One more string after a pair's value: the name and it are items of a list of strings
-_NEXT_STRING_RE = re.compile(r"""[ \t]*,\s*[bBrRuUfF]{0,2}["']""")
-# A call that sets a constant or an environment variable to a literal: PHP's define('NAME',
-# 'x'), Go's os.Setenv, Rust's env::set_var, Python's os.putenv, os.environ.setdefault and
-# monkeypatch.setenv, .NET's SetEnvironmentVariable
-_DEFINE_BEFORE_RE = re.compile(
-    r"(?i)\b(?P<fn>define|setenv|set_var|os\.putenv|environ\.setdefault"
-    r"|SetEnvironmentVariable)[ \t]*\([ \t]*$"
-)
-_ATTR_TAIL_RE = re.compile(  # <add key="DbPassword" value="x" />
-    r"""(?P<rq>["'])[ \t]+value[ \t]*=[ \t]*(?P<value>"[^"\n]{0,1024}"|'[^'\n]{0,1024}')"""
-)
-_K8S_TAIL_RE = re.compile(  # - name: DB_PASSWORD \n  value: x
-    r"[ \t]*\r?\n[ \t]*(?:-[ \t]*)?value[ \t]*:[ \t]*(?P<value>[^\n]{1,1024})"
-)
-_CALL_TAIL_RE = re.compile(  # setPassword("x"), .password('x')
-    r"""\([ \t]*(?P<value>"(?:[^"\\\n]|\\.){1,1024}"|'(?:[^'\\\n]|\\.){1,1024}')[ \t]*[),]"""
-)
-_SQL_TAIL_RE = re.compile(r"""[ \t]+(?P<value>'[^'\n]{1,512}'|"[^"\n]{1,512}")""")  # PASSWORD 'x'
-_SQL_BEFORE_RE = re.compile(r"(?i)\b(?:with|encrypted|unencrypted|set)[ \t]+$")
-_WP_CLI_BEFORE_RE = re.compile(r"\bwp[ \t]+config[ \t]+set[ \t]+$")  # wp config set NAME 'x'
-_SETTERS = frozenset("set with use put update change reset".split())
 _URL_PARAM_CUT_RE = re.compile(r"[&#\s\"'<>`]")
 # A YAML value a person chose ending in `;` (`token: Marble1372;`): letters, digits, a symbol
 # no code expression holds there; after no line of code (`password: hashed;` in a class is).
@@ -180,18 +149,6 @@ def _before_quote(rest: str, quote: str) -> str:
             return rest[:i]
         i += 1
     return rest
-
-
-def _quoted_span(raw: str, start: int) -> tuple[int, int, bool] | None:
-    """(inner start, inner end, is an f-string) when `raw` is a quoted literal."""
-    if raw.startswith('\\"'):
-        return start + 2, start + len(raw) - 2, False
-    i = 0
-    while i < len(raw) and raw[i] in "bBrRuUfF":
-        i += 1
-    if i < len(raw) and raw[i] in "\"'`" and len(raw) >= i + 2 and raw[-1] == raw[i]:
-        return start + i + 1, start + len(raw) - 1, "f" in raw[:i].lower()
-    return None
 
 
 def assignment_hits(text: str, lowered: str, spans: list[tuple[int, int]]) -> Iterator[Hit]:
@@ -297,7 +254,7 @@ def _named(text: str, lowered: str, spans: list[tuple[int, int]]) -> Generator[H
         elif name.startswith("-"):
             hit = cli_value(text, name_end, name, name_class)
         else:
-            hit = _other_value(text, start, name_end, name, name_class, documented)
+            hit = other_value(text, start, name_end, name, name_class, documented)
             if hit is None and before_cell_end(text, name_end):
                 yield from table_hits(text, start, name_end)
         if hit is not None:
@@ -350,103 +307,6 @@ def _yaml_scalar_with_eq(text: str, m: re.Match[str], start: int) -> bool:
     return not is_reference(raw, (), code=True)
 
 
-def _other_value(
-    text: str, start: int, name_end: int, name: str, name_class: str, documented: bool
-) -> Hit | None:
-    """A value paired with a secret's name without an assignment operator; after a
-    `documented` name (a public key's, a digest's) not in a sentence."""
-    before = text[start - 1] if start else "\n"
-    words = words_of_name(name)
-    m: re.Match[str] | None = None
-    sql = False  # WITH PASSWORD 'x', setPassword("x"), <add key=.. value="x"/>: a word there too
-    if before in "\"'":
-        m = _PAIR_TAIL_RE.match(text, name_end) or _ATTR_TAIL_RE.match(text, name_end)
-        if m is not None and m.group("rq") != before:
-            m = None
-    elif text.startswith("(", name_end):
-        if len(words) == 1 or words[-2] in _SETTERS:
-            m = _CALL_TAIL_RE.match(text, name_end)
-    elif text.startswith(("\n", "\r\n"), name_end) or text.startswith((" \n", "\t\n"), name_end):
-        if re.search(r"name[ \t]*:[ \t]*$", line_before(text, start)):
-            m = _K8S_TAIL_RE.match(text, name_end)
-            if m is not None:
-                return _config_value(text, m.start("value"), m.group("value"), words, name_class)
-        return None
-    elif name.lower() == "password" and _SQL_BEFORE_RE.search(line_before(text, start)):
-        m = _SQL_TAIL_RE.match(text, name_end)
-        sql = True
-    elif _WP_CLI_BEFORE_RE.search(line_before(text, start)):
-        m = _SQL_TAIL_RE.match(text, name_end)
-    elif name_class != "password":
-        if documented:
-            return None
-        return named_in_sentence(
-            text, start, name_end, words, name_class
-        )  # "the API key is 7f3a..."
-    if m is None:
-        return None
-    raw = m.group("value")
-    s, e = m.start("value") + 1, m.end("value") - 1
-    v = raw[1:-1]
-    if wordpress_key(words) and wordpress_value(v):
-        return s, e, PRIORITY["generic_secret_assignment"]
-    if before in "\"'" and (d := _DEFINE_BEFORE_RE.search(line_before(text, start - 1))):
-        php = d.group("fn").lower() == "define"
-        return _defined_value(raw, s, e, words, name_class, php)
-    said = sql or m.re is _ATTR_TAIL_RE or m.re is _CALL_TAIL_RE  # names what v is
-    if name_class == "password" and (plain_word(v) and not said or any(c.isspace() for c in v)):
-        return None
-    if (
-        name_class == "password"
-        and before in "\"'"
-        and _NEXT_STRING_RE.match(text, m.end("value"))
-        and not chosen_password(v)
-    ):
-        return None  # a lexer's keywords, cachemgr_passwd and then cache_peer: a list of strings
-    if UPPER_SNAKE_RE.fullmatch(v) or names_a_secret(v):
-        return None  # ("DB_PASSWORD", "STRIPE_KEY"): a list of names
-    kind = assignment_kind(name_class, v, True, words)
-    return None if kind is None else (s, e, PRIORITY[kind])
-
-
-def _defined_value(
-    raw: str, s: int, e: int, words: tuple[str, ...], name_class: str, php: bool
-) -> Hit | None:
-    """define('DB_PASSWORD', 'x'), os.Setenv("DB_PASSWORD", "x"): a constant or a variable
-    set to a literal, no list of strings, so a password there is one though it reads as a
-    word or holds spaces; WordPress's keys (AUTH_KEY, NONCE_KEY) are 64 random characters
-    that may hold spaces, `$` and braces. Only PHP (`php`) reads `$` in double quotes."""
-    v = raw[1:-1]
-    kind = "password_assignment" if name_class == "password" else "generic_secret_assignment"
-    random = spaced_random(v, 16)
-    if random and len(v) >= 32:
-        return s, e, PRIORITY[kind]  # '$n~]_;x{…': a template's braces by chance
-    if is_placeholder(v, words) or (php and raw[0] == '"' and "$" in v):
-        return None  # 'put your unique phrase here', 'password_here', "$pw" (interpolated)
-    if random or name_class == "password":
-        return s, e, PRIORITY[kind]
-    judged = assignment_kind(name_class, v, True, words)
-    return None if judged is None else (s, e, PRIORITY[judged])
-
-
-def _config_value(
-    text: str, vs: int, rest: str, words: tuple[str, ...], name_class: str
-) -> Hit | None:
-    """A YAML-style value (the rest of the line): literal unless a template or keyword."""
-    hash_at = re.search(r"\s#", rest)
-    v = (rest[: hash_at.start()] if hash_at else rest).rstrip()
-    q = _quoted_span(v, vs) if v[:1] in "\"'" else None
-    if q is not None:
-        s, e, _ = q
-        v = text[s:e]
-    elif not v or any(c.isspace() for c in v) or is_reference(v, words, code=False):
-        return None
-    else:
-        s, e = vs, vs + len(v)
-    kind = assignment_kind(name_class, v, q is not None, words, field=q is None)
-    return None if kind is None else (s, e, PRIORITY[kind])
-
-
 def _assignment_value(
     text: str, m: re.Match[str], start: int, name: str, name_class: str
 ) -> Hit | None:
@@ -459,12 +319,12 @@ def _assignment_value(
         line = _BLOCK_LINE_RE.match(text, m.end("value"))
         if line is None:
             return None
-        return _config_value(text, line.start("value"), line.group("value"), words, name_class)
+        return config_value(text, line.start("value"), line.group("value"), words, name_class)
     inner = _INNER_LITERAL_RE.match(text, vs) if raw[:1] not in "\"'`" else None
     if inner is not None:
         group = "wrapped" if inner.group("wrapped") else "fallback"
         raw, vs = inner.group(group), inner.start(group)
-    q = _quoted_span(raw, vs)
+    q = quoted_span(raw, vs)
     before = text[start - 1] if start else "\n"
     param = before in "?&;"
     if q is not None:

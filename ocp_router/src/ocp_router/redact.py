@@ -196,7 +196,8 @@ takes about 7 ms (bench/bench_secrets.py measures it).
 The detectors live beside this module, one kind of evidence each: `_redact_tokens` (a token's
 own shape, from the table of `_redact_shapes`; `_redact_at_start` tries it at one place),
 `_redact_assignments` (the name a value is assigned to; `_redact_line_kind` says what kind of
-line holds it, `_redact_fields` where a field's value ends), `_redact_tables` (a name and a
+line holds it, `_redact_fields` where a field's value ends, `_redact_paired` a name and a value
+paired without an operator), `_redact_tables` (a name and a
 value in a Markdown table), `_redact_phrases` (the words around a value without a name:
 headers, URLs, commands), `_redact_prose` (sentences and notes, after a name or before one) and
 `_redact_values` (how any of them judges a value and a name, with `_redact_encoded`);
@@ -232,6 +233,7 @@ from ocp_router import (
     _redact_line_kind,
     _redact_memo,
     _redact_name_class,
+    _redact_paired,
     _redact_phrases,
     _redact_prose,
     _redact_repeats,
@@ -298,6 +300,7 @@ _SOURCES = tuple(
         _redact_at_start,
         _redact_tokens,
         _redact_assignments,
+        _redact_paired,
         _redact_fields,
         _redact_flag_values,
         _redact_line_kind,
