@@ -3,13 +3,16 @@
     uv run python bench/redact_short_values.py [--show 40]
 
 `password = pwd` names a variable; six random letters and digits there are a password. Every
-unquoted value of 1-7 characters (optionally an attribute chain or a call) assigned to a name
+unquoted value of 1-7 characters (optionally an attribute chain or a call) after a name
 `classify_name` calls a password's, in the six development corpora
 (~/.cache/ocp-bench/retrieval-dev) and this checkout's site-packages, cut into the
-3,000-character pieces bench/redact_ab.py reads, is sorted into what makes it a name (a keyword
-or type, an attribute or call, a secret's name, used elsewhere in its piece, a word) or left
-`random-looking`, and `short_random` (the rule that redacts such a value) is asked of each; and
-of every 6-7 character bare value under any name.
+3,000-character pieces bench/redact_ab.py reads, is sorted by its form (an assignment `=`, `:=`,
+`=>`; an object's key or YAML `:`, `{ password: x }`, Go's `Password: x,`; a call's only
+argument, `setPassword(x)`, `.password(x)`; a command-line flag's, `--password x`) and by what
+makes it a name (a keyword or type, an attribute or call, a secret's name, used elsewhere in
+its piece, a word) or left `random-looking`; `short_random` (the rule that redacts such a
+value) is asked of each, and `redact` run on the piece says whether the text was changed there.
+And of every 6-7 character bare value under any name, or alone in any call.
 """
 
 from __future__ import annotations
@@ -34,13 +37,25 @@ from ocp_router._redact_values import (  # noqa: E402
     short_random,
     wordy,
 )
+from ocp_router.redact import redact  # noqa: E402
 
 # The same under any name: how often the rule would fire if every name were a password's.
-_ANY_RE = re.compile(r"\b[A-Za-z_]\w*[ \t]*[:=][ \t]*(?P<v>[A-Za-z_]\w{5,6})(?![\w.(\[\"'])")
-_ASSIGN_RE = re.compile(
-    r"(?P<name>[\w$-]*(?i:pass|pw)\w*)[\"']?[ \t]*(?::=|=>|[:=])[ \t]*"
-    r"(?P<v>[A-Za-z_$][\w$]{0,6}(?:\.[A-Za-z_]\w*)*(?:\(\))?)(?![\w.(\[\"'])"
+_ANY_RE = re.compile(
+    r"\b[A-Za-z_]\w*(?:[ \t]*[:=][ \t]*|\([ \t]*)(?P<v>[A-Za-z_]\w{5,6})(?![\w.(\[\"'])"
 )
+_VALUE = r"(?P<v>[A-Za-z_$][\w$]{0,6}(?:\.[A-Za-z_]\w*)*(?:\(\))?)(?![\w.(\[\"'])"
+FORMS = {
+    "assignment (= := =>)": re.compile(
+        rf"(?P<name>[\w$-]*(?i:pass|pw)\w*)[\"']?[ \t]*(?::=|=>|=)[ \t]*{_VALUE}"
+    ),
+    "key (: in YAML, JSON, JS, Go)": re.compile(
+        rf"(?P<name>[\w$-]*(?i:pass|pw)\w*)[\"']?[ \t]*:(?!=)[ \t]*{_VALUE}"
+    ),
+    "call (setPassword(x))": re.compile(
+        rf"(?P<name>[\w$]*(?i:pass|pw)\w*)\([ \t]*{_VALUE}[ \t]*[),]"
+    ),
+    "flag (--password x)": re.compile(rf"(?P<name>--?[\w-]*(?i:pass|pw)[\w-]*)[ \t]+{_VALUE}"),
+}
 
 
 def kind(v: str, text: str) -> str:
@@ -64,9 +79,10 @@ def main() -> None:
     args = parser.parse_args()
     roots = sorted(p for p in CORPORA.iterdir() if p.is_dir()) if CORPORA.is_dir() else []
     roots.append(Path(site.getsitepackages()[0]))
-    counts: Counter[str] = Counter()
-    fired: Counter[str] = Counter()
-    examples: defaultdict[str, list[str]] = defaultdict(list)
+    counts: Counter[tuple[str, str]] = Counter()
+    fired: Counter[tuple[str, str]] = Counter()
+    changed: Counter[tuple[str, str]] = Counter()
+    examples: defaultdict[tuple[str, str], list[str]] = defaultdict(list)
     n = any_name = 0
     any_fired: list[str] = []
     for name, text in pieces(roots, False):
@@ -75,24 +91,34 @@ def main() -> None:
             any_name += 1
             if short_random(m.group("v"), text):
                 any_fired.append(f"{m.group(0)!r}  {name}")
-        for m in _ASSIGN_RE.finditer(text):
-            if classify_name(m.group("name").split(".")[-1]) != "password":
-                continue
-            v = m.group("v")
-            k = kind(v, text)
-            counts[k] += 1
-            hit = short_random(v, text)
-            fired[k] += hit
-            examples[k].append(f"{'REDACTED ' if hit else ''}{m.group(0)!r}  {name}")
+        out: str | None = None
+        for form, form_re in FORMS.items():
+            for m in form_re.finditer(text):
+                if classify_name(re.split(r"[.-]", m.group("name"))[-1]) != "password":
+                    continue
+                if out is None:
+                    out = redact(text).text
+                v = m.group("v")
+                key = (form, kind(v, text))
+                counts[key] += 1
+                hit = short_random(v, text)
+                fired[key] += hit
+                gone = m.group(0) not in out
+                changed[key] += gone
+                tag = ("SHORT_RANDOM " if hit else "") + ("REDACTED " if gone else "")
+                examples[key].append(f"{tag}{m.group(0)!r}  {name}")
     print(f"{n:,} pieces; short values after a password's name: {sum(counts.values())}")
-    for k, c in counts.most_common():
-        print(f"  {c:5}  {k}  (short_random fires on {fired[k]})")
-    print(f"6-7 character bare values under any name: {any_name:,}; short_random fires on")
-    print(f"{len(any_fired)}:")
+    for form in FORMS:
+        print(f"  {form}:")
+        for (f, k), c in counts.most_common():
+            if f == form:
+                print(f"    {c:5}  {k}  (short_random {fired[f, k]}, redacted {changed[f, k]})")
+    print(f"6-7 character bare values under any name or alone in a call: {any_name:,};")
+    print(f"short_random fires on {len(any_fired)}:")
     for x in any_fired[: args.show]:
         print(f"    {x}")
-    for k, xs in examples.items():
-        print(f"{k}:")
+    for (f, k), xs in sorted(examples.items()):
+        print(f"{f} / {k}:")
         for x in sorted(set(xs))[: args.show]:
             print(f"    {x}")
 

@@ -1,7 +1,9 @@
 """A short password written bare after a password's name (`password = Zkq3pw`) was read as
 the name of a variable, as every bare identifier under 8 characters was. Six or seven random
 letters and digits, used nowhere else in the text, are a password; a variable's name (pwd,
-self.pw, getpass(), a word, a name defined or used elsewhere) stays.
+self.pw, getpass(), a word, a name defined or used elsewhere) stays. The same holds for an
+object's key (`{ password: Zkq3pw }`, Go's `Password: Zkq3pw,`), a setter's only argument
+(`setPassword(Zkq3pw)`, `.password(Zkq3pw)`) and a command-line flag (`--password Zkq3pw`).
 
 Secrets are assembled at run time, so this file holds no literal password."""
 
@@ -19,6 +21,18 @@ CONTEXTS = [
     "conn = connect(host, password={pw})\n",
     "    self.password = {pw}\n",
 ]
+OTHER_FORMS = [
+    "const opts = {{ password: {pw} }};\n",
+    "const opts = {{ host: h, password: {pw} }};\n",
+    "const opts = {{\n  user: u,\n  password: {pw},\n}};\n",
+    '{{"user": u, "password": {pw}}}\n',
+    "db:\n  password: {pw}\n",
+    "user.setPassword({pw});\n",
+    "user.set_password({pw})\n",
+    "builder.password({pw}).build()\n",
+    "cfg := Config{{\n\tUser: u,\n\tPassword: {pw},\n}}\n",
+    "mysql --user root --password {pw} db\n",
+]
 
 
 @pytest.mark.parametrize("pw", PASSWORDS)
@@ -26,6 +40,14 @@ CONTEXTS = [
 def test_a_short_random_password_is_redacted(context: str, pw: str) -> None:
     out = redact(context.replace("{pw}", pw)).text
     assert pw not in out, out
+
+
+@pytest.mark.parametrize("pw", PASSWORDS)
+@pytest.mark.parametrize("form", OTHER_FORMS)
+def test_a_short_random_password_in_a_key_call_or_flag_is_redacted(form: str, pw: str) -> None:
+    out = redact(form.format(pw=pw)).text
+    assert pw not in out, out
+    assert out.count("[REDACTED") == 1, out  # the value alone: the code around it stays
 
 
 NAMES = [
@@ -39,6 +61,17 @@ NAMES = [
     "password = inpt\n",  # too short to tell
     "password = sha256\n",  # lower-case and digits: a name
     "key = derive(Zkq3pw)\npassword = Zkq3pw\n",  # a variable used elsewhere in the text
+    "const o = { password: pwd };\n",
+    "const o = { password: tmpVal, user: u };\n",
+    "user.setPassword(newPw);\n",
+    "builder.password(pwd).build()\n",
+    "c := Config{\n\tPassword: cfg.Password,\n}\n",
+    "c := Config{\n\tPassword: dbPass,\n}\n",
+    "function login(password: Md5Hash) {}\n",  # a type's name, in a parameter list
+    "type User = { password: Sha256 | null };\n",
+    "key := derive(Zkq3pw)\nc := Config{\n\tPassword: Zkq3pw,\n}\n",  # used elsewhere
+    "u.setPassword(Zkq3pw, salt);\n",  # one of several arguments: a call's, not a setter's
+    "user.password_hash(Zkq3pw)\n",  # not a setter
 ]
 
 

@@ -377,7 +377,8 @@ def _assignment_value(
                     and not code_before(text, start - len(line_prefix))
                 )
             ):
-                return None  # an object literal or a declaration in code, not YAML
+                # an object literal or a declaration in code, not YAML; Go's `Password: Zkq3pw,`
+                return _short_password(text, vs, v, name_class)
             if any(c.isspace() for c in v):  # a sentence: "password: X until friday"
                 if v[0] in "\"'`" or name_class == "generic":
                     return None
@@ -421,7 +422,9 @@ def _assignment_value(
             if op == ":" and not param:
                 # "X-Api-Key: value" inside a quoted header string; otherwise code or prose
                 if not (lq and text[s + len(v) : s + len(v) + 1] == lq and not m.group("rq")):
-                    return colon_in_sentence(text, s, v, start, line_prefix, words)
+                    return colon_in_sentence(
+                        text, s, v, start, line_prefix, words
+                    ) or _short_password(text, s, v, name_class)
         v = cut_at_escape(text, s, v, bool(lq))  # "password=X\\n",: the line's end
         if not v or MARKER_OPEN in v:
             return None
@@ -445,6 +448,21 @@ def _assignment_value(
     if kind is None:
         return None
     return s, e, PRIORITY["connection_string_password" if param else kind]
+
+
+def _short_password(text: str, s: int, v: str, name_class: str) -> Hit | None:
+    """`{ password: Zkq3pw }`, Go's `Password: Zkq3pw,`: a short random value (`short_random`)
+    bare after a password's name as an object's key, ending there (`,`, `;`, `}`, the line);
+    a type (`password: Md5Hash)`, `: T = x`) goes on with `)`, `=`, `|` or `<`."""
+    core = v.rstrip(",;")
+    after = text[s + len(core) : s + len(core) + 80].lstrip(" \t")
+    if (
+        name_class == "password"
+        and after[:1] in (",", ";", "}", "\n", "\r", "")
+        and short_random(core, text)
+    ):
+        return s, s + len(core), PRIORITY["password_assignment"]
+    return None
 
 
 def xml_hits(text: str) -> Iterator[Hit]:

@@ -19,6 +19,7 @@ from ocp_router._redact_values import (
     is_reference,
     names_a_secret,
     plain_word,
+    short_random,
     spaced_random,
 )
 from ocp_router._redact_wordpress import wordpress_key, wordpress_value
@@ -51,6 +52,8 @@ _K8S_TAIL_RE = re.compile(  # - name: DB_PASSWORD \n  value: x
 _CALL_TAIL_RE = re.compile(  # setPassword("x"), .password('x')
     r"""\([ \t]*(?P<value>"(?:[^"\\\n]|\\.){1,1024}"|'(?:[^'\\\n]|\\.){1,1024}')[ \t]*[),]"""
 )
+# setPassword(Zkq3pw): a bare value as long as `short_random` judges, alone in the call
+_BARE_CALL_TAIL_RE = re.compile(r"\([ \t]*(?P<value>[A-Za-z][A-Za-z0-9]{5,6})[ \t]*\)")
 _SQL_TAIL_RE = re.compile(r"""[ \t]+(?P<value>'[^'\n]{1,512}'|"[^"\n]{1,512}")""")  # PASSWORD 'x'
 _SQL_BEFORE_RE = re.compile(r"(?i)\b(?:with|encrypted|unencrypted|set)[ \t]+$")
 _WP_CLI_BEFORE_RE = re.compile(r"\bwp[ \t]+config[ \t]+set[ \t]+$")  # wp config set NAME 'x'
@@ -83,8 +86,14 @@ def other_value(
         if m is not None and m.group("rq") != before:
             m = None
     elif text.startswith("(", name_end):
-        if len(words) == 1 or words[-2] in _SETTERS:
+        # the method's own words: builder.password(x) is a setter, as set_password(x) is
+        called = words_of_name(name.rsplit(".", 1)[-1])
+        if len(called) == 1 or called[-2] in _SETTERS:
             m = _CALL_TAIL_RE.match(text, name_end)
+            if m is None and name_class == "password":
+                bare = _BARE_CALL_TAIL_RE.match(text, name_end)
+                if bare is not None and short_random(bare.group("value"), text):
+                    return bare.start("value"), bare.end("value"), PRIORITY["password_assignment"]
     elif text.startswith(("\n", "\r\n"), name_end) or text.startswith((" \n", "\t\n"), name_end):
         if re.search(r"name[ \t]*:[ \t]*$", line_before(text, start)):
             m = _K8S_TAIL_RE.match(text, name_end)
