@@ -72,6 +72,7 @@ NAMES = [
     "key := derive(Zkq3pw)\nc := Config{\n\tPassword: Zkq3pw,\n}\n",  # used elsewhere
     "u.setPassword(Zkq3pw, salt);\n",  # one of several arguments: a call's, not a setter's
     "user.password_hash(Zkq3pw)\n",  # not a setter
+    "pw, ok := password.(string)\n",  # Go's type assertion: no method after the dot
 ]
 
 

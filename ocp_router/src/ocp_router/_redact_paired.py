@@ -87,7 +87,8 @@ def other_value(
             m = None
     elif text.startswith("(", name_end):
         # the method's own words: builder.password(x) is a setter, as set_password(x) is
-        called = words_of_name(name.rsplit(".", 1)[-1])
+        # (Go's type assertion password.(string) has none after its dot)
+        called = words_of_name(name.rstrip(".").rsplit(".", 1)[-1]) or words
         if len(called) == 1 or called[-2] in _SETTERS:
             m = _CALL_TAIL_RE.match(text, name_end)
             if m is None and name_class == "password":
