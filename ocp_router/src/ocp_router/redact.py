@@ -75,9 +75,9 @@ What is detected (kind in brackets):
   ``--password=...``, ``<password>...</password>``, escaped JSON in log lines, a name and its
   value side by side (``define('DB_PASSWORD', '...')``, ``os.environ.setdefault("X", "...")``,
   ``<add key="DbPassword" value="..."/>``, Kubernetes ``- name: DB_PASSWORD`` / ``value:``),
-  setters (``setPassword("...")``), SQL ``WITH PASSWORD '...'``; with no name, a literal in
-  the secret argument of a well-known call (``jwt.sign(p, "...")``, ``smtp.login(u, "...")``,
-  ``HTTPBasicAuth(u, "...")``, ``auth=(u, "...")``, ``hmac.new(b"...")``,
+  setters (``setPassword("...")``, ``builder.password("...")``), SQL ``WITH PASSWORD '...'``;
+  with no name, a literal in the secret argument of a well-known call (``jwt.sign(p, "...")``,
+  ``smtp.login(u, "...")``, ``HTTPBasicAuth(u, "...")``, ``auth=(u, "...")``, ``hmac.new(b"...")``,
   ``createHmac("sha256", "...")``, ``Fernet(b"...")``, ``getConnection(url, u, "...")``) or
   an element a key names (``<entry key="password">``).
   Only the value is redacted; name, operator and quotes stay, so the model still understands
@@ -165,7 +165,10 @@ What is left alone, so that explanations of code are not damaged:
 - Where names are variables (code), a bare variable on the right: one made of words or
   naming a secret (``password = user_password``, ``pw = dbPass``), not random letters
   (``password = jpoKfCiSxxg`` is a literal), nor words with a digit and a symbol inside
-  (``password = Hunter2Secret!x``, a chosen password). Where they are not (YAML, INI after a
+  (``password = Hunter2Secret!x``, a chosen password), nor after a password's name six or
+  seven random letters and digits used nowhere else in the text (``_redact_values.short_random``:
+  ``password = Zkq3pw``, ``{ password: Zkq3pw }``, Go's ``Password: Zkq3pw,``,
+  ``setPassword(Zkq3pw)``, ``.password(Zkq3pw)``). Where they are not (YAML, INI after a
   ``[section]``, .env and shell ``NAME=value``, ``docker -e``, logfmt, command-line flags, URL
   parameters), every value is a literal except a template or reference; a YAML-style ``name:
   value`` line is code when the line before opens or continues an object or a call. A field's
