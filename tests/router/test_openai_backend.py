@@ -16,6 +16,7 @@ from ocp_router import (
     OpenAIBackend,
 )
 from ocp_router.backends._http import transport_error
+from ocp_router.config import RouterSettings, build_local
 from tests.fakes import FakeOpenAI
 
 
@@ -140,3 +141,26 @@ def test_an_httpx_timeout_before_the_request_left_is_marked_unsent(
 ) -> None:
     err = transport_error(exc, backend="openai", url="http://127.0.0.1:1", hint="")
     assert isinstance(err, BackendTimeout) and err.sent is sent
+
+
+async def test_an_unreachable_local_openai_compatible_server_is_not_called_openai(
+    fake_openai: FakeOpenAI, refused_url: str
+) -> None:
+    # OCP_LOCAL_BACKEND=openai is llama.cpp, LM Studio or vLLM: "cannot reach openai at URL"
+    # was read as OpenAI's paid API. The error's `backend` stays the backend's name.
+    env = {"OCP_LOCAL_BACKEND": "openai", "OCP_LOCAL_BASE_URL": refused_url + "/v1"}
+    async with build_local(RouterSettings.from_env(env)) as down:  # type: ignore[attr-defined]
+        with pytest.raises(BackendUnavailable) as raised:
+            await down.generate(GenerateRequest(prompt="hi"))
+    said = str(raised.value)
+    assert said.startswith(f"cannot reach the local OpenAI-compatible server at {refused_url}/v1")
+    assert "OCP_LOCAL_BASE_URL" in said and raised.value.backend == "openai"
+    fake_openai.fail_next(401)
+    env = {"OCP_LOCAL_BACKEND": "openai", "OCP_LOCAL_BASE_URL": fake_openai.base_url}
+    async with build_local(RouterSettings.from_env(env)) as refusing:  # type: ignore[attr-defined]
+        with pytest.raises(BackendAuthError, match="^the local OpenAI-compatible server rejected"):
+            await refusing.generate(GenerateRequest(prompt="hi"))
+    # OpenAI's own API (the paid tier) keeps its name.
+    async with OpenAIBackend("m", base_url=refused_url + "/v1") as paid:
+        with pytest.raises(BackendUnavailable, match="^cannot reach openai at "):
+            await paid.generate(GenerateRequest(prompt="hi"))

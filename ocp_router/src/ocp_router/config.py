@@ -44,6 +44,9 @@ from ocp_router.sticky import Sticky
 from ocp_router.tiers import DEFAULT_ROUTE_THRESHOLD
 
 _OFF = {"none", "off", "0", "false", "no"}
+# How errors name OCP_LOCAL_BACKEND=openai's server (llama.cpp, LM Studio, vLLM): not "openai",
+# which users read as OpenAI's paid API.
+LOCAL_OPENAI_SERVER = "the local OpenAI-compatible server"
 
 
 class RouterSettings(BaseModel):
@@ -293,6 +296,7 @@ def build_local(settings: RouterSettings) -> ModelBackend:
                 api_key="OCP_LOCAL_API_KEY",
             ),
             cut_check=True,
+            said=LOCAL_OPENAI_SERVER,
         )
     return OllamaBackend(
         settings.local_model,

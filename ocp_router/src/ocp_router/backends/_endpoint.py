@@ -41,8 +41,11 @@ class Endpoint:
         backend: str,
         hints: Hints,
         key: str | None = None,
+        said: str | None = None,
     ) -> None:
+        """`said`: how messages name the server (by default `backend`, the errors' name)."""
         self._http = http
+        self._said = said
         self._base_url = base_url
         self._backend = backend
         self._hints = hints
@@ -51,7 +54,9 @@ class Endpoint:
     def transport_failure(self, exc: httpx.HTTPError) -> BackendError:
         """`exc`, met talking to this server, with the fix (reach hint)."""
         hint = self._hints.reach
-        return transport_error(exc, backend=self._backend, url=self._base_url, hint=hint)
+        return transport_error(
+            exc, backend=self._backend, url=self._base_url, hint=hint, said=self._said
+        )
 
     def status_failure(self, response: httpx.Response, missing: str | None = None) -> BackendError:
         """An answer other than 200 as the error its status means; `missing`: what a 404
@@ -62,6 +67,7 @@ class Endpoint:
             auth_hint=self._hints.auth,
             model_hint=self._hints.missing if missing is None else missing,
             key=self._key,
+            said=self._said,
         )
 
     async def send(

@@ -145,26 +145,30 @@ def never_sent(exc: BaseException | None) -> bool:
     return exc is not None and type(exc).__name__ in _UNSENT_TIMEOUTS
 
 
-def transport_error(exc: httpx.HTTPError, *, backend: str, url: str, hint: str) -> BackendError:
-    """Translate an httpx transport failure into our hierarchy; `hint` says what to do."""
+def transport_error(
+    exc: httpx.HTTPError, *, backend: str, url: str, hint: str, said: str | None = None
+) -> BackendError:
+    """Translate an httpx transport failure into our hierarchy; `hint` says what to do,
+    `said` how the message names the server (by default `backend`, the error's own name)."""
     url = shown_url(url)
+    who = said or backend
     if isinstance(exc, httpx.TimeoutException):
         return BackendTimeout(
-            f"{backend} at {url} did not answer in time ({exc!r}). {hint}",
+            f"{who} at {url} did not answer in time ({exc!r}). {hint}",
             backend=backend,
             sent=not never_sent(exc),
         )
     if isinstance(exc, httpx.ConnectError):
-        return BackendUnavailable(f"cannot reach {backend} at {url}. {hint}", backend=backend)
+        return BackendUnavailable(f"cannot reach {who} at {url}. {hint}", backend=backend)
     if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
         # It was reachable and went away, usually mid-answer: starting it is rarely the fix.
         return BackendUnavailable(
-            f"{backend} at {url} broke the connection ({exc!r}): if it was answering, it may "
+            f"{who} at {url} broke the connection ({exc!r}): if it was answering, it may "
             f"have crashed or run out of memory (check its log, or use a smaller model). {hint}",
             backend=backend,
         )
     return BackendUnavailable(
-        f"{backend} at {url} broke the connection ({exc!r}). {hint}", backend=backend
+        f"{who} at {url} broke the connection ({exc!r}). {hint}", backend=backend
     )
 
 
@@ -281,35 +285,37 @@ def status_error(
     auth_hint: str,
     model_hint: str,
     key: str | None = None,
+    said: str | None = None,
 ) -> BackendError:
     """Translate an HTTP error status into our hierarchy; `key`, the one sent, is never
-    quoted."""
+    quoted; `said`: how the message names the server (by default `backend`)."""
     code = response.status_code
+    who = said or backend
     text = hide_key(error_text(response), key)
     if code in (401, 403):
         return BackendAuthError(
-            f"{backend} rejected the key ({code}: {text}). {auth_hint}",
+            f"{who} rejected the key ({code}: {text}). {auth_hint}",
             backend=backend,
             status_code=code,
         )
     if code == 404:
         return BackendUnavailable(
-            f"{backend}: {text.rstrip('.')}. {model_hint}", backend=backend, status_code=code
+            f"{who}: {text.rstrip('.')}. {model_hint}", backend=backend, status_code=code
         )
     if code in (429, 529) or (code == 503 and "overload" in text.lower()):
         return BackendRateLimited(
-            rate_limit_message(backend, code, text, retry_after(response.headers)),
+            rate_limit_message(who, code, text, retry_after(response.headers)),
             backend=backend,
             status_code=code,
         )
     if exceeds_context(code, error_body(response), text):
         return BackendContextExceeded(
-            f"{backend} answered {code}: {text.rstrip('.')}.{CONTEXT_HINT}",
+            f"{who} answered {code}: {text.rstrip('.')}.{CONTEXT_HINT}",
             backend=backend,
             status_code=code,
         )
     return BackendResponseError(
-        f"{backend} answered {code}: {text.rstrip('.')}.", backend=backend, status_code=code
+        f"{who} answered {code}: {text.rstrip('.')}.", backend=backend, status_code=code
     )
 
 

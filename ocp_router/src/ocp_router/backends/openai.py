@@ -67,8 +67,11 @@ class OpenAIBackend(ClosingBackend):
         client: httpx.AsyncClient | None = None,
         names: SettingNames = ARGUMENT_NAMES,
         cut_check: bool = False,
+        said: str | None = None,
     ) -> None:
         """`names`: what error messages tell the user to change (by default these arguments).
+        `said`: how they name the server ("openai" by default, the errors' `backend`; a local
+        server is no OpenAI, whose paid API users would read "openai" as).
         `cut_check`: the server may cut an over-long prompt to fit its context without an
         error (LM Studio's overflow policy, Ollama's /v1): an answer whose usage says it read
         under half of the prompt is then a BackendContextExceeded (the settings' local tier)."""
@@ -96,7 +99,7 @@ class OpenAIBackend(ClosingBackend):
         )
         hints = Hints(reach=self._url_hint, auth=self._key_hint, missing=self._missing_hint(model))
         self._server = Endpoint(
-            self._http, self.base_url, backend=self.name, hints=hints, key=api_key
+            self._http, self.base_url, backend=self.name, hints=hints, key=api_key, said=said
         )
 
     @property
