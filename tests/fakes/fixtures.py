@@ -8,7 +8,9 @@ calls it.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -40,3 +42,14 @@ def fake_openai() -> Iterator[FakeOpenAI]:
 def refused_url() -> str:
     """A base URL where nothing listens: connecting is refused."""
     return f"http://127.0.0.1:{closed_port()}"
+
+
+@pytest.fixture
+def ollama_installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An `ollama` program first on PATH: an Ollama that does not answer is then one to start
+    (`ollama serve`), not one to install, whatever the machine running the tests has."""
+    bin_dir = tmp_path / "ollama-bin"
+    bin_dir.mkdir()
+    (bin_dir / "ollama").write_text("#!/bin/sh\n")
+    (bin_dir / "ollama").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")

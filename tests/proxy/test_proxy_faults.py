@@ -234,6 +234,7 @@ def test_a_local_model_failing_after_the_first_byte_ends_the_stream_in_the_clien
     assert fake_anthropic.requests_to("/v1/messages") == []  # too late to escalate
 
 
+@pytest.mark.usefixtures("ollama_installed")
 def test_local_down_and_no_paid_credentials_is_a_clear_error_in_each_dialect(
     start_proxy: Callable[..., RunningProxy], proxy_env: dict[str, str]
 ) -> None:

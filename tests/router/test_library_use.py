@@ -82,6 +82,7 @@ async def _unreachable(backend: OllamaBackend) -> str:
     raise AssertionError("a refused connection answered")
 
 
+@pytest.mark.usefixtures("ollama_installed")
 async def test_an_ollama_backend_is_told_of_its_argument_or_of_the_setting(
     refused_url: str,
 ) -> None:

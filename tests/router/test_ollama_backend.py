@@ -69,6 +69,7 @@ async def test_the_model_named_in_another_case_is_the_one_pulled(fake_ollama: Fa
         assert (await backend.probe()).present
 
 
+@pytest.mark.usefixtures("ollama_installed")
 async def test_refused_connection_says_to_start_ollama(refused_url: str) -> None:
     backend = OllamaBackend("llama3.2", base_url=refused_url)
     assert await backend.is_available() is False

@@ -103,6 +103,7 @@ async def test_route_mode_forces_every_request(fake_ollama: FakeOllama) -> None:
     await router.aclose()
 
 
+@pytest.mark.usefixtures("ollama_installed")
 async def test_local_down_falls_back_to_paid_and_the_trace_shows_it(
     refused_url: str, fake_anthropic: FakeAnthropic
 ) -> None:

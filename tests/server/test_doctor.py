@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from ocp_server.doctor import run_checks
 from ocp_server.index.workspace import WorkspaceIndex
 from tests.fakes import FakeAnthropic, FakeOllama, FakeOpenAI
 from tests.fakes._http import Request, Response, StreamResponse, json_response
-from tests.server.installed import installed_ollama
+from tests.server.installed import installed_ollama, no_ollama
 from tests.workspace_fixture import git
 
 
@@ -58,40 +59,39 @@ async def test_a_missing_ollama_model_fails_with_the_pull_command(workspace: Pat
 
 
 async def test_unreachable_ollama_fails_naming_OCP_OLLAMA_URL(
-    workspace: Path, refused_url: str, tmp_path: Path
+    workspace: Path, refused_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    found = await checks(workspace, OCP_OLLAMA_URL=refused_url, PATH=installed_ollama(tmp_path))
+    path = f"{installed_ollama(tmp_path)}{os.pathsep}{os.environ['PATH']}"
+    monkeypatch.setenv("PATH", path)
+    found = await checks(workspace, OCP_OLLAMA_URL=refused_url, PATH=path)
     status, detail = found["local model"]
     assert status == "fail" and "ollama serve" in detail and "OCP_OLLAMA_URL" in detail
     assert "ollama.com" not in detail
 
 
 async def test_ollama_not_installed_says_where_to_get_it_and_what_works_without(
-    workspace: Path, refused_url: str, tmp_path: Path
+    workspace: Path, refused_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A new machine: no Ollama at all. "Start it with `ollama serve`" sent the user to a
     # command they do not have.
-    (tmp_path / "empty").mkdir()
-    found = await checks(workspace, OCP_OLLAMA_URL=refused_url, PATH=str(tmp_path / "empty"))
+    path = no_ollama(monkeypatch, tmp_path)
+    found = await checks(workspace, OCP_OLLAMA_URL=refused_url, PATH=path)
     status, detail = found["local model"]
     assert status == "fail" and "ollama serve" not in detail
     assert "https://ollama.com" in detail and "ollama pull llama3.2" in detail
     assert "OCP_OLLAMA_URL" in detail and "back to your agent" in detail
     # An Ollama elsewhere (another machine) is not one to install here.
-    remote = await checks(
-        workspace, OCP_OLLAMA_URL="http://ollama.invalid:11434", PATH=str(tmp_path / "empty")
-    )
+    remote = await checks(workspace, OCP_OLLAMA_URL="http://ollama.invalid:11434", PATH=path)
     assert "ollama.com" not in remote["local model"][1]
 
 
 async def test_no_local_model_at_the_default_url_is_a_warning_unless_one_was_configured(
-    refused_url: str, tmp_path: Path
+    refused_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # OCP works without a local model (routes come back to the agent): doctor said "fail"
     # and exited 1 on every machine without Ollama. The default URL is refused here (a
     # machine running Ollama at the real default would not test this).
-    (tmp_path / "empty").mkdir()
-    env = {"PATH": str(tmp_path / "empty")}
+    env = {"PATH": no_ollama(monkeypatch, tmp_path)}
     rs = RouterSettings.from_env(env).model_copy(update={"ollama_url": refused_url})
     [default] = await doctor._local_checks(rs, env)
     assert default.status == "warn" and "none configured" in default.detail

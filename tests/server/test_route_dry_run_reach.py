@@ -128,8 +128,25 @@ async def test_a_dry_run_with_no_ollama_installed_says_to_install_it(
     assert shutil.which("ollama") is None
     env = {"OCP_OLLAMA_URL": refused_url, "OCP_CLASSIFIER_MODEL": "none"}
     note = await _dry_note(workspace, monkeypatch, env)
-    assert f"nothing answers at {refused_url} and `ollama` is not on PATH" in note, note
-    assert "Install it from https://ollama.com, then `ollama pull llama3.2`" in note, note
+    assert f"Cannot reach ollama at {refused_url}. No Ollama here (`ollama` is not" in note, note
+    assert "install it from https://ollama.com, then `ollama pull llama3.2`" in note, note
+    assert "ollama serve" not in note, note
+
+
+async def test_a_real_route_with_no_ollama_installed_says_to_install_it_not_to_start_it(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch, refused_url: str
+) -> None:
+    # The dry run said so; the real route kept only its attempt's error text, the backend's
+    # "Start it with `ollama serve`", a command a machine without Ollama does not have.
+    monkeypatch.setenv("PATH", str(Path(shutil.which("git") or "/usr/bin/git").parent))
+    assert shutil.which("ollama") is None
+    env = {"OCP_OLLAMA_URL": refused_url, "OCP_CLASSIFIER_MODEL": "none"}
+    async with inproc_client(workspace, monkeypatch, env) as client:
+        routed = await client.call_tool("ocp_model_route", {"request": REQUEST})
+    said = text_of(routed) + str(routed.structured_content)
+    assert f"cannot reach ollama at {refused_url}" in said, said
+    assert "install it from https://ollama.com, then `ollama pull llama3.2`" in said, said
+    assert "ollama serve" not in said, said
 
 
 async def test_a_dry_run_with_the_local_model_not_pulled_says_to_pull_it(

@@ -34,7 +34,6 @@ from ocp_server.index.ignore_probe import ignores_everything, ignores_everything
 from ocp_server.index.workspace import WorkspaceIndex
 from ocp_server.launcher import COMPILE_BYTECODE
 from ocp_server.mcp_config import find_ocp_entries
-from ocp_server.ollama_hint import no_ollama_here
 from ocp_server.settings import (
     ServerSettings,
     git_folder_work_tree,
@@ -336,8 +335,8 @@ async def _local_checks(rs: RouterSettings, env: Mapping[str, str]) -> list[Chec
                 probe = await backend.probe()
         except BackendError as exc:
             detail = str(exc)
-            if missing := no_ollama_here(exc, backend, env.get("PATH")):
-                detail = f"{missing}. {_WITHOUT_LOCAL}"
+            if isinstance(backend, OllamaBackend) and backend.not_installed(exc.__cause__):
+                detail = f"{detail.rstrip('.')}. {_WITHOUT_LOCAL}"
             if _local_configured(rs, env):
                 return [Check("local model", "fail", detail)]
             return [Check("local model", "warn", f"none configured, none at the default: {detail}")]

@@ -10,12 +10,10 @@ runs alike.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 from ocp_router import OCPRouter
 from ocp_router.results import Decision
-from ocp_server.ollama_hint import no_ollama_here
 
 __all__ = ["DryRun", "dry_run", "hands_back"]
 
@@ -72,7 +70,7 @@ async def dry_run(router: OCPRouter, decision: Decision) -> DryRun:
     else:
         then, to = "fail: no model could answer (it was forced local)", "none"
     assert router.local is not None  # asked, and not there
-    fix = no_ollama_here(unreachable, router.local, os.environ.get("PATH")) or str(unreachable)
+    fix = str(unreachable)  # the backend's own fix (ollama: install it, where it is not)
     note = (
         f"{_NOTE}. The local model {router.local.model} does not answer now, so a real route "
         f"would {then}. {fix[:1].upper()}{fix[1:].rstrip('.')}."

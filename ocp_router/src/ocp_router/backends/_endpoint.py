@@ -3,7 +3,7 @@ said as the library's errors with that backend's own hints."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +24,9 @@ from ocp_router.errors import BackendError
 class Hints:
     """What a backend's errors tell the user to do."""
 
-    reach: str  # the server cannot be reached, or broke the connection
+    # the server cannot be reached, or broke the connection (a callable: the fix depends on
+    # the failure, Ollama's on whether it is installed here)
+    reach: str | Callable[[httpx.HTTPError], str]
     auth: str  # 401, 403
     missing: str  # 404, unless the call names what it asked for
 
@@ -53,7 +55,8 @@ class Endpoint:
 
     def transport_failure(self, exc: httpx.HTTPError) -> BackendError:
         """`exc`, met talking to this server, with the fix (reach hint)."""
-        hint = self._hints.reach
+        reach = self._hints.reach
+        hint = reach if isinstance(reach, str) else reach(exc)
         return transport_error(
             exc, backend=self._backend, url=self._base_url, hint=hint, said=self._said
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import shutil
 import time
 from contextlib import aclosing
 from typing import Any
@@ -58,6 +59,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_URL = "http://localhost:11434"
 DEFAULT_MODEL = "llama3.2"
+_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 def _full_name(model: str) -> str:
@@ -107,7 +109,7 @@ class OllamaBackend(ClosingBackend):
         # (the model cannot think), or a level (a server before v0.11.1 takes only true/false).
         self._no_thinking = False
         self._no_levels = False
-        hints = Hints(reach=self._start_hint, auth=self._auth_hint, missing=self._pull_hint)
+        hints = Hints(reach=self._reach_hint, auth=self._auth_hint, missing=self._pull_hint)
         self._server = Endpoint(self._http, self.base_url, backend=self.name, hints=hints)
 
     @property
@@ -205,8 +207,25 @@ class OllamaBackend(ClosingBackend):
         fix, naming the setting (for a caller that talks to the server itself: the proxy)."""
         return self._server.transport_failure(exc)
 
-    @property
-    def _start_hint(self) -> str:
+    def not_installed(self, exc: BaseException | None) -> bool:
+        """Whether `exc`, met reaching this server, means Ollama is not installed on this
+        machine: nothing listens at a local URL and `ollama` is not on PATH."""
+        return (
+            isinstance(exc, httpx.ConnectError)
+            and httpx.URL(self.base_url).host in _LOCAL_HOSTS
+            and shutil.which("ollama") is None
+        )
+
+    def _reach_hint(self, exc: httpx.HTTPError) -> str:
+        """The fix for `exc`: start Ollama, or (not installed: `ollama serve` is a command the
+        user does not have) install it. Every caller says this one (a route's attempts, the
+        proxy, a dry run, doctor)."""
+        if self.not_installed(exc):
+            return (
+                "No Ollama here (`ollama` is not on PATH): install it from https://ollama.com, "
+                f"then `ollama pull {self._model}` (or set {self.names.base_url} to an Ollama "
+                "elsewhere)."
+            )
         return f"Start it with `ollama serve`, or set {self.names.base_url} to where it runs."
 
     @property
