@@ -75,3 +75,29 @@ async def test_an_editors_settings_are_counted_as_editor_settings_not_vendored(
     rendered = render_report(report, "underscore")
     assert "vendored   1 file not indexed: node_modules/x/.vscode/a.json (" in rendered
     assert ".vscode/mcp.json" not in rendered
+
+
+async def test_mcp_client_configs_and_their_backups_are_skipped_as_mcp_config(
+    workspace: Path, tmp_path: Path
+) -> None:
+    # `init` writes .mcp.json (a .bak of the one it replaced) and .cursor/mcp.json: they were
+    # indexed and searched, their `env` with an API key, while .vscode/mcp.json was skipped.
+    configs = [
+        ".mcp.json",
+        ".mcp.json.bak",
+        ".mcp.json.bak.2",
+        ".cursor/mcp.json",
+        ".cursor/mcp.json.bak",
+        ".claude/settings.local.json",
+        "web/.codeium/windsurf/mcp_config.json",
+    ]
+    _vendor(workspace, [*configs, "src/mcp.py", "docs/mcp.json.md"])
+    async with await WorkspaceIndex.open(workspace, tmp_path / "ocp.db") as index:
+        await index.update()
+        report = await index_report(index)
+        rows = await index.db.execute_fetchall("SELECT path FROM files WHERE skip_reason IS NULL")
+        indexed = {r[0] for r in rows}
+    assert report.skipped["mcp_config"] == len(configs)
+    assert not indexed & set(configs)
+    assert {"src/mcp.py", "docs/mcp.json.md"} <= indexed
+    assert "mcp_config 7" in render_report(report, "underscore")

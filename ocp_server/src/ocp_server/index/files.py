@@ -14,8 +14,8 @@ Never indexed, whatever the ignore files say:
 - secret files, by name (`.env*`, `*.pem`, `id_rsa*`, credentials…, matched without regard
   to case) and by content whatever their name: see secret_files.py;
 - vendored and build folders (VENDORED_DIRS; editors' own, EDITOR_DIRS, counted apart as
-  `editor_settings`), lockfiles (LOCKFILES); a folder named like
-  BUILD_DIRS only when git's rules do not keep it (see there);
+  `editor_settings`), MCP clients' configs (mcp_configs.py, counted apart), lockfiles
+  (LOCKFILES); a folder named like BUILD_DIRS only when git's rules do not keep it;
 - binaries (a NUL byte in the first 8 KB; a UTF-16 or UTF-32 file with a byte-order mark is
   judged as its text: source_text.py), files over OCP_MAX_FILE_BYTES (default 1 MB);
 - minified or generated files (by name, a generated-code header, or very long lines);
@@ -53,6 +53,7 @@ from ocp_server.index.ignore_pipes import WaitsOnPipes, known_pipes, ls_files, r
 from ocp_server.index.ignore_probe import ignores_everything, ignores_everything_note
 from ocp_server.index.ignore_rules import IgnoreRules
 from ocp_server.index.limits import DEFAULT_MAX_FILE_BYTES
+from ocp_server.index.mcp_configs import MCP_CONFIG_REASON, mcp_config
 from ocp_server.index.nested import NAMED_AT_MOST, NESTED_REASON, is_repository
 from ocp_server.index.own_files import NO_OWN_FILES, OwnFiles
 from ocp_server.index.real_paths import RealFolders
@@ -86,9 +87,7 @@ LOCKFILES = frozenset(
         "gradle.lockfile",
     }
 )
-#: Editors' settings folders: never indexed, counted apart (`editor_settings`): `.vscode/mcp.json`,
-#: which `init --client vscode` writes, was a `vendored` skip, and the status said it was
-#: inside a dependency folder.
+#: Editors' settings folders: never indexed, counted apart (`editor_settings`), not `vendored`.
 EDITOR_DIRS = frozenset({".idea", ".vscode"})
 EDITOR_REASON = "editor_settings"
 VENDORED_DIRS = EDITOR_DIRS | frozenset(
@@ -208,6 +207,8 @@ def _builtin_exclusion(rel: str) -> str | None:
     if (outer := next((p for p in parts[:-1] if p in VENDORED_DIRS), None)) is not None:
         return EDITOR_REASON if outer in EDITOR_DIRS else VENDORED_REASON
     name = parts[-1].lower() if parts else ""
+    if mcp_config(parts, name):
+        return MCP_CONFIG_REASON
     if secret_name(rel):
         return "secret"
     if name in LOCKFILES:
