@@ -223,3 +223,37 @@ async def test_a_restore_in_a_sub_folder_says_what_it_kept_to_and_what_is_the_pr
     async with OCPClient(env=top) as client:
         everywhere = await client.restore()
     assert "Restored for" not in everywhere.brief and everywhere.kept_to is None, everywhere
+
+
+async def test_a_route_from_a_sub_folder_keeps_its_prompts_brief_to_it_as_a_restore_does(
+    indexed: Path, fake_ollama: FakeOllama
+) -> None:
+    # A route from web/ kept its code context to web/ but its prompt's session brief held
+    # src/'s decisions too (restore kept them out): now it is the brief a restore in web/ gives.
+    decisions = [
+        wire.DecisionArg(
+            title="token comparison",
+            decision="verify_token compares in constant time",
+            citations=["src/auth.py:6-8"],
+        ),
+        wire.DecisionArg(
+            title="invoice totals",
+            decision="invoices keep their totals in cents",
+            citations=["web/billing.ts:1-3"],
+        ),
+        wire.DecisionArg(title="release policy", decision="every release is tagged by CI"),
+    ]
+    top = own_index(fake_ollama, OCP_WORKSPACE=str(indexed))
+    async with OCPClient(env=top) as client:
+        await client.save(decisions=decisions)
+        everywhere = await client.route("how are tokens and invoice totals kept?", force="paid")
+    assert "verify_token compares in constant time" in (everywhere.prompt or "")  # all of it
+    web = own_index(fake_ollama, OCP_WORKSPACE=str(indexed / "web"))
+    async with OCPClient(env=web) as client:
+        routed = await client.route("how are tokens and invoice totals kept?", force="paid")
+    assert routed.answered_by == "agent", routed
+    prompt = routed.prompt or ""
+    assert "invoices keep their totals in cents" in prompt, prompt
+    assert "every release is tagged by CI" in prompt, prompt
+    assert "verify_token compares in constant time" not in prompt, prompt
+    assert "Restored for web/" in prompt, prompt  # and says what it kept to

@@ -77,12 +77,12 @@ class WorkspaceContext:
     state: AppState
     ws: Workspace | None
     budget: int
-    path_glob: str | None = None  # the sub-folder a `workspace` argument named
+    scope: str | None = None  # the sub-folder a `workspace` argument named
     deadline: float | None = None  # the route's end (loop time): the first index's wait ends by it
 
     async def paid_context(self, payload: AgentPayload) -> PaidContext:
         enriched = await self.state.enriched_prompt(
-            self.ws, payload.user_turn, self.budget, self.path_glob, self.deadline
+            self.ws, payload.user_turn, self.budget, self.scope, self.deadline
         )
         return PaidContext(
             enriched.text,
@@ -396,25 +396,25 @@ class AppState:
         ws: Workspace | None,
         request: str,
         budget: int,
-        path_glob: str | None = None,
+        scope: str | None = None,
         deadline: float | None = None,
     ) -> EnrichedPrompt:
-        """Workspace code and the session brief around `request`, within `budget` tokens;
-        `deadline` (loop time): the route's end, which a wait for the first index keeps to."""
+        """Workspace code and the session brief around `request` in `budget` tokens, both kept to
+        the sub-folder `scope`; `deadline` (loop time): the route's end, a first index waits to."""
         if ws is None or budget <= 0:
             return paid.build_prompt(request, (), None)
         await self._first_index(ws, deadline)
         index, memory, query = ws.index, ws.memory, search_query(request)
-        said = paid.context_budget_said(budget)  # what the brief left out: the route's terms
+        said, glob = paid.context_budget_said(budget), scoped_glob(scope, None)  # route's terms
 
         async def search(limit: int) -> tuple[SearchResult, ...]:
             response = await index.search(
-                query, k=12, path_glob=path_glob, max_tokens=limit, refresh=not index.building
+                query, k=12, path_glob=glob, max_tokens=limit, refresh=not index.building
             )
             return response.results
 
-        async def restore(limit: int) -> Brief:
-            return await memory.restore(query=query, max_tokens=limit, said_budget=said)
+        async def restore(cap: int) -> Brief:
+            return await memory.restore(query=query, max_tokens=cap, said_budget=said, scope=scope)
 
         return await paid.enriched(request, budget, search, restore)
 
@@ -447,7 +447,7 @@ class AppState:
         # The router asks for the workspace context when, and only when, an attempt is paid
         # (a local route that escalates included), and redacts it with the rest.
         scope = workspace_scope(ws.path, args.workspace) if ws is not None else None
-        context = WorkspaceContext(self, ws, budget, scoped_glob(scope, None), deadline)
+        context = WorkspaceContext(self, ws, budget, scope, deadline)
         planned = await dry_run(router, decision) if args.dry_run else None
         sent_to = planned.sent_to if planned else None  # a dry run's prompt, not handed back
         # A prompt handed back goes into this client's context: within what it accepts of a
@@ -455,7 +455,7 @@ class AppState:
         handed_budget = (
             budget if sent_to else views.route_context_for_client(budget, request, self.client)
         )
-        handed = WorkspaceContext(self, ws, handed_budget, scoped_glob(scope, None), deadline)
+        handed = WorkspaceContext(self, ws, handed_budget, scope, deadline)
         paid = decision.tier.paid
         shown: PaidPrompt | None = None  # the paid prompt handed back instead of sent
         result: RouteResult | None = None
