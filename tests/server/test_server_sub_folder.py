@@ -22,6 +22,21 @@ from tests.fakes import FakeOllama
 from tests.server.cli_run import run_in_sub_folder
 from tests.server.inproc import text_of
 
+# One decision citing src/, one citing web/, one citing nothing (about the project).
+THREE_DECISIONS = [
+    wire.DecisionArg(
+        title="token comparison",
+        decision="verify_token compares in constant time",
+        citations=["src/auth.py:6-8"],
+    ),
+    wire.DecisionArg(
+        title="invoice totals",
+        decision="invoices keep their totals in cents",
+        citations=["web/billing.ts:1-3"],
+    ),
+    wire.DecisionArg(title="release policy", decision="every release is tagged by CI"),
+]
+
 
 @pytest.fixture
 def indexed(workspace: Path) -> Path:
@@ -96,19 +111,7 @@ async def test_a_restore_in_a_sub_folder_keeps_to_decisions_citing_it_and_uncite
     # Was: a server opened on web/ restored src/'s decisions too (every package's memory in
     # each package's brief). Now: the decisions citing code in the folder, and those citing
     # none (about the project); the project's top still restores all three.
-    decisions = [
-        wire.DecisionArg(
-            title="token comparison",
-            decision="verify_token compares in constant time",
-            citations=["src/auth.py:6-8"],
-        ),
-        wire.DecisionArg(
-            title="invoice totals",
-            decision="invoices keep their totals in cents",
-            citations=["web/billing.ts:1-3"],
-        ),
-        wire.DecisionArg(title="release policy", decision="every release is tagged by CI"),
-    ]
+    decisions = THREE_DECISIONS
     top = own_index(fake_ollama, OCP_WORKSPACE=str(indexed))
     async with OCPClient(env=top) as client:
         await client.save(decisions=decisions)
@@ -230,19 +233,7 @@ async def test_a_route_from_a_sub_folder_keeps_its_prompts_brief_to_it_as_a_rest
 ) -> None:
     # A route from web/ kept its code context to web/ but its prompt's session brief held
     # src/'s decisions too (restore kept them out): now it is the brief a restore in web/ gives.
-    decisions = [
-        wire.DecisionArg(
-            title="token comparison",
-            decision="verify_token compares in constant time",
-            citations=["src/auth.py:6-8"],
-        ),
-        wire.DecisionArg(
-            title="invoice totals",
-            decision="invoices keep their totals in cents",
-            citations=["web/billing.ts:1-3"],
-        ),
-        wire.DecisionArg(title="release policy", decision="every release is tagged by CI"),
-    ]
+    decisions = THREE_DECISIONS
     top = own_index(fake_ollama, OCP_WORKSPACE=str(indexed))
     async with OCPClient(env=top) as client:
         await client.save(decisions=decisions)
