@@ -23,6 +23,9 @@ logger = logging.getLogger(__name__)
 
 #: What an outcome must start with to teach routing (calibration.parse_outcome's words).
 OUTCOME_WORDS = "good, bad (or wrong), escalated or overkill"
+#: The tier a wrong local answer lifts the rest of its conversation to (`lifted_session`):
+#: the cheapest paid one, in this process, the proxy's and after a restart alike.
+LIFTED_TO = Tier.MID
 
 
 def route_facts(
@@ -96,7 +99,7 @@ async def learn(
         by = trace.get("answered_tier") or "your agent"
         return None, _nothing(f"the local model never answered its route (answered by {by})")
     if (session := lifted_session(trace, kind)) is not None and router is not None:
-        router.floors.lift(session, Tier.MID)
+        router.floors.lift(session, LIFTED_TO)
     score = trace.get("raw_score")
     if not isinstance(score, int | float):
         score = float(trace.get("complexity_score") or 0.0)
@@ -149,7 +152,7 @@ def lift_floors(floors: TierFloors, rows: Iterable[tuple[int, str, str]]) -> int
         if isinstance(trace, dict):
             session = lifted_session(trace, parse_outcome(str(text)))
             if session is not None:
-                floors.lift(session, Tier.MID)
+                floors.lift(session, LIFTED_TO)
     return last
 
 
