@@ -25,11 +25,12 @@ file can never be cited or shown, and every text handed out is redacted. Files a
 to OCP_MAX_FILE_BYTES, as the index reads them: the citations of a file grown past that are
 stale until it shrinks.
 
-The package: `parsing` reads a citation, `view` (CodeView) resolves and checks it against the
-workspace, `blocks` finds cited lines again within a file, `definitions` names a file's
-definitions (`nested` those in function bodies, which the index does not name), `namesakes`
-tells a copy under the cited name from the cited code, `lines` compares and hashes lines,
-`suggestions` proposes citations for a text.
+The package: `parsing` reads a citation, `view` (CodeView) reads the workspace's code as the
+index allows, `resolving` resolves a citation against it, `checking` checks a saved one
+(`changes` says what happened to one gone stale), `blocks` finds cited lines again within a
+file, `definitions` names a file's definitions (`nested` those in function bodies, which the
+index does not name), `namesakes` tells a copy under the cited name from the cited code,
+`lines` compares and hashes lines, `suggestions` proposes citations for a text.
 """
 
 from __future__ import annotations

@@ -1,0 +1,148 @@
+"""Checking a saved citation against the code now: valid where it was, moved (the lines found
+at another place, in its file or another) or stale (`changes` says what happened)."""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
+
+from ocp_server.citations.blocks import (
+    MIN_LOOSE_BLOCK,
+    a_copy,
+    edited_in_place,
+    find_block,
+    holder_of,
+    located,
+    loose_place,
+)
+from ocp_server.citations.changes import what_changed
+from ocp_server.citations.definitions import matches
+from ocp_server.citations.lines import content_hash, describe_change, normalized
+from ocp_server.citations.namesakes import changed_namesake
+from ocp_server.citations.values import Check, Located, Stored
+
+if TYPE_CHECKING:
+    from ocp_server.citations.view import CodeView
+
+__all__ = ["check"]
+
+NEWEST_SEARCHES = 40  # citations looked for so in one save or restore (a folder deleted whole)
+
+
+async def check(view: CodeView, c: Stored) -> Check:
+    """Where the cited lines are now: valid, moved (with the new place) or stale."""
+    lines = await view.lines(c.path)
+    if lines is not None:
+        if c.end_line <= len(lines):
+            if content_hash(
+                lines[c.start_line - 1 : c.end_line]
+            ) == c.content_hash and not await _a_copy(view, c, lines, c.start_line, c.end_line):
+                at = located(c.path, lines, c.start_line, c.end_line, c.symbol, c.whole)
+                return await _namesake_changed(view, c, lines, at) or Check("valid", at)
+        found = await _find(view, c, c.path, lines)
+        if (
+            found is not None
+            and (c.whole or not edited_in_place(lines, c))
+            and not await _a_copy(view, c, lines, found.start_line, found.end_line)
+        ):
+            return await _namesake_changed(view, c, lines, found) or Check("moved", found)
+    # Another file's copy of the cited code is where it went only when its own file no
+    # longer defines it: changed where it still is, it is stale (a vendored or legacy
+    # copy that still reads as cited is not the code the memory is about).
+    if c.symbol and (lines is None or not await view.defined_in(c.path, c.symbol)):
+        for path in await view.files_naming(c.symbol):
+            other = await view.lines(path) if path != c.path else None
+            if other is not None and (found := await _find(view, c, path, other)) is not None:
+                return Check("moved", found)
+    # A whole definition is only the whole one (by its symbol), never a grown one's start.
+    if lines is None and not c.whole and view.stat(c.path) == (-1, -1):
+        # Its content tells where it went: first where git or the name says, then, for
+        # lines no definition holds (those in one follow its name, above), in the files
+        # indexed last (a plain `mv` into a new folder under a new name).
+        if len(normalized(c.content.splitlines())) >= MIN_LOOSE_BLOCK:
+            tries = await view.renamed_to(c.path)
+            if not c.symbol and view.newest_searches < NEWEST_SEARCHES:
+                view.newest_searches += 1
+                tries = [*tries, *await view.newest_like(c.path)]
+            for path in tries:
+                other = await view.lines(path)
+                if other is not None and (found := await _find_loose(view, c, path, other)):
+                    return Check("moved", found)
+        elif (found := await _find_short(view, c)) is not None:
+            return Check("moved", found)
+    where, change = await what_changed(view, c, lines)
+    return Check("stale", where, change)
+
+
+async def _namesake_changed(
+    view: CodeView, c: Stored, lines: list[str], at: Located
+) -> Check | None:
+    """Stale, when the cited code found unchanged at `at` is a copy under the cited name
+    and the namesake added since holds it changed (namesakes.py)."""
+    defs = await view.definitions_of(c.path, c.symbol) if c.symbol else []
+    if (changed := changed_namesake(defs, lines, c, at.start_line, at.end_line)) is None:
+        return None
+    d, text = changed
+    now = located(c.path, lines, d.start_line, d.end_line, d.name, True)
+    diff = describe_change(normalized(c.content.splitlines()), text, await view.known(c.path))
+    what = f"`{c.symbol}`" if c.whole else "its lines"
+    copy = f"`{c.symbol}` is defined more often than when cited; {at.citation} reads as cited"
+    return Check("stale", now, f"{what} changed: {diff} ({copy})")
+
+
+async def _a_copy(view: CodeView, c: Stored, lines: list[str], start: int, end: int) -> bool:
+    """`a_copy`, for lines cited within a definition (only they name what they copy)."""
+    if not c.symbol or c.whole:
+        return False
+    return a_copy(await view.definitions(c.path), lines, c, c.symbol, start, end)
+
+
+async def _find(view: CodeView, c: Stored, path: str, lines: list[str]) -> Located | None:
+    """The cited lines in this file, at another place."""
+    defs = await view.definitions_of(path, c.symbol)
+    if c.symbol:
+        holders = sorted(
+            (d for d in defs if matches(d, c.symbol)),
+            key=lambda d: (-matches(d, c.symbol or ""), abs(d.start_line - c.start_line)),
+        )
+        for d in holders:
+            if c.whole:
+                if content_hash(lines[d.start_line - 1 : d.end_line]) == c.content_hash:
+                    return located(path, lines, d.start_line, d.end_line, d.name, True)
+            elif (at := find_block(lines, c, d.start_line, d.end_line)) is not None:
+                return located(path, lines, at[0], at[1], d.name, False)
+        if c.whole or path != c.path:
+            return None
+    return await _find_loose(view, c, path, lines) if path == c.path else None
+
+
+async def _find_short(view: CodeView, c: Stored) -> Located | None:
+    """A short block of a file that is gone (found just anywhere it proves nothing), where
+    its file went: in the file git or the index says it became, nearest its old place; in a
+    file of its name in another folder (a plain `mv`), at its very lines."""
+    went = await view.moves.renamed_to(c.path)
+    name = PurePosixPath(c.path).name
+    same_name = [p for p in await view.renamed_to(c.path) if PurePosixPath(p).name == name]
+    for path in dict.fromkeys([*went[:1], *same_name]):
+        lines = await view.lines(path)
+        if lines is None:
+            continue
+        if went[:1] == [path]:
+            at = find_block(lines, c, 1, len(lines))
+        elif content_hash(lines[c.start_line - 1 : c.end_line]) == c.content_hash:
+            at = (c.start_line, c.end_line)
+        else:
+            continue
+        if at is not None:
+            holder = holder_of(await view.definitions(path), at[0], at[1])
+            return located(path, lines, at[0], at[1], holder.name if holder else None, False)
+    return None
+
+
+async def _find_loose(view: CodeView, c: Stored, path: str, lines: list[str]) -> Located | None:
+    """The cited block anywhere in this file (its own, or the one it was renamed to); a
+    short one (found just anywhere it proves nothing) only at its one place in its own."""
+    if (at := loose_place(lines, c, own=path == c.path and not c.symbol)) is None:
+        return None
+    holder = holder_of(await view.definitions(path), at[0], at[1])
+    return located(path, lines, at[0], at[1], holder.name if holder else None, False)
