@@ -22,6 +22,7 @@ __all__ = [
     "most_alike",
     "most_alike_stretch",
     "only_place",
+    "place_by_context",
     "region",
 ]
 
@@ -109,6 +110,14 @@ def only_place(lines: Sequence[str], c: Stored) -> tuple[int, int] | None:
     if len(places) <= 1:
         return places[0] if places else None
     return by_context(lines, places, c.context)
+
+
+def place_by_context(
+    lines: Sequence[str], c: Stored, spans: Sequence[tuple[int, int]]
+) -> tuple[int, int] | None:
+    """The one place of the cited block within `spans` with the lines around it as they were
+    (context.py); None when none or several have."""
+    return by_context(lines, [p for lo, hi in spans for p in _places(lines, c, lo, hi)], c.context)
 
 
 def _places(lines: Sequence[str], c: Stored, lo: int, hi: int) -> Iterator[tuple[int, int]]:

@@ -14,12 +14,14 @@ from ocp_server.citations.blocks import (
     holder_of,
     located,
     loose_place,
+    place_by_context,
 )
 from ocp_server.citations.changes import what_changed
+from ocp_server.citations.context import context_of
 from ocp_server.citations.definitions import matches
 from ocp_server.citations.lines import content_hash, describe_change, normalized
 from ocp_server.citations.namesakes import changed_namesake
-from ocp_server.citations.values import Check, Located, Stored
+from ocp_server.citations.values import Check, Located, Status, Stored
 
 if TYPE_CHECKING:
     from ocp_server.citations.view import CodeView
@@ -37,8 +39,10 @@ async def check(view: CodeView, c: Stored) -> Check:
             if content_hash(
                 lines[c.start_line - 1 : c.end_line]
             ) == c.content_hash and not await _a_copy(view, c, lines, c.start_line, c.end_line):
-                at = located(c.path, lines, c.start_line, c.end_line, c.symbol, c.whole)
-                return await _namesake_changed(view, c, lines, at) or Check("valid", at)
+                shifted = await _shifted(view, c, lines)
+                at = shifted or located(c.path, lines, c.start_line, c.end_line, c.symbol, c.whole)
+                status: Status = "valid" if shifted is None else "moved"
+                return await _namesake_changed(view, c, lines, at) or Check(status, at)
         found = await _find(view, c, c.path, lines)
         if (
             found is not None
@@ -72,6 +76,27 @@ async def check(view: CodeView, c: Stored) -> Check:
             return Check("moved", found)
     where, change = await what_changed(view, c, lines)
     return Check("stale", where, change)
+
+
+async def _shifted(view: CodeView, c: Stored, lines: list[str]) -> Located | None:
+    """Where the cited lines went when those at their old place read as cited but are a copy
+    shifted onto it (`x = 1` twice, two lines apart, two lines added above both): the lines
+    around the old place are not those the block had (context.py, m048), and one other place
+    has them: within the definitions of the cited name for lines cited in one, anywhere in the
+    file for lines outside any. None when the old place has them, or none or several others
+    do (a line beside it edited where it is): the lines are where they were. (A whole
+    definition is told by its name: a copy of it is another of that name, namesakes.py.)"""
+    if c.whole or not c.context or context_of(lines, c.start_line, c.end_line) == c.context:
+        return None
+    if c.symbol:
+        named = [d for d in await view.definitions_of(c.path, c.symbol) if matches(d, c.symbol)]
+        spans = [(d.start_line, d.end_line) for d in named]
+    else:
+        named, spans = await view.definitions(c.path), [(1, len(lines))]
+    if (at := place_by_context(lines, c, spans)) is None:
+        return None
+    holder = holder_of(named, at[0], at[1])
+    return located(c.path, lines, at[0], at[1], holder.name if holder else None, False)
 
 
 async def _namesake_changed(

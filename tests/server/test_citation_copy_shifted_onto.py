@@ -1,0 +1,66 @@
+"""A short cited block its file repeats a few lines above it, shifted by as many lines as lie
+between the two: the copy now sits at the cited lines. It was served as valid there (the lines
+read as cited), though the cited line had gone down with the rest. The lines around each place
+(m048) tell them apart: the old place's are not those the block had, the new place's are."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.server.citations import Repo, opened_repo
+
+# `x = 1` at lines 6 and 8, two lines apart: in a function (cited within it, by its name) and
+# outside any definition.
+IN_LOAD = (
+    "import os\n\n\ndef load():\n    env = os.environ\n    x = 1\n    path = env['PATH']\n"
+    "    x = 1\n    return path\n"
+)
+AT_TOP = "import os\n\n\nA = 0\n\nx = 1\ny = 2\nx = 1\nz = 3\n"
+TWO_LINES = "# a new header\n# added by a refactor\n"
+
+
+@pytest.fixture
+async def repo(workspace: Path) -> AsyncIterator[Repo]:
+    async with opened_repo(workspace) as opened:
+        yield opened
+
+
+@pytest.mark.parametrize("text", [IN_LOAD, AT_TOP], ids=["in a function", "outside any"])
+async def test_a_short_block_whose_copy_shifted_onto_its_lines_is_followed_not_valid(
+    repo: Repo, text: str
+) -> None:
+    repo.write("src/env.py", text)
+    await repo.reindex()
+    await repo.decide("src/env.py:8-8", title="Second x", decision="x is set again")
+    repo.write("src/env.py", TWO_LINES + text)  # both copies two lines down: 8 and 10
+    await repo.reindex()
+    brief = await repo.memory.restore()
+    assert brief.stale == (), brief.stale[0].citations
+    (cited,) = brief.decisions[0].citations
+    assert (cited.status, cited.citation, cited.moved_from) == (
+        "moved",
+        "src/env.py:10-10",
+        "src/env.py:8-8",
+    )
+    # confirmed there, with the lines around it there: still there on the next restore
+    again = await repo.memory.restore()
+    (cited,) = again.decisions[0].citations
+    assert (cited.status, cited.citation) == ("moved", "src/env.py:10-10")
+
+
+async def test_a_short_block_whose_line_above_changed_stays_valid_where_it_is(
+    repo: Repo,
+) -> None:
+    # The lines around the old place differ, but no other place has those the block had: an
+    # edit beside it, not a shift; it is where it was.
+    repo.write("src/env.py", AT_TOP)
+    await repo.reindex()
+    await repo.decide("src/env.py:8-8", title="Second x", decision="x is set again")
+    repo.write("src/env.py", AT_TOP.replace("y = 2", "y = 3"))
+    await repo.reindex()
+    brief = await repo.memory.restore()
+    (cited,) = brief.decisions[0].citations
+    assert (cited.status, cited.citation) == ("valid", "src/env.py:8-8")
