@@ -341,7 +341,7 @@ class AppState:
         try:
             result = await save()
         except CitationError as exc:  # nothing saved: again once the index caught up
-            if building is not None:  # it may cite what the first build has not read yet
+            if building is not None and exc.not_indexed:  # not read by the first build yet
                 said = views.first_build((await ws.index.status()).files)
                 raise CitationError(f"{exc}; {said}: save again once it is done") from None
             if not await ws.index.update_now():

@@ -41,7 +41,8 @@ async def resolve(view: CodeView, raw: str, scope: str | None = None) -> Located
         nested = "" if parsed.path else f"; one nested in a function: path:{parsed.symbol}"
         raise CitationError(
             f"{raw!r}: no definition named {parsed.symbol!r} {where} "
-            f"(cite path:start-end for lines that are not a definition{nested})"
+            f"(cite path:start-end for lines that are not a definition{nested})",
+            not_indexed=cited is None,  # the index names the files defining it
         )
     if len(found) > 1:  # typing's @overload stubs name what the implementation does
         found = [f for f in found if not await view.overload_stub(*f)] or found
@@ -64,7 +65,7 @@ async def _indexed_path(view: CodeView, raw: str, path: str, scope: str | None) 
         if await view.indexed(candidate):
             return candidate
     meant = await files_ending_in(view.db, path, view.ocpignore)
-    raise CitationError(not_indexed(path, view.workspace, tried, meant))
+    raise CitationError(not_indexed(path, view.workspace, tried, meant), not_indexed=True)
 
 
 async def _resolve_lines(view: CodeView, path: str, start: int, end: int) -> Located:

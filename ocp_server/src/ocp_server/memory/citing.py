@@ -47,7 +47,9 @@ class MemoryCites(MemoryForgets):
                     try:
                         located = await view.resolve(raw, scope)
                     except CitationError as exc:
-                        raise CitationError(f"{field}.citations[{k}]: {exc}") from None
+                        raise CitationError(
+                            f"{field}.citations[{k}]: {exc}", not_indexed=exc.not_indexed
+                        ) from None
                     found.setdefault((located.path, located.start_line, located.end_line), located)
                 if found:
                     cited[field] = tuple(found.values())
