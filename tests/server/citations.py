@@ -115,3 +115,20 @@ class Client:
 
         return encode(body)
 '''
+
+
+OVERLOADED_PY = """import typing as t
+
+
+@t.overload
+def parse(raw: str) -> int: ...
+
+
+@t.overload
+def parse(raw: bytes) -> int: ...
+
+
+def parse(raw: str | bytes) -> int:
+    text = raw.decode() if isinstance(raw, bytes) else raw
+    return int(text.strip())
+"""
