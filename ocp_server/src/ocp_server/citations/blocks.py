@@ -116,8 +116,9 @@ def place_by_context(
     lines: Sequence[str], c: Stored, spans: Sequence[tuple[int, int]]
 ) -> tuple[int, int] | None:
     """The one place of the cited block within `spans` with the lines around it as they were
-    (context.py); None when none or several have."""
-    return by_context(lines, [p for lo, hi in spans for p in _places(lines, c, lo, hi)], c.context)
+    (context.py); None when none or several have. (Spans may nest: a place is counted once.)"""
+    places = dict.fromkeys(p for lo, hi in spans for p in _places(lines, c, lo, hi))
+    return by_context(lines, list(places), c.context)
 
 
 def _places(lines: Sequence[str], c: Stored, lo: int, hi: int) -> Iterator[tuple[int, int]]:
