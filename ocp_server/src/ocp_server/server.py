@@ -45,7 +45,7 @@ from pydantic import BaseModel, ValidationError
 
 import ocp_wire as wire
 from ocp_router.errors import ConfigError
-from ocp_server import __version__
+from ocp_server import __version__, read_ahead
 from ocp_server.argument_errors import argument_error, clip, echo
 from ocp_server.client_limits import tool_meta
 from ocp_server.collector import importing
@@ -528,8 +528,7 @@ def build_server(
             on_read_resource=on_read_resource,
             on_roots_list_changed=on_roots_list_changed,
         )
-    # Registered as a plain request handler, which may answer with the result's wire form (a
-    # dict; see tool_result): `on_call_tool=` is typed for the model only.
+    # A plain request handler, which may answer in the wire form (a dict; see tool_result)
     server.add_request_handler("tools/call", CallToolRequestParams, on_call_tool)
     # (matched by name: the class lives in a private module of the SDK)
     server.middleware = [
@@ -597,4 +596,5 @@ async def serve_stdio(settings: ServerSettings | None, config_error: str | None 
     server = build_server(settings, config_error=config_error)
     async with hardened_stdio() as (read, write):
         read, write = unique_request_ids(read, write)
+        read_ahead.install()  # no relay task between the stream and the SDK's dispatcher
         await server.run(read, write, server.create_initialization_options())

@@ -1,0 +1,69 @@
+"""The SDK's serving loop reads the client's first request to choose the protocol era and
+hands every frame on without a relay task of its own (read_ahead.py): the frames before that
+request, it, and the rest, in order, as the SDK's relay gave them."""
+
+from __future__ import annotations
+
+import anyio
+import mcp_types as types
+from mcp.server import runner
+from mcp.shared.message import SessionMessage
+
+from ocp_server.read_ahead import LEAD_LIMIT, REPLACED, install, replay_read_ahead
+
+
+def _request(n: int) -> SessionMessage:
+    return SessionMessage(types.JSONRPCRequest(jsonrpc="2.0", id=n, method="ping"))
+
+
+def _note(n: int) -> SessionMessage:
+    return SessionMessage(
+        types.JSONRPCNotification(jsonrpc="2.0", method="notifications/progress", params={"n": n})
+    )
+
+
+async def _served(frames: list[SessionMessage]) -> tuple[object, list[object], bool]:
+    """What the era's loop gets from `frames` sent and the stream closed: the opening
+    request, every frame it reads, and whether the transport's stream was closed after."""
+    send, receive = anyio.create_memory_object_stream[SessionMessage | Exception](len(frames))
+    for frame in frames:
+        send.send_nowait(frame)
+    send.close()
+    async with replay_read_ahead(receive) as (opening, stream):
+        got = [item async for item in stream]
+    try:
+        receive.receive_nowait()
+    except anyio.ClosedResourceError:
+        closed = True
+    except (anyio.EndOfStream, anyio.WouldBlock):
+        closed = False
+    return opening, got, closed
+
+
+async def test_frames_before_the_first_request_come_again_before_it_then_the_rest() -> None:
+    frames = [_note(1), _note(2), _request(1), _note(3), _request(2)]
+    opening, got, closed = await _served(frames)
+    assert opening == frames[2].message
+    assert got == frames
+    assert closed
+
+
+async def test_a_stream_that_ends_before_any_request_opens_nothing() -> None:
+    opening, got, closed = await _served([_note(1)])
+    assert opening is None
+    assert got == [_note(1)]
+    assert closed
+
+
+async def test_frames_past_the_limit_before_the_first_request_are_dropped() -> None:
+    early = [_note(n) for n in range(LEAD_LIMIT + 3)]
+    opening, got, _ = await _served([*early, _request(1), _note(99)])
+    assert got == [*early[:LEAD_LIMIT], _request(1), _note(99)]
+
+
+def test_the_sdks_serving_loop_reads_through_the_read_ahead() -> None:
+    # serve_dual_era_loop looks the function up by name when it serves: an SDK that stops
+    # doing so would keep its relay task whatever install() replaced
+    assert REPLACED in runner.serve_dual_era_loop.__code__.co_names
+    assert install()
+    assert getattr(runner, REPLACED) is replay_read_ahead
