@@ -4,12 +4,21 @@ request, it, and the rest, in order, as the SDK's relay gave them."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import anyio
 import mcp_types as types
 from mcp.server import runner
 from mcp.shared.message import SessionMessage
 
 from ocp_server.read_ahead import LEAD_LIMIT, REPLACED, install, replay_read_ahead
+from tests.server.raw_server import INITIALIZE, INITIALIZED, RawServer
+
+ENVELOPE = {
+    "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+    "io.modelcontextprotocol/clientInfo": {"name": "raw", "version": "0"},
+    "io.modelcontextprotocol/clientCapabilities": {},
+}
 
 
 def _request(n: int) -> SessionMessage:
@@ -67,3 +76,31 @@ def test_the_sdks_serving_loop_reads_through_the_read_ahead() -> None:
     assert REPLACED in runner.serve_dual_era_loop.__code__.co_names
     assert install()
     assert getattr(runner, REPLACED) is replay_read_ahead
+
+
+def _server(tmp_path: Path) -> RawServer:
+    ws = tmp_path / "ws"
+    ws.mkdir(exist_ok=True)
+    env = {"OCP_WORKSPACE": str(ws), "OCP_DB_PATH": str(tmp_path / "ocp.db")}
+    return RawServer(env, cwd=tmp_path)
+
+
+def test_the_real_server_serves_the_era_its_client_opens_with(tmp_path: Path) -> None:
+    handshake = _server(tmp_path)
+    try:
+        handshake.send(INITIALIZED)  # a frame before the first request, read ahead
+        assert handshake.request(INITIALIZE, timeout=60)["result"]["serverInfo"]
+        handshake.send(INITIALIZED)
+        listed = handshake.rpc("tools/list", {})["result"]["tools"]
+        assert listed
+        refused = handshake.rpc("tools/list", {"_meta": ENVELOPE})  # the other era's claim
+        assert "envelope" in refused["error"]["message"]
+    finally:
+        handshake.kill()
+    enveloped = _server(tmp_path)
+    try:
+        assert enveloped.rpc("tools/list", {"_meta": ENVELOPE})["result"]["tools"] == listed
+        refused = enveloped.request(INITIALIZE, timeout=60)  # the handshake on a 2026 one
+        assert "2026-07-28" in refused["error"]["message"]
+    finally:
+        enveloped.kill()
