@@ -13,7 +13,8 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from ocp_server.index.hits import Floats, Hits, Ints, doc_sums, reduce_add, reduce_any, reduce_max
+from ocp_server.index.arrays import Floats, Ints
+from ocp_server.index.hits import Hits, doc_sums, reduce_add, reduce_any, reduce_max
 from ocp_server.index.lexical import Snapshot
 from ocp_server.index.lexicon import TILE_LINES
 from ocp_server.index.query import Query

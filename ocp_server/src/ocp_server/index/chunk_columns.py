@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from ocp_server.index.arrays import Ints
 from ocp_server.index.database_file import current_path
 
 __all__ = [
@@ -25,7 +26,6 @@ __all__ = [
     "read_connection",
 ]
 
-Ints = npt.NDArray[np.int64]
 
 DEFINITION_KINDS = frozenset(
     {

@@ -14,12 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from ocp_server.index.arrays import Ints
 from ocp_server.index.lexicon import TERM_RECORD
 from ocp_server.index.postings import Postings
 
 __all__ = ["History", "build_history", "packed_rows", "relative"]
-
-Ints = npt.NDArray[np.int64]
 
 
 def relative(

@@ -42,6 +42,7 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from ocp_server.index.arrays import Floats, Ints
 from ocp_server.index.chunk_choice import (
     ChunkScores,
     NameEvidence,
@@ -51,9 +52,7 @@ from ocp_server.index.chunk_choice import (
 )
 from ocp_server.index.file_kinds import FileClass
 from ocp_server.index.hits import (
-    Floats,
     Hits,
-    Ints,
     Ranges,
     bm25_idf,
     bm25_numerators,

@@ -14,13 +14,12 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from ocp_server.index.arrays import Floats, Ints
 from ocp_server.index.lexical import Snapshot
 from ocp_server.index.postings import Postings, records_counts, records_docs
 
 __all__ = [
-    "Floats",
     "Hits",
-    "Ints",
     "K1",
     "Ranges",
     "bm25_idf",
@@ -38,8 +37,6 @@ __all__ = [
     "saturated_weights",
 ]
 
-Floats = npt.NDArray[np.float64]
-Ints = npt.NDArray[np.int64]
 
 K1 = 1.2
 

@@ -23,6 +23,7 @@ import numpy.typing as npt
 
 from ocp_server.index import change_log
 from ocp_server.index.answer_rows import ANSWER_ROWS_CHARS, ANSWER_ROWS_MAX, AnswerRows, ChunkRow
+from ocp_server.index.arrays import Ints
 from ocp_server.index.chunk_columns import (
     CHUNK_COLUMNS,
     ChunkColumns,
@@ -46,8 +47,6 @@ __all__ = [
     "load_snapshot",
 ]
 
-Floats = npt.NDArray[np.float64]
-Ints = npt.NDArray[np.int64]
 
 #: Blocks (see `Block`) span about this many lines.
 BLOCK_LINES = 50

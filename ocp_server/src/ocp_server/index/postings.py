@@ -11,9 +11,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["MAX_DOCS", "Postings", "records_counts", "records_docs"]
+from ocp_server.index.arrays import Ints
 
-Ints = npt.NDArray[np.int64]
+__all__ = ["MAX_DOCS", "Postings", "records_counts", "records_docs"]
 
 
 # A posting packs into one 64-bit integer, (key << 32) | (doc << 10) | count, so that building

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ocp_server.index.hits import Floats, Hits, Ints, reduce_add, reduce_all, reduce_max
+from ocp_server.index.arrays import Floats, Ints
+from ocp_server.index.hits import Hits, reduce_add, reduce_all, reduce_max
 from ocp_server.index.lexical import Snapshot
 from ocp_server.index.lexicon import TILE_LINES
 

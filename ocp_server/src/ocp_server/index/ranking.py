@@ -19,10 +19,11 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from ocp_server.index.arrays import Floats, Ints
 from ocp_server.index.chunk_choice import ChunkScores
 from ocp_server.index.features import FEATURES, candidate_features
 from ocp_server.index.file_kinds import FileClass
-from ocp_server.index.hits import Floats, Hits, Ints, reduce_any, reduce_max
+from ocp_server.index.hits import Hits, reduce_any, reduce_max
 from ocp_server.index.lexical import Snapshot
 from ocp_server.index.named_files import named_files
 from ocp_server.index.query import Query

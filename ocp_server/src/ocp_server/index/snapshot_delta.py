@@ -29,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ocp_server.index import change_log, lexical
+from ocp_server.index.arrays import Ints
 from ocp_server.index.change_log import Change
 from ocp_server.index.chunk_columns import CHUNK_COLUMNS, ChunkColumns, read_connection
 from ocp_server.index.commit_postings import History, build_history
@@ -51,7 +52,6 @@ from ocp_server.index.saved_snapshot import SnapshotKey, read_saved, snapshot_ke
 
 __all__ = ["Loaded", "MAX_SHARE", "load_snapshot_since"]
 
-Ints = npt.NDArray[np.int64]
 
 #: Past this share of the indexed files (a branch switched, a folder renamed), an update is
 #: loaded whole. On Django (5,343 files; a full load 0.9-1.1 s) an update of 1, 10, 100, 250,
