@@ -20,6 +20,10 @@ from tests.router.fake_secrets import (
 )
 from tests.router.token_text import UPPER_DIGITS, URLSAFE, fake
 
+# ---------------------------------------------------------------------------------------------
+# The result type
+# ---------------------------------------------------------------------------------------------
+
 
 def test_text_without_secrets_comes_back_unchanged_with_no_redactions() -> None:
     text = "def add(a: int, b: int) -> int:\n    return a + b\n"
@@ -82,6 +86,11 @@ def test_redaction_and_its_result_are_immutable() -> None:
 def test_every_kind_has_a_distinct_name() -> None:
     assert len(set(KINDS)) == len(KINDS)
     assert {"private_key", "jwt", "password_assignment", "generic_secret_assignment"} <= set(KINDS)
+
+
+# ---------------------------------------------------------------------------------------------
+# Merging, repeats, idempotence
+# ---------------------------------------------------------------------------------------------
 
 
 def test_overlapping_detections_are_merged_into_one_redaction_of_the_most_specific_kind() -> None:
