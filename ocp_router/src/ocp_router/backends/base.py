@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from ocp_router.closing import ClosesOnExit
+from ocp_router.errors import BackendError
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +122,16 @@ class CheckedBackend(Protocol):
     async def check(self) -> None:
         """Raise a BackendError saying what is wrong and what to do, naming the URL tried."""
         ...
+
+
+async def passes_check(backend: CheckedBackend) -> bool:
+    """Whether `backend.check()` finds nothing wrong: the `is_available` of a backend that can
+    say why it would not answer."""
+    try:
+        await backend.check()
+    except BackendError:
+        return False
+    return True
 
 
 class ClosingBackend(ClosesOnExit):

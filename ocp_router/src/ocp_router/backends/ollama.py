@@ -36,6 +36,7 @@ from ocp_router.backends.base import (
     GenerateResponse,
     SettingNames,
     chat_messages,
+    passes_check,
 )
 from ocp_router.backends.ollama_version import SilentCutCheck
 from ocp_router.backends.probe import ModelProbe
@@ -131,11 +132,7 @@ class OllamaBackend(ClosingBackend):
 
     async def is_available(self) -> bool:
         """True when the server answers within CHECK_TIMEOUT and the model is pulled."""
-        try:
-            await self.check()
-        except BackendError:
-            return False
-        return True
+        return await passes_check(self)
 
     async def check(self) -> None:
         """Raise a BackendError that says what to do when the server or model is missing."""

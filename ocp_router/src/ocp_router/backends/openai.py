@@ -36,6 +36,7 @@ from ocp_router.backends.base import (
     GenerateResponse,
     SettingNames,
     chat_messages,
+    passes_check,
 )
 from ocp_router.backends.probe import ModelProbe
 from ocp_router.backends.reasoning import reasoning_text, reasoning_tokens, split_think_tag
@@ -114,11 +115,7 @@ class OpenAIBackend(ClosingBackend):
 
     async def is_available(self) -> bool:
         """True when the server answers /models within CHECK_TIMEOUT."""
-        try:
-            await self.check()
-        except BackendError:
-            return False
-        return True
+        return await passes_check(self)
 
     async def check(self) -> None:
         """Raise a BackendError that says what to do when the server does not answer /models
