@@ -27,12 +27,11 @@ import window_features as wf
 from miss_features import print_held_out
 from ranker_corpora import corpus_parser
 
+from ocp_server.index.arrays import Floats, Ints
 from ocp_server.index.lexicon import code_words
 from ocp_server.index.query import Query
 from ocp_server.index.workspace import WorkspaceIndex
 
-Floats = wf.Floats
-Ints = wf.Ints
 _QUALIFIER = re.compile(r"[.:]+")
 #: per corpus root: symbol as spelt -> files, symbol lower-cased -> files
 _DEFINED: dict[Path, tuple[dict[str, set[str]], dict[str, set[str]]]] = {}

@@ -50,14 +50,12 @@ from ranker_corpora import (
     indexed_with_history,
 )
 
+from ocp_server.index.arrays import Floats, Ints
 from ocp_server.index.features import FEATURES
 from ocp_server.index.file_kinds import FileClass
 from ocp_server.index.hits import K1, doc_sums, gather
 from ocp_server.index.lexicon import name_hash, term_hash, terms, unpack_text
 from ocp_server.index.query import Query
-
-Floats = wf.Floats
-Ints = wf.Ints
 
 _IMPORT = re.compile(
     r"^\s*(?:(?:pub(?:\([^)]*\))?\s+)?use\s|(?:pub(?:\([^)]*\))?\s+)?mod\s+\w+\s*;|extern\s+crate\s"

@@ -47,13 +47,11 @@ import window_features as wf
 from ranker_corpora import corpus_parser, manifest_corpora
 from train_ranker import Data, fit, mrr_at_10
 
+from ocp_server.index.arrays import Floats, Ints
 from ocp_server.index.features import FEATURES
 from ocp_server.index.hits import K1, bm25_postings, doc_sums, gather, length_norm
 from ocp_server.index.lexicon import pair_hash, term_hash, terms
 from ocp_server.index.query import _TEST_QUERY, Query
-
-Floats = wf.Floats
-Ints = wf.Ints
 
 #: Per snapshot (held, so that its id is not reused by the next corpus's: a freed snapshot's
 #: id given to another would hand it the first's path terms), per file: (directories' terms,

@@ -53,6 +53,7 @@ from ranker_corpora import (
 )
 from train_ranker import NEGATIVES, SETS, Data, fit, mrr_at_10
 
+from ocp_server.index.arrays import Floats
 from ocp_server.index.features import FEATURES, candidate_features
 from ocp_server.index.file_kinds import FileClass, file_stem
 from ocp_server.index.history import Commit
@@ -60,7 +61,6 @@ from ocp_server.index.lexical import Snapshot
 from ocp_server.index.query import parse_query
 from ocp_server.index.ranking import QUERY_KINDS, query_kinds
 
-Floats = npt.NDArray[np.float64]
 Graph = list[set[int]]
 FILE_BM25, CHUNK_BEST = FEATURES.index("file_bm25"), FEATURES.index("chunk_best")
 INDEX_NAMES = frozenset({"__init__", "mod", "lib", "index", "main", "doc"})

@@ -42,13 +42,12 @@ import numpy as np
 import window_features as wf
 from ranker_corpora import corpus_history, corpus_parser, indexed_with_history
 
+from ocp_server.index.arrays import Floats, Ints
 from ocp_server.index.features import FEATURES
 from ocp_server.index.hits import K1, bm25_postings, doc_sums, gather, length_norm
 from ocp_server.index.lexicon import first_sentence, pair_hash, term_hash, terms_by_word
 from ocp_server.index.query import Query
 
-Floats = wf.Floats
-Ints = wf.Ints
 _PATH = FEATURES.index("path")
 
 #: Per chunk, in the snapshot's order: its symbol (None where it has none), filled by

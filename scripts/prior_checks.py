@@ -40,6 +40,7 @@ import window_features as wf
 from ranker_corpora import CORPUS_CACHE, MIRRORS, manifest_corpora
 from train_ranker import L2, L2_GRID, fit
 
+from ocp_server.index.arrays import Floats, Ints
 from ocp_server.index.features import FEATURES
 from ocp_server.index.lexicon import terms
 from ocp_server.index.query import Query
@@ -71,7 +72,7 @@ VARIANTS: dict[str, tuple[str, ...]] = {
 }
 
 
-def in_degree(c: imf.Corpus) -> wf.Floats:
+def in_degree(c: imf.Corpus) -> Floats:
     """Per file: log(1 + the other files whose import lines hold its stem (an index file: its
     folder's name) as terms)."""
     snap = c.snap
@@ -92,18 +93,18 @@ def in_degree(c: imf.Corpus) -> wf.Floats:
 
 def _columns() -> list[wf.Column]:
     rngs = [np.random.default_rng(seed) for seed in (1, 2, 3)]
-    degree: dict[int, wf.Floats] = {}
+    degree: dict[int, Floats] = {}
 
-    def index_file(c: imf.Corpus, q: Query, cand: wf.Ints, x: wf.Floats) -> wf.Floats:
+    def index_file(c: imf.Corpus, q: Query, cand: Ints, x: Floats) -> Floats:
         return c.index_file[cand]
 
     def rand(i: int) -> wf.Column:
-        def column(c: imf.Corpus, q: Query, cand: wf.Ints, x: wf.Floats) -> wf.Floats:
+        def column(c: imf.Corpus, q: Query, cand: Ints, x: Floats) -> Floats:
             return rngs[i].random(len(cand))
 
         return column  # type: ignore[return-value]
 
-    def degree_column(c: imf.Corpus, q: Query, cand: wf.Ints, x: wf.Floats) -> wf.Floats:
+    def degree_column(c: imf.Corpus, q: Query, cand: Ints, x: Floats) -> Floats:
         if id(c) not in degree:
             degree.clear()
             degree[id(c)] = in_degree(c)

@@ -28,6 +28,7 @@ import import_features as imf
 import numpy as np
 import window_features as wf
 
+from ocp_server.index.arrays import Floats, Ints
 from ocp_server.index.features import FEATURES
 from ocp_server.index.hits import K1, bm25_postings, length_norm
 from ocp_server.index.lexicon import STOPWORDS, terms
@@ -46,15 +47,15 @@ class Refs:
     #: per chunk that defines a referable name: the files (not its own) writing it
     callers: list[frozenset[int]]
     #: callers' words: term -> (files, counts), and per file BM25's length norm
-    post: dict[str, tuple[wf.Ints, wf.Floats]]
-    norm: wf.Floats
+    post: dict[str, tuple[Ints, Floats]]
+    norm: Floats
     #: sub-words: trigram -> token ids; per token its trigram count, and the files holding
     #: it in their path (`path_files`) or among their definitions' names (`name_files`)
-    grams: dict[str, wf.Ints]
-    size: wf.Floats
+    grams: dict[str, Ints]
+    size: Floats
     tokens: list[str]
-    path_files: list[wf.Ints]
-    name_files: list[wf.Ints]
+    path_files: list[Ints]
+    name_files: list[Ints]
 
 
 def _last(symbol: str) -> str:
@@ -173,7 +174,7 @@ def refs(c: imf.Corpus) -> Refs:
     return _BUILT[id(c)]
 
 
-def _top_chunks(c: imf.Corpus, q: Query) -> tuple[wf.Ints, wf.Floats]:
+def _top_chunks(c: imf.Corpus, q: Query) -> tuple[Ints, Floats]:
     """The query's TOP best chunks by chunk BM25, and their scores over the best one's."""
     snap = c.snap
     _, qtf, hits = wf._query_hits(snap, q, "chunk")
@@ -181,11 +182,11 @@ def _top_chunks(c: imf.Corpus, q: Query) -> tuple[wf.Ints, wf.Floats]:
     score = np.bincount(hits.docs, weights=post, minlength=snap.n_chunks).astype(np.float64)
     top = np.argsort(-score, kind="stable")[:TOP].astype(np.int64)
     top = top[score[top] > 0]
-    rel: wf.Floats = score[top] / score[top[0]] if len(top) else score[top]
+    rel: Floats = score[top] / score[top[0]] if len(top) else score[top]
     return top, rel
 
 
-def _by_top(c: imf.Corpus, q: Query, which: str) -> wf.Floats:
+def _by_top(c: imf.Corpus, q: Query, which: str) -> Floats:
     r = refs(c)
     out = np.zeros(c.snap.n_files)
     top, rel = _top_chunks(c, q)
@@ -195,11 +196,11 @@ def _by_top(c: imf.Corpus, q: Query, which: str) -> wf.Floats:
     return out
 
 
-def callees(c: imf.Corpus, q: Query, cand: wf.Ints, x: wf.Floats) -> wf.Floats:
+def callees(c: imf.Corpus, q: Query, cand: Ints, x: Floats) -> Floats:
     return _by_top(c, q, "callees")[cand]
 
 
-def callers(c: imf.Corpus, q: Query, cand: wf.Ints, x: wf.Floats) -> wf.Floats:
+def callers(c: imf.Corpus, q: Query, cand: Ints, x: Floats) -> Floats:
     return _by_top(c, q, "callers")[cand]
 
 
@@ -208,13 +209,13 @@ def _times_coverage(column: wf.Column) -> wf.Column:
     share of the request's terms it holds), the product a linear model cannot form."""
     j = FEATURES.index("coverage")
 
-    def product(c: imf.Corpus, q: Query, cand: wf.Ints, x: wf.Floats) -> wf.Floats:
+    def product(c: imf.Corpus, q: Query, cand: Ints, x: Floats) -> Floats:
         return column(c, q, cand, x) * x[:, j]
 
     return product  # type: ignore[return-value]
 
 
-def callers_words(c: imf.Corpus, q: Query, cand: wf.Ints, x: wf.Floats) -> wf.Floats:
+def callers_words(c: imf.Corpus, q: Query, cand: Ints, x: Floats) -> Floats:
     r = refs(c)
     n = c.snap.n_files
     score = np.zeros(n)
@@ -233,7 +234,7 @@ def _request_words(q: Query) -> set[str]:
     return out
 
 
-def sub_words(c: imf.Corpus, q: Query, where: str, partial: bool) -> wf.Floats:
+def sub_words(c: imf.Corpus, q: Query, where: str, partial: bool) -> Floats:
     """Per file: the request's words' IDF-weighted mean of their best Dice over the file's path
     words and/or its definitions' names (trigrams, at least 0.5); `partial`: a word the file
     holds exactly counts 0 there (`path` and `names` see it already)."""
@@ -264,7 +265,7 @@ def sub_words(c: imf.Corpus, q: Query, where: str, partial: bool) -> wf.Floats:
 
 
 def _sub(where: str, partial: bool) -> wf.Column:
-    def column(c: imf.Corpus, q: Query, cand: wf.Ints, x: wf.Floats) -> wf.Floats:
+    def column(c: imf.Corpus, q: Query, cand: Ints, x: Floats) -> Floats:
         return sub_words(c, q, where, partial)[cand]
 
     return column  # type: ignore[return-value]

@@ -43,15 +43,13 @@ import numpy as np
 import window_features as wf
 from ranker_corpora import corpus_parser
 
+from ocp_server.index.arrays import Floats, Ints
 from ocp_server.index.features import FEATURES
 from ocp_server.index.file_kinds import FileClass
 from ocp_server.index.hits import K1, doc_sums, gather
 from ocp_server.index.lexicon import term_hash
 from ocp_server.index.literal_pairs import literal_key
 from ocp_server.index.query import Query
-
-Floats = wf.Floats
-Ints = wf.Ints
 
 #: Per (snapshot, column): the snapshot, held so that its id is not reused, and the array.
 _HELD: dict[int, tuple[object, Floats]] = {}

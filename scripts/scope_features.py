@@ -49,16 +49,13 @@ from ranker_corpora import (
 from request_features import _per_snapshot
 from train_ranker import Data, fit
 
+from ocp_server.index.arrays import Floats, Ints
 from ocp_server.index.features import FEATURES, candidate_features
 from ocp_server.index.file_kinds import FileClass
 from ocp_server.index.hits import K1, bm25_postings, doc_sums, gather, length_norm
 from ocp_server.index.lexicon import term_hash, terms
 from ocp_server.index.query import Query, parse_query
 from ocp_server.index.ranking import query_kinds
-
-Floats = wf.Floats
-Ints = wf.Ints
-
 
 #: The benchmark's queries have the commit subject's `area:` / `type(scope):` prefix removed
 #: (its README, "Cleaning"); the scope columns read it from the stored `raw_subject`, as a

@@ -27,10 +27,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from neighbour_scores import Corpus, Floats, Query, build, first_stage, load_corpus, loro_commits
+from neighbour_scores import Corpus, Query, build, first_stage, load_corpus, loro_commits
 from ranker_corpora import corpus_parser, corpus_root, manifest_corpora
 from train_ranker import mrr_at_10
 
+from ocp_server.index.arrays import Floats
 from ocp_server.index.features import FEATURES
 
 WINDOW = 50

@@ -47,13 +47,11 @@ from ranker_corpora import (
     manifest_corpora,
 )
 
+from ocp_server.index.arrays import Floats, Ints
 from ocp_server.index.file_kinds import FileClass
 from ocp_server.index.hits import K1, bm25_postings, doc_sums, gather, length_norm
 from ocp_server.index.lexicon import name_hash, term_hash, terms, unpack_text
 from ocp_server.index.query import Query
-
-Floats = wf.Floats
-Ints = wf.Ints
 
 _TEST_NAME = re.compile(r"^(?:tests?|test_\w*|Test\w*)$")
 _TEST_ATTRIBUTE = re.compile(r"#\[(?:cfg\(test\)|test)\]")

@@ -48,10 +48,10 @@ from train_ranker import (
     mrr_at_10,
 )
 
+from ocp_server.index.arrays import Floats
 from ocp_server.index.features import FEATURES
 from ocp_server.index.ranking import QUERY_KINDS
 
-Floats = npt.NDArray[np.float64]
 Fitter = Callable[[Floats, Floats, npt.NDArray[np.int32]], Floats]
 N = len(FEATURES)
 #: Not evidence for the request: what the file is, its size, the changelog flag.

@@ -47,6 +47,7 @@ from ranker_corpora import (
 )
 from train_ranker import NEGATIVES, SETS, fit, mrr_at_10
 
+from ocp_server.index.arrays import Floats, Ints
 from ocp_server.index.features import FEATURES, candidate_features
 from ocp_server.index.file_kinds import FileClass
 from ocp_server.index.hits import K1, Hits, bm25_idf, bm25_postings, gather, length_norm
@@ -54,9 +55,6 @@ from ocp_server.index.lexical import Snapshot
 from ocp_server.index.lexicon import TILE_LINES, term_hash, terms
 from ocp_server.index.query import Query, parse_query
 from ocp_server.index.ranking import query_kinds
-
-Floats = npt.NDArray[np.float64]
-Ints = npt.NDArray[np.int64]
 
 
 @dataclass
