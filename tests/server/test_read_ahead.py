@@ -8,9 +8,11 @@ from pathlib import Path
 
 import anyio
 import mcp_types as types
+import pytest
 from mcp.server import runner
 from mcp.shared.message import SessionMessage
 
+from ocp_server import read_ahead
 from ocp_server.read_ahead import LEAD_LIMIT, REPLACED, install, replay_read_ahead
 from tests.server.raw_server import INITIALIZE, INITIALIZED, RawServer
 
@@ -76,6 +78,31 @@ def test_the_sdks_serving_loop_reads_through_the_read_ahead() -> None:
     assert REPLACED in runner.serve_dual_era_loop.__code__.co_names
     assert install()
     assert getattr(runner, REPLACED) is replay_read_ahead
+
+
+def test_another_sdk_release_keeps_its_own_relay(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a private function may keep its name and change its contract in any release
+    sdk_own = object()
+    monkeypatch.setattr(runner, REPLACED, sdk_own)
+    monkeypatch.setattr(read_ahead, "sdk_version", lambda: "2.4.0")
+    assert not install()
+    assert getattr(runner, REPLACED) is sdk_own
+
+
+def test_the_sdk_line_this_was_read_against_is_the_one_installed() -> None:
+    # when the lock moves to another mcp release, read the SDK's function again, then move this
+    assert read_ahead.sdk_version().startswith(read_ahead.CHECKED_SDK + ".")
+
+
+async def test_a_transport_closed_under_the_stream_ends_it_as_the_sdk_relay_did() -> None:
+    send, receive = anyio.create_memory_object_stream[SessionMessage | Exception](4)
+    send.send_nowait(_request(1))
+    async with replay_read_ahead(receive) as (opening, stream):
+        assert await stream.receive() == _request(1)
+        receive.close()  # the transport's end closed under the reader (a stateless teardown)
+        assert [item async for item in stream] == []
+    send.close()
+    assert opening == _request(1).message
 
 
 def _server(tmp_path: Path) -> RawServer:

@@ -8,7 +8,9 @@ took 3-5% off a search's server CPU on pytest and hono (docs/search-rounds.md).
 
 It replaces one private function of the SDK (mcp 2.3), `_replay_from_opening_request`, whose
 contract it keeps: the opening request (None when the stream ends first) and a stream of the
-frames before it, it, and everything after. An SDK without that function is left as it is."""
+frames before it, it, and everything after. It is installed only under the SDK's minor version
+it was read against (CHECKED_SDK): a private function may keep its name and change its contract
+in any release, so another SDK, or one without the function, keeps its own relay."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import contextvars
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib import metadata
 from types import TracebackType
 from typing import Any, Self
 
@@ -24,12 +27,14 @@ from mcp.server import runner
 from mcp.shared.message import SessionMessage
 from mcp_types.jsonrpc import JSONRPCRequest
 
-__all__ = ["REPLACED", "ReadAhead", "install", "replay_read_ahead"]
+__all__ = ["CHECKED_SDK", "REPLACED", "ReadAhead", "install", "replay_read_ahead", "sdk_version"]
 
 logger = logging.getLogger(__name__)
 
 #: The SDK's function this module stands in for.
 REPLACED = "_replay_from_opening_request"
+#: The `mcp` release line (major.minor) whose REPLACED this module's contract was read from.
+CHECKED_SDK = "2.3"
 #: Frames before the first request kept for the era's loop, as the SDK keeps them.
 LEAD_LIMIT: int = getattr(runner, "_PRE_REQUEST_REPLAY_LIMIT", 8)
 
@@ -53,7 +58,10 @@ class ReadAhead:
         if self._lead:
             self.last_context, frame = self._lead.pop(0)
             return frame
-        item: Item = await self._inner.receive()
+        try:
+            item: Item = await self._inner.receive()
+        except anyio.ClosedResourceError:  # closed under us: the end, as the SDK's relay reads it
+            raise anyio.EndOfStream from None
         self.last_context = getattr(self._inner, "last_context", None)
         return item
 
@@ -107,9 +115,20 @@ async def replay_read_ahead(read_stream: Any) -> AsyncIterator[tuple[JSONRPCRequ
         await read_stream.aclose()
 
 
+def sdk_version() -> str:
+    """The installed `mcp` distribution's version."""
+    return metadata.version("mcp")
+
+
 def install() -> bool:
-    """Serve through `replay_read_ahead` from now on, in this process; whether the SDK had the
-    function it replaces (if not, the SDK's own relay stays)."""
+    """Serve through `replay_read_ahead` from now on, in this process; whether it was installed
+    (not under an SDK other than CHECKED_SDK's line, nor one without the function it replaces:
+    the SDK's own relay stays)."""
+    if ".".join(sdk_version().split(".")[:2]) != CHECKED_SDK:
+        logger.debug(
+            "the MCP SDK is %s, not %s.x: its relay task stays", sdk_version(), CHECKED_SDK
+        )
+        return False
     if not callable(getattr(runner, REPLACED, None)):
         logger.debug("the MCP SDK has no %s: its relay task stays", REPLACED)
         return False
