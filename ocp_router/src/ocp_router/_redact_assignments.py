@@ -382,7 +382,10 @@ def _assignment_value(
             if any(c.isspace() for c in v):  # a sentence: "password: X until friday"
                 if v[0] in "\"'`" or name_class == "generic":
                     return None
-                return sentence_after_name(text, vs, words, name_class == "password")
+                # or an object's next key after it: `password: Zkq3pw, host: h`
+                return sentence_after_name(
+                    text, vs, words, name_class == "password"
+                ) or _short_password(text, vs, v.split(None, 1)[0], name_class)
             code = code_before(text, start - len(line_prefix))
             yaml = field = not code  # YAML has no variables: a plain scalar is a literal
         elif (

@@ -77,19 +77,32 @@ def _names_a_password(text: str, end: int) -> bool:
     return classify_name(text[start:end]) == "password"
 
 
-# A ')' and the punctuation after it, ending a value: "(the password is X), then".
-_CLOSING_RE = re.compile(r"\)[.,;:!?)]*\Z")
+# A ')' or '}' and the punctuation after it, ending a value: "(the password is X), then",
+# "{password: X}".
+_CLOSING_RES = {
+    ")": ("(", re.compile(r"\)[.,;:!?)}]*\Z")),
+    "}": ("{", re.compile(r"\}[.,;:!?)}]*\Z")),
+}
+# `,` or `;`, then the next key and its `:` or `=` ending the word (`X, host: h`, `X,host: h`,
+# `X; user=app`): the fields' separator, no character of the password's (`a;o$G=Q`, `N;K=]`).
+_NEXT_KEY_RE = re.compile(r"[,;][ \t]*[A-Za-z_][\w.-]{0,63}[ \t]*(?::(?![:/])|=(?!=))")
 
 
 def _sentence_value(text: str, s: int, e: int) -> str:
-    """The value at [s, e) without the punctuation that ends its sentence ("... is X.") or
-    the parenthesis that closes its note ("(the password is X), then")."""
+    """The value at [s, e) without the punctuation that ends its sentence ("... is X."), the
+    separator before the next key ("{ password: X, host: h }") or the parenthesis or brace
+    that closes its note or object ("(the password is X), then", "{password: X}")."""
     v = cut_at_escape(text, s, text[s:e], False)  # "the password is X\\n"
-    closing = _CLOSING_RE.search(v) if ")" in v else None
-    if closing is not None and "(" not in v:
-        before = line_before(text, s)
-        if before.count("(") > before.count(")"):
-            v = v[: closing.start()]
+    if "," in v or ";" in v:
+        key = _NEXT_KEY_RE.search(text, s, s + len(v) + 72)
+        if key is not None and key.start() < s + len(v) <= key.end():
+            v = v[: key.start() - s]
+    for closer, (opener, closing_re) in _CLOSING_RES.items():
+        closing = closing_re.search(v) if closer in v else None
+        if closing is not None and opener not in v:
+            before = line_before(text, s)
+            if before.count(opener) > before.count(closer):
+                v = v[: closing.start()]
     if not v:
         return v
     e = s + len(v)
