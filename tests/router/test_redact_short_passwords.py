@@ -2,8 +2,9 @@
 the name of a variable, as every bare identifier under 8 characters was. Six or seven random
 letters and digits, used nowhere else in the text, are a password; a variable's name (pwd,
 self.pw, getpass(), a word, a name defined or used elsewhere) stays. The same holds for an
-object's key (`{ password: Zkq3pw }`, Go's `Password: Zkq3pw,`), a setter's only argument
-(`setPassword(Zkq3pw)`, `.password(Zkq3pw)`) and a command-line flag (`--password Zkq3pw`).
+object's key (`{ password: Zkq3pw }`, Go's `Password: Zkq3pw,`), a setter's first argument
+(`setPassword(Zkq3pw)`, `setPassword(Zkq3pw, salt)`, `.password(Zkq3pw)`) and a command-line
+flag (`--password Zkq3pw`).
 
 Secrets are assembled at run time, so this file holds no literal password."""
 
@@ -28,6 +29,8 @@ OTHER_FORMS = [
     '{{"user": u, "password": {pw}}}\n',
     "db:\n  password: {pw}\n",
     "user.setPassword({pw});\n",
+    "u.setPassword({pw}, salt);\n",  # the setter's first argument, another after it
+    "user.set_password({pw}, commit=False)\n",
     "user.set_password({pw})\n",
     "builder.password({pw}).build()\n",
     "cfg := Config{{\n\tUser: u,\n\tPassword: {pw},\n}}\n",
@@ -70,7 +73,8 @@ NAMES = [
     "function login(password: Md5Hash) {}\n",  # a type's name, in a parameter list
     "type User = { password: Sha256 | null };\n",
     "key := derive(Zkq3pw)\nc := Config{\n\tPassword: Zkq3pw,\n}\n",  # used elsewhere
-    "u.setPassword(Zkq3pw, salt);\n",  # one of several arguments: a call's, not a setter's
+    "u.setPassword(newPw, salt);\n",  # a variable, another argument after it
+    "check_password(Zkq3pw, hashed)\n",  # not a setter
     "user.password_hash(Zkq3pw)\n",  # not a setter
     "pw, ok := password.(string)\n",  # Go's type assertion: no method after the dot
 ]

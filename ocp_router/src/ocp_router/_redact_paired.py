@@ -52,8 +52,9 @@ _K8S_TAIL_RE = re.compile(  # - name: DB_PASSWORD \n  value: x
 _CALL_TAIL_RE = re.compile(  # setPassword("x"), .password('x')
     r"""\([ \t]*(?P<value>"(?:[^"\\\n]|\\.){1,1024}"|'(?:[^'\\\n]|\\.){1,1024}')[ \t]*[),]"""
 )
-# setPassword(Zkq3pw): a bare value as long as `short_random` judges, alone in the call
-_BARE_CALL_TAIL_RE = re.compile(r"\([ \t]*(?P<value>[A-Za-z][A-Za-z0-9]{5,6})[ \t]*\)")
+# setPassword(Zkq3pw), setPassword(Zkq3pw, salt): a bare value as long as `short_random`
+# judges, the setter's first argument
+_BARE_CALL_TAIL_RE = re.compile(r"\([ \t]*(?P<value>[A-Za-z][A-Za-z0-9]{5,6})[ \t]*[),]")
 _SQL_TAIL_RE = re.compile(r"""[ \t]+(?P<value>'[^'\n]{1,512}'|"[^"\n]{1,512}")""")  # PASSWORD 'x'
 _SQL_BEFORE_RE = re.compile(r"(?i)\b(?:with|encrypted|unencrypted|set)[ \t]+$")
 _WP_CLI_BEFORE_RE = re.compile(r"\bwp[ \t]+config[ \t]+set[ \t]+$")  # wp config set NAME 'x'

@@ -178,12 +178,17 @@ _PGPASS_RE = re.compile(
     rf"(?m)^(?:\[[\w:.%]+\]|(?![#:]){_PGPASS_FIELD}):(?:\d{{1,5}}|\*):{_PGPASS_FIELD}:"
     rf"{_PGPASS_FIELD}:(?P<v>{_PGPASS_FIELD})[ \t]*\r?$"
 )
-# Commands that take a password as a flag's value.
+# Commands that take a password as a one-letter flag's value.
 _COMMAND_RE = re.compile(
-    r"(?P<cmd>mysql\w*|mariadb\w*|sshpass|docker|podman|nerdctl|helm|oc|cf|redis-cli|mongo\w*)"
+    r"(?P<cmd>mysql\w*|mariadb\w*|sshpass|docker|podman|nerdctl|helm|oc|cf|redis-cli|mongo\w*"
+    r"|ldap\w+|sqlcmd|bcp|osql|zip|unzip|7z[arz]?|rar|unrar|mosquitto_\w+)"
     r"(?![\w-])"
 )
 _FLAG_VALUE = r"(?P<v>'[^'\n]+'|\"[^\"\n]+\"|[^\s'\"-][^\s'\"]*)"
+_GLUED = re.compile(r"[ \t]-p" + _FLAG_VALUE)  # 7z/rar -pX; `-p` alone asks, `-p-` sets none
+# Matched on the text as written: the tools' flags are case-sensitive (mysql -P and mosquitto
+# -p are a port, unzip -p a pipe, sshpass -P the prompt; mysql's -p takes its password only
+# glued: `-p name` asks for it and names the database).
 _COMMAND_FLAGS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("mysql", re.compile(r"[ \t]-p" + _FLAG_VALUE.replace("[^\\s'\"-]", "[^\\s'\"]"))),
     ("mariadb", re.compile(r"[ \t]-p" + _FLAG_VALUE.replace("[^\\s'\"-]", "[^\\s'\"]"))),
@@ -191,10 +196,21 @@ _COMMAND_FLAGS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("redis-cli", re.compile(r"[ \t]-a[ \t]+" + _FLAG_VALUE)),
     ("mongo", re.compile(r"[ \t]-p[ \t]+" + _FLAG_VALUE)),
     ("login", re.compile(r"[ \t]-p[ \t]+" + _FLAG_VALUE)),  # docker/podman/helm/oc/cf login
+    ("ldap", re.compile(r"[ \t]-w[ \t]*" + _FLAG_VALUE)),  # OpenLDAP's ldapsearch, ldapadd…
+    ("sqlcmd", re.compile(r"[ \t]-P[ \t]*" + _FLAG_VALUE)),
+    ("bcp", re.compile(r"[ \t]-P[ \t]*" + _FLAG_VALUE)),
+    ("osql", re.compile(r"[ \t]-P[ \t]*" + _FLAG_VALUE)),
+    ("zip", re.compile(r"[ \t]-P[ \t]+" + _FLAG_VALUE)),
+    ("unzip", re.compile(r"[ \t]-P[ \t]+" + _FLAG_VALUE)),
+    ("mosquitto", re.compile(r"[ \t]-P[ \t]+" + _FLAG_VALUE)),
+    ("7z", _GLUED),
+    ("rar", _GLUED),
+    ("unrar", _GLUED),
 )
 
 
-_FLAG_RE = re.compile(r"-(?<=[ \t]-)[pa]")  # " -p", "\t-a"... from the dash (one scan, not four)
+# " -p", "\t-a", " -w"... from the dash (one scan, not one a flag); on the lower-cased text
+_FLAG_RE = re.compile(r"-(?<=[ \t]-)[paw]")
 _FLAG_WIDTH = 2  # its widest match: how far a window of a long text must reach (a test checks)
 
 
@@ -254,7 +270,7 @@ def phrase_hits(text: str, lowered: str, password_words: bool) -> Iterator[Hit]:
         if m.start() and (lowered[m.start() - 1].isalnum() or lowered[m.start() - 1] in "_./-"):
             continue
         end = text.find("\n", m.end())
-        line = lowered[m.end() : end if end >= 0 else len(text)]
+        line = text[m.end() : end if end >= 0 else len(text)]
         cmd = m.group("cmd")
         for family, flag_re in _COMMAND_FLAGS:
             if not cmd.startswith(family) and not (family == "login" and " login" in line):
