@@ -128,7 +128,8 @@ What is detected (kind in brackets):
 - Passwords without an assignment: prose ("the prod db password is ..."), ``IDENTIFIED BY
   '...'``, ``ConvertTo-SecureString "..."``, netrc ``password ...``, .pgpass lines, and
   commands that take one: ``mysql -p...``, ``sshpass -p``, ``docker/podman/helm login -p``,
-  ``redis-cli -a``, ``mongo -p`` (``password_assignment``); a password's hash on an htpasswd,
+  ``redis-cli -a``, ``mongo -p``, ``ldapsearch -w``, ``sqlcmd/bcp/osql/zip/unzip/mosquitto_pub
+  -P``, ``7z/rar -p...`` (``password_assignment``); a password's hash on an htpasswd,
   htdigest or shadow line (``user:$apr1$...``, ``$2y$``, ``$6$``, ``{SHA}``, ``user:realm:<32
   hex>``; ``_redact_hashes``).
 - High-entropy values under any name: 20+ characters with lower, upper and digits, not words,
