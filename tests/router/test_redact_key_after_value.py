@@ -55,3 +55,26 @@ def test_a_comma_or_brace_with_no_key_or_opener_stays_in_the_password(
 ) -> None:
     result = redact(text)
     assert [text[r.start : r.end] for r in result.redactions] == [secret], result.text
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        "const c = {{\n  user: u,\n  password: {pw},\n  host: h\n}};\n",
+        "c := Config{{\n\tUser: u,\n\tPassword: {pw},\n}}\n",
+    ],
+)
+@pytest.mark.parametrize("pw", ["Zkq3pw" + "Xa91", "Kx9mQ2" + "vLp8Tz"])
+def test_a_long_bare_password_on_its_own_line_in_an_object_is_redacted(form: str, pw: str) -> None:
+    # only a 6-7 character one was (short_random); 8+ characters were left as a name
+    text = form.format(pw=pw)
+    result = redact(text)
+    assert [text[r.start : r.end] for r in result.redactions] == [pw], result.text
+
+
+@pytest.mark.parametrize(
+    "value", ["dbPassword", "PASSWORD_FROM_ENV", "undefined", "defaultPassword", "changeme123"]
+)
+def test_a_variable_or_placeholder_on_its_own_line_in_an_object_stays(value: str) -> None:
+    text = f"const c = {{\n  password: {value},\n  host: h\n}};\n"
+    assert redact(text).text == text

@@ -378,7 +378,9 @@ def _assignment_value(
                 )
             ):
                 # an object literal or a declaration in code, not YAML; Go's `Password: Zkq3pw,`
-                return _short_password(text, vs, v, name_class)
+                return _short_password(text, vs, v, name_class) or _bare_key_value(
+                    vs, v, words, name_class
+                )
             if any(c.isspace() for c in v):  # a sentence: "password: X until friday"
                 if v[0] in "\"'`" or name_class == "generic":
                     return None
@@ -466,6 +468,17 @@ def _short_password(text: str, s: int, v: str, name_class: str) -> Hit | None:
     ):
         return s, s + len(core), PRIORITY["password_assignment"]
     return None
+
+
+def _bare_key_value(s: int, v: str, words: tuple[str, ...], name_class: str) -> Hit | None:
+    """`password: Kx9mQ2vLp8Tz,` on a line of its own in an object literal or a Go struct: a
+    bare value of letters and digits, no variable's name (`is_reference` in code), judged as an
+    assignment's; the `,` stays."""
+    core = v[:-1]
+    if v[-1] not in ",;" or not core.isalnum() or is_reference(core, words, code=True):
+        return None
+    kind = assignment_kind(name_class, core, False, words)
+    return None if kind is None else (s, s + len(core), PRIORITY[kind])
 
 
 def xml_hits(text: str) -> Iterator[Hit]:
