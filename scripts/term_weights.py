@@ -1,5 +1,5 @@
-"""Learned per-term query weights, and the candidate pool's recall (issue 9, ripgrep).
-(Measured: no variant above the base held out; not shipped. docs/search-rounds.md,
+"""Learned per-term query weights, the candidate pool's recall, a soft maximum over chunks.
+(Measured: none above the base by more than noise held out; not shipped. docs/search-rounds.md,
 2026-12-07, afternoon.)
 
     uv run python scripts/term_weights.py [--target necessity|contrast] [variant ...]
@@ -20,6 +20,9 @@ Clean leave-one-repository-out: for each held-out corpus, the term model is fitt
 five corpora's commit queries only, applied to all six, the ranker (`train_ranker.fit`) fitted
 on the five's rows and scored on the held-out corpus's commit queries (no history), as
 `prior_checks.py report`, with the paired bootstrap against the base (uniform weights).
+
+`--aggregate "soft max 0.1"` with the variant `uniform` adds, beside the uniform-weight
+features, a per-file soft maximum of its chunks' BM25 (issue 9's third candidate).
 
 It also prints, per corpus, how often a commit query's relevant file is among the candidates
 at all (the pool) and where the first relevant file stands by the shipped weights.
@@ -47,7 +50,14 @@ from ranker_corpora import (
 from train_ranker import L2, NEGATIVES, SETS, fit
 
 from ocp_server.index.features import FEATURES, candidate_features
-from ocp_server.index.hits import gather_all
+from ocp_server.index.hits import (
+    Hits,
+    bm25_postings,
+    distinct_docs,
+    doc_sums,
+    gather_all,
+    length_norm,
+)
 from ocp_server.index.lexical import Snapshot
 from ocp_server.index.lexicon import name_hash, term_hash
 from ocp_server.index.query import Query, parse_query
@@ -69,7 +79,24 @@ TERM_FEATURES = (
     "count",  # times in the request - 1
 )
 RIVALS = 20  # the first pass's best other candidates a term's contrast is measured against
-VARIANTS = {"base": 0.0, "p^0.5": 0.5, "p": 1.0, "p^2": 2.0}
+VARIANTS = {"base": 0.0, "uniform": 0.0, "p^0.5": 0.5, "p": 1.0, "p^2": 2.0}
+#: Per-file aggregations of the chunks' BM25 (over the query's best chunk), as extra columns
+#: beside the uniform-weight features (`--aggregate`): soft maxima tau x log(sum exp(s / tau)).
+AGGREGATES = {"soft max 0.1": 0.1, "soft max 0.3": 0.3}
+
+
+def soft_max(snap: Snapshot, query: Query, ch: Hits, cand: np.ndarray, tau: float) -> np.ndarray:
+    """Per candidate: tau x log(sum over its hit chunks of exp(score / best / tau)), 0 if none."""
+    qtf = np.array([query.counts[t] for t in query.counts], dtype=np.float64)
+    hit, where, _ = distinct_docs(ch.docs, snap.n_chunks)
+    post = bm25_postings(ch, qtf * ch.idf, length_norm(snap, "chunk", 0.75))
+    scores = doc_sums(where[ch.docs], post, len(hit))
+    if not len(scores) or scores.max() <= 0:
+        return np.zeros(len(cand))
+    mass = np.zeros(snap.n_files)
+    np.add.at(mass, snap.chunk_file[hit], np.exp(scores / scores.max() / tau))
+    held = mass[cand]
+    return np.where(held > 0, tau * np.log(np.maximum(held, 1e-300)), 0.0)
 
 
 def term_features(snap: Snapshot, query: Query, chunk_idf: np.ndarray) -> np.ndarray:
@@ -198,7 +225,7 @@ def fit_terms(targets: list[tuple[np.ndarray, np.ndarray]], l2: float = 1e-3) ->
 
 
 def rows_for(
-    c: Corpus, ci: int, theta: np.ndarray, power: float, start: int
+    c: Corpus, ci: int, theta: np.ndarray, power: float, start: int, tau: float = 0.0
 ) -> tuple[list[np.ndarray], ...]:
     """The training rows of corpus `c` with term weights sigmoid(phi theta)^power, as
     `train_ranker.py features` keeps them (both regimes; commits flagged for scoring)."""
@@ -212,7 +239,7 @@ def rows_for(
         relevant = [index[p] for p in q["relevant_files"] if p in index]  # type: ignore[attr-defined]
         for regime in (0, 1) if c.when else (0,):
             as_of = c.when.get(str(q.get("commit", "")), snapshot_time) if regime else 0
-            cand, x, *_ = candidate_features(c.snap, wq, as_of=as_of)
+            cand, x, _, ch, *_ = candidate_features(c.snap, wq, as_of=as_of)
             labels = np.isin(cand, relevant)
             first = x[:, FEATURES.index("file_bm25")] + x[:, FEATURES.index("chunk_best")]
             negatives = np.flatnonzero(~labels)
@@ -221,6 +248,8 @@ def rows_for(
             )
             kinds = query_kinds(query, x).astype(np.float64)
             base = x[keep].astype(np.float16).astype(np.float64)
+            if tau:
+                base = np.hstack([base, soft_max(c.snap, wq, ch, cand, tau)[keep, None]])
             xs.append(np.hstack([base] + [base * k for k in kinds]))
             ys.append(labels[keep].astype(np.float64))
             qs.append(np.full(len(keep), n))
@@ -248,6 +277,7 @@ def held_rr(data: tuple[np.ndarray, ...], c: int) -> np.ndarray:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("variants", nargs="*", default=list(VARIANTS))
+    parser.add_argument("--aggregate", choices=AGGREGATES, help="a column beside the base's")
     parser.add_argument("--target", choices=("necessity", "contrast"), default="necessity")
     parser.add_argument("--cache", type=Path, default=CORPUS_CACHE)
     parser.add_argument("--mirrors", type=Path, default=MIRRORS)
@@ -270,12 +300,14 @@ def main(argv: list[str] | None = None) -> int:
     print("|---" * (len(names) + 3) + "|")
     for v in args.variants:
         power = VARIANTS[v]
+        tau = AGGREGATES[args.aggregate] if args.aggregate and v != "base" else 0.0
         rrs = []
         data: tuple[np.ndarray, ...] = ()
         for c in range(len(corpora)):
             if not data or power:  # the base's rows (weights 1) do not depend on the fold
                 parts = [
-                    rows_for(k, ci, thetas[c], power, 100000 * ci) for ci, k in enumerate(corpora)
+                    rows_for(k, ci, thetas[c], power, 100000 * ci, tau)
+                    for ci, k in enumerate(corpora)
                 ]
                 data = tuple(np.concatenate([a for p in parts for a in p[j]]) for j in range(5))
             rrs.append(held_rr(data, c))
