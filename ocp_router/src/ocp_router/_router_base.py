@@ -24,7 +24,7 @@ from ocp_router.phase2 import LLMClassifier
 from ocp_router.pins import SessionPins
 from ocp_router.prices import Price, price_for
 from ocp_router.results import Attempt
-from ocp_router.sticky import Sticky, TierFloors
+from ocp_router.sticky import FLOOR_HOURS, Sticky, TierFloors
 from ocp_router.tiers import Tier
 
 # The router's one logger, under the name it has always had: applications configure it
@@ -76,6 +76,7 @@ class RouterBase(ClosesOnExit):
         counterfactual_model: str | None = None,
         redact_paid: bool = True,
         sticky: Sticky = Sticky.OFF,
+        floor_hours: float = FLOOR_HOURS,
         names: RouterNames = ROUTER_ARGUMENTS,
     ) -> None:
         """`names`: what messages and traces tell the user to change (by default these
@@ -106,8 +107,9 @@ class RouterBase(ClosesOnExit):
         self.redact_paid = redact_paid
         self.sticky = arguments.choice("sticky", sticky, Sticky)
         self.names = names
-        # Per conversation, the lowest tier it may be routed to (see sticky.py).
-        self.floors = TierFloors()
+        # Per conversation, the lowest tier it may be routed to (see sticky.py); 0: no age limit.
+        arguments.at_least("floor_hours", floor_hours, 0)
+        self.floors = TierFloors(max_age=floor_hours * 3600 if floor_hours else None)
         # Estimates of paid calls in flight, held against the daily budget until they settle,
         # so concurrent routes cannot each see the same room under it.
         self._reserved = 0.0

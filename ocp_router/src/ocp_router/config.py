@@ -40,7 +40,7 @@ from ocp_router.phase2 import CLASSIFIER_CACHE_SIZE, CLASSIFIER_TIMEOUT, LLMClas
 from ocp_router.pins import HARD_SECONDS, SOFT_SECONDS, SessionPins
 from ocp_router.prices import Price, load_prices
 from ocp_router.router import Budget, OCPRouter, PaidFallback, RouteMode, SpendLedger
-from ocp_router.sticky import Sticky
+from ocp_router.sticky import FLOOR_HOURS, Sticky
 from ocp_router.tiers import DEFAULT_ROUTE_THRESHOLD
 
 _OFF = {"none", "off", "0", "false", "no"}
@@ -101,6 +101,7 @@ class RouterSettings(BaseModel):
     pin_hard_seconds: float = Field(HARD_SECONDS, alias="OCP_PIN_HARD_SECONDS", ge=0)
     pin_soft_seconds: float = Field(SOFT_SECONDS, alias="OCP_PIN_SOFT_SECONDS", ge=0)
     sticky: Sticky = Field(Sticky.OFF, alias="OCP_STICKY")
+    floor_hours: float = Field(FLOOR_HOURS, alias="OCP_FLOOR_HOURS", ge=0)
     prices_file: str | None = Field(None, alias="OCP_PRICES")
     daily_budget_usd: float | None = Field(None, alias="OCP_DAILY_BUDGET_USD", ge=0)
     max_request_usd: float | None = Field(None, alias="OCP_MAX_REQUEST_USD", ge=0)
@@ -399,5 +400,6 @@ async def make_router(
         ),
         counterfactual_model=settings.counterfactual_model,
         sticky=settings.sticky,
+        floor_hours=settings.floor_hours,
         names=ROUTER_SETTINGS,
     )

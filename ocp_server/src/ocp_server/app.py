@@ -191,8 +191,8 @@ class AppState:
             ws.calibration = CalibrationFile(
                 calibration_path(self.settings.db_path_for(path).parent), self.base_threshold
             )
-        if self._router is not None:  # floors lifted by outcomes saved before this run
-            await restore_floors(ws.memory, self._router.floors)
+        if self._router is not None:  # floors lifted by what was stored before this run
+            ws.outcomes_read = await restore_floors(ws.memory, self._router)
         return ws
 
     # ---- ocp_context_search -----------------------------------------------------------

@@ -8,13 +8,13 @@ import asyncio
 import functools
 import json
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from ocp_router import OCPRouter, Tier
 from ocp_router.calibration import Outcome, parse_outcome, wanted_paid
 from ocp_router.calibration_file import NO_MODEL, Learned
-from ocp_router.sticky import TierFloors
+from ocp_router.sticky import Sticky, TierFloors
 from ocp_server.trace_store import TraceStore
 from ocp_server.workspaces import Workspace
 
@@ -139,29 +139,67 @@ def lifted_session(trace: Mapping[str, Any], kind: Outcome | None) -> str | None
     return str(session) if session and trace.get("answered_tier") == Tier.LOCAL else None
 
 
-def lift_floors(floors: TierFloors, rows: Iterable[tuple[int, str, str]]) -> int:
+def lift_floors(floors: TierFloors, rows: Iterable[tuple[int, str, str, float]]) -> int:
     """Lift `floors` as each outcome of `rows` (trace_store.OUTCOMES_SINCE's, oldest first)
-    lifts its conversation's (`lifted_session`); the last note id read (0: none)."""
+    lifts its conversation's (`lifted_session`), as of when it was saved; the last note id
+    read (0: none)."""
     last = 0
-    for note_id, text, trace_json in rows:
-        last = int(note_id)
-        try:
-            trace = json.loads(trace_json).get("trace") or {}
-        except (ValueError, TypeError, AttributeError):
-            continue
-        if isinstance(trace, dict):
-            session = lifted_session(trace, parse_outcome(str(text)))
-            if session is not None:
-                floors.lift(session, LIFTED_TO)
+    for at, session, tier, note_id in _outcome_lifts(rows):
+        last = note_id
+        if session is not None:
+            floors.lift(session, tier, at=at)
     return last
 
 
-async def restore_floors(memory: TraceStore, floors: TierFloors) -> None:
-    """Lift `floors` as the outcomes saved before this process started lifted them in the
-    process that saved them: a restarted proxy or server would send the next request of a
-    conversation whose local answer was wrong back to the local model. Bounded as floors are
-    (the latest `max_sessions` outcomes name at most as many conversations)."""
-    lift_floors(floors, await memory.recent_outcomes(floors.max_sessions))
+async def restore_floors(memory: TraceStore, router: OCPRouter) -> int:
+    """Lift `router`'s floors as what was stored before this process started lifted them
+    in the process that stored it, each as of its time (a floor lapses OCP_FLOOR_HOURS after
+    it): the outcomes saying a local answer was wrong, and with OCP_STICKY=upward the routes'
+    tiers (the tier decided, or a higher one that answered), so a restarted proxy or server
+    does not send a conversation's next request back to a tier it already outgrew. Bounded
+    as floors are: the latest `max_sessions` outcomes and routes name at most as many
+    conversations each. The last outcome's note id read (0: none), where a reader of
+    outcomes saved later starts (proxy/saved_outcomes.py)."""
+    floors = router.floors
+    lifts = list(_outcome_lifts(await memory.recent_outcomes(floors.max_sessions)))
+    last = max((note_id for *_, note_id in lifts), default=0)
+    if router.sticky is Sticky.UPWARD:
+        routes = await memory.recent_routes(floors.max_sessions, floors.oldest_alive())
+        lifts += _route_lifts(routes)
+    for at, session, tier, _ in sorted(lifts, key=lambda lift: lift[0]):
+        if session is not None:
+            floors.lift(session, tier, at=at)
+    return last
+
+
+def _outcome_lifts(
+    rows: Iterable[tuple[int, str, str, float]],
+) -> Iterator[tuple[float, str | None, Tier, int]]:
+    """(when, the conversation lifted or None, to what, note id) of each outcome row."""
+    for note_id, text, trace_json, at in rows:
+        try:
+            trace = json.loads(trace_json).get("trace") or {}
+        except (ValueError, TypeError, AttributeError):
+            trace = None
+        session = (
+            lifted_session(trace, parse_outcome(str(text))) if isinstance(trace, dict) else None
+        )
+        yield float(at), session, LIFTED_TO, int(note_id)
+
+
+def _route_lifts(
+    rows: Iterable[tuple[float, str, str | None, str]],
+) -> Iterator[tuple[float, str | None, Tier, int]]:
+    """(when, the conversation, the highest tier it reached, 0) of each stored route that
+    OCP_STICKY=upward raised a floor by (routing decided it: not forced)."""
+    for at, tier, answered, trace_json in rows:
+        try:
+            trace = json.loads(trace_json).get("trace") or {}
+            reached = max((Tier(t) for t in (tier, answered) if t), key=lambda t: t.rank)
+        except (ValueError, TypeError, AttributeError):
+            continue
+        if isinstance(trace, dict) and trace.get("session") and not trace.get("forced"):
+            yield float(at), str(trace["session"]), reached, 0
 
 
 async def _taken_back(ws: Workspace, trace_id: str) -> str:

@@ -171,11 +171,12 @@ def _as_ocp_id(said: str) -> str | None:
 
 
 #: The outcomes saved on routes past note id `?`, oldest first, each with its route's trace
-#: (a dry run answered nothing): what lifts conversations' floors (outcomes.lift_floors). NOT
-#: INDEXED: by the rowid range, usually empty; SQLite's plan took the index of notes by kind,
-#: every outcome ever saved read at each of the proxy's looks after a write.
+#: (a dry run answered nothing) and when it was saved: what lifts conversations' floors
+#: (outcomes.lift_floors). NOT INDEXED: by the rowid range, usually empty; SQLite's plan took
+#: the index of notes by kind, every outcome ever saved read at each of the proxy's looks
+#: after a write.
 OUTCOMES_SINCE = (
-    "SELECT n.id, n.text, t.trace_json FROM notes AS n NOT INDEXED "
+    "SELECT n.id, n.text, t.trace_json, n.created_at FROM notes AS n NOT INDEXED "
     "JOIN traces AS t ON t.id = n.trace_id "
     "WHERE n.id > ? AND n.kind = 'outcome' AND NOT t.dry_run ORDER BY n.id"
 )
@@ -429,7 +430,18 @@ class TraceStore:
         rows = await self._fetch("SELECT dry_run FROM traces WHERE id = ?", (trace_id,))
         return bool(rows and rows[0][0])
 
-    async def recent_outcomes(self, count: int) -> list[tuple[int, str, str]]:
+    async def recent_routes(self, count: int, since: float) -> list[tuple[float, str, str, str]]:
+        """The latest `count` routes stored at or after time `since`, oldest first: when, the
+        tier decided, the tier that answered (or None) and the trace (what OCP_STICKY=upward
+        raised floors by, outcomes.restore_floors)."""
+        rows = await self._fetch(
+            "SELECT created_at, tier, answered_tier, trace_json FROM traces "
+            "WHERE created_at >= ? AND tier IS NOT NULL ORDER BY created_at DESC LIMIT ?",
+            (since, count),
+        )
+        return rows[::-1]
+
+    async def recent_outcomes(self, count: int) -> list[tuple[int, str, str, float]]:
         """The latest `count` outcomes saved on routes, as OUTCOMES_SINCE reads them."""
         rows = await self._fetch(
             "SELECT id FROM notes WHERE kind = 'outcome' ORDER BY id DESC LIMIT 1 OFFSET ?",

@@ -42,6 +42,7 @@ class Workspace:
     index: WorkspaceIndex
     memory: MemoryStore
     calibration: CalibrationFile | None = None  # routing thresholds learned from outcomes
+    outcomes_read: int = 0  # the last outcome's note id that lifted the router's floors at open
     watcher: asyncio.Task[None] | None = None
     stop: asyncio.Event | None = None
     database: tuple[int, int] | None = None  # the open database file's device and inode

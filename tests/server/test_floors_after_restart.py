@@ -1,0 +1,94 @@
+"""Floors a restarted server rebuilds from what it stored: a wrong local answer's lift lasts
+OCP_FLOOR_HOURS from the outcome, not for ever; OCP_STICKY=upward's floors come back from
+the stored routes as the outcomes' do."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import Client
+
+from tests.fakes import FakeAnthropic, FakeOllama
+from tests.server.inproc import inproc_client, paid_env
+
+PaidServer = Callable[..., AbstractAsyncContextManager[Client]]
+HARD = "design the architecture of our payment service: sharding, failover"
+EASY = "rename the variable tmp to buffer"
+
+
+@pytest.fixture
+def paid_server(
+    workspace: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fake_ollama: FakeOllama,
+    fake_anthropic: FakeAnthropic,
+) -> PaidServer:
+    def opened(env: dict[str, str] | None = None) -> AbstractAsyncContextManager[Client]:
+        paid = {**paid_env(fake_ollama, fake_anthropic), **(env or {})}
+        return inproc_client(workspace, monkeypatch, paid)
+
+    return opened
+
+
+async def _route(client: Any, request: str, session: str) -> dict[str, Any]:
+    out = await client.call_tool(
+        "ocp_model_route", {"request": request, "session_id": session, "max_context_tokens": 0}
+    )
+    assert not out.is_error and out.structured_content is not None
+    trace: dict[str, Any] = out.structured_content["trace"]
+    return trace
+
+
+def _aged(workspace: Path, hours: float) -> None:
+    """Every stored route and note dated `hours` earlier, as if saved that long ago."""
+    with sqlite3.connect(workspace.parent / "ocp.db") as db:
+        db.execute("UPDATE notes SET created_at = created_at - ?", (hours * 3600,))
+        db.execute("UPDATE traces SET created_at = created_at - ?", (hours * 3600,))
+
+
+@pytest.mark.parametrize(("hours_ago", "lifted"), [(2, True), (48, False)])
+async def test_a_wrong_local_answers_lift_lasts_its_age_limit_across_a_restart(
+    paid_server: PaidServer, workspace: Path, hours_ago: float, lifted: bool
+) -> None:
+    async with paid_server() as client:
+        local = await _route(client, "what does git stash do", "task-1")
+        assert local["decision"] == "local"
+        await client.call_tool(
+            "ocp_result_save", {"trace_id": local["trace_id"], "outcome": "bad: it was wrong"}
+        )
+    _aged(workspace, hours_ago)
+    async with paid_server() as client:  # OCP_FLOOR_HOURS: 24 by default
+        same = await _route(client, "and git stash pop?", "task-1")
+    assert same["decision"] == ("paid" if lifted else "local"), same
+    assert ("already needed it" in same["decided_by"]) is lifted, same
+
+
+@pytest.mark.parametrize(("hours_ago", "lifted"), [(0, True), (48, False)])
+async def test_sticky_upwards_floors_come_back_after_a_restart_within_their_age_limit(
+    paid_server: PaidServer, workspace: Path, hours_ago: float, lifted: bool
+) -> None:
+    sticky = {"OCP_STICKY": "upward"}
+    async with paid_server(sticky) as client:
+        hard = await _route(client, HARD, "t")
+    assert hard["decision"] == "paid"
+    _aged(workspace, hours_ago)
+    async with paid_server(sticky) as client:  # a new process: floors start empty in memory
+        easy = await _route(client, EASY, "t")
+        fresh = await _route(client, EASY, "u")
+    assert easy["decision"] == ("paid" if lifted else "local"), easy
+    assert ("already needed it" in easy["decided_by"]) is lifted, easy
+    assert fresh["decision"] == "local", fresh
+
+
+async def test_sticky_off_brings_back_no_floor_from_the_stored_routes(
+    paid_server: PaidServer,
+) -> None:
+    async with paid_server({"OCP_STICKY": "upward"}) as client:
+        assert (await _route(client, HARD, "t"))["decision"] == "paid"
+    async with paid_server({"OCP_STICKY": "off"}) as client:  # (the env is the test's)
+        assert (await _route(client, EASY, "t"))["decision"] == "local"
