@@ -61,7 +61,7 @@ def main() -> None:
         path = Path(tmp) / "ocp.db"
         asyncio.run(_database(path))
         _saved_before(path, outcomes)
-        saved, floors = SavedOutcomes(path), TierFloors()
+        saved, floors = SavedOutcomes(path, since=outcomes), TierFloors()
         other = sqlite3.connect(path, isolation_level=None)
         other.execute("CREATE TABLE bench_writes (n INTEGER)")
         unchanged, written = [], []

@@ -8,8 +8,10 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -107,7 +109,7 @@ def test_a_database_the_proxy_cannot_look_at_leaves_outcomes_unread_and_says_so(
 ) -> None:
     """Not a database (here a folder where it should be): the proxy serves on, told."""
     caplog.set_level(logging.WARNING, logger=saved_outcomes.__name__)
-    assert saved_outcomes.SavedOutcomes.opened(tmp_path) is None
+    assert saved_outcomes.SavedOutcomes.opened(tmp_path, since=0) is None
     assert "will not be read" in caplog.text, caplog.text
 
 
@@ -139,7 +141,7 @@ async def _steps_of_a_look(tmp_path: Path, count: int) -> int:
     with `count` outcomes saved before it started; the one saved after lifts its floor."""
     path = tmp_path / f"{count}.db"
     other = await _with_outcomes(path, count)
-    saved, floors = saved_outcomes.SavedOutcomes(path), TierFloors()
+    saved, floors = saved_outcomes.SavedOutcomes(path, since=count), TierFloors()
     steps = [0]
 
     def counted() -> int:
@@ -168,3 +170,41 @@ async def test_a_look_after_a_write_reads_past_the_last_outcome_not_every_outcom
     at load 18)."""
     few, many = await _steps_of_a_look(tmp_path, 10), await _steps_of_a_look(tmp_path, 3000)
     assert many <= few + 2, (few, many)
+
+
+async def test_an_outcome_saved_between_the_rebuild_of_floors_and_the_readers_start_lifts(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    workspace: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A starting proxy rebuilds its floors from the stored outcomes when it opens the
+    workspace, then starts the reader of outcomes saved later: one saved in between (here
+    written just as the reader opens, as another process would) lifts its conversation at
+    the next request, not only after the next restart."""
+    env = phase1_only(proxy_env)
+    proxy = start_proxy(env)
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        first = _asked(http, proxy, "conversation-a")
+    assert first["answered_tier"] == "local", first
+    proxy.stop()
+    opened = saved_outcomes.SavedOutcomes.opened
+
+    def saved_meanwhile(db_path: Path, *args: Any, **kwargs: Any) -> Any:
+        with sqlite3.connect(db_path) as other:  # the MCP server's ocp_result_save
+            trace_id, session_id = other.execute(
+                "SELECT id, session_id FROM traces ORDER BY created_at DESC LIMIT 1"
+            ).fetchone()
+            other.execute(
+                "INSERT INTO notes (session_id, created_at, kind, text, trace_id, renewed_at) "
+                "VALUES (?, ?, 'outcome', 'bad: it was wrong', ?, ?)",
+                (session_id, time.time(), trace_id, time.time()),
+            )
+        return opened(db_path, *args, **kwargs)
+
+    monkeypatch.setattr(saved_outcomes.SavedOutcomes, "opened", saved_meanwhile)
+    restarted = start_proxy(env)
+    with httpx.Client(base_url=restarted.url, timeout=20) as http:
+        again = _asked(http, restarted, "conversation-a")
+    assert again["tier"] == "mid", again
+    assert "this conversation already needed it" in str(again["reason"]), again

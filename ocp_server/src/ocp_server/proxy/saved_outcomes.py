@@ -29,27 +29,28 @@ logger = logging.getLogger(__name__)
 
 
 class SavedOutcomes:
-    """The outcomes saved on the database at `db_path` since the proxy started, read when
-    the database changed (`lift_floors`)."""
+    """The outcomes saved on the database at `db_path` past note id `since` (the last one
+    the rebuild of floors read when the proxy opened its workspace: outcomes.restore_floors),
+    read when the database changed (`lift_floors`)."""
 
-    def __init__(self, db_path: Path) -> None:
+    def __init__(self, db_path: Path, *, since: int) -> None:
         # Autocommit (no read transaction held between looks); a writer's lock is never
         # waited on long: a look that finds the database busy is tried at the next request.
         self._db = sqlite3.connect(
             db_path, timeout=0.05, isolation_level=None, check_same_thread=False
         )
-        self._version = self._data_version()
-        # Outcomes saved before the proxy opened its workspace lifted its floors then
-        # (outcomes.restore_floors).
-        last = self._db.execute("SELECT max(id) FROM notes WHERE kind = 'outcome'").fetchone()
-        self._last = int(last[0] or 0)
+        # None: the first look reads whatever the version, since an outcome saved after the
+        # rebuild and before this connection opened changed no version this one saw.
+        self._version: int | None = None
+        self._last = since
 
     @classmethod
-    def opened(cls, db_path: Path) -> SavedOutcomes | None:
-        """Looking at `db_path`; None, said in the log, when it cannot be read (the proxy
-        serves on: outcomes saved elsewhere lift only the saving process's floors then)."""
+    def opened(cls, db_path: Path, *, since: int) -> SavedOutcomes | None:
+        """Looking at `db_path` past note id `since`; None, said in the log, when it cannot be
+        read (the proxy serves on: outcomes saved elsewhere lift only the saving process's
+        floors then)."""
         try:
-            return cls(db_path)
+            return cls(db_path, since=since)
         except sqlite3.Error as exc:
             logger.warning("outcomes saved by other processes will not be read: %s", exc)
             return None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import functools
 import importlib
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -100,7 +101,11 @@ async def open_proxy(
         if workspace is not None:  # its trace store, and the calibration routing learned
             opened = await state.workspace(workspace, watch=False)
             memory = opened.memory
-            saved = await asyncio.to_thread(SavedOutcomes.opened, opened.index.db_path)
+            # past the last outcome its floors were rebuilt from: none saved between is lost
+            saved = await asyncio.to_thread(
+                functools.partial(SavedOutcomes.opened, since=opened.outcomes_read),
+                opened.index.db_path,
+            )
         recorder = Recorder(
             memory,
             str(workspace or ""),
