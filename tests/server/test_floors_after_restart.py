@@ -1,6 +1,6 @@
 """Floors a restarted server rebuilds from what it stored: a wrong local answer's lift lasts
 OCP_FLOOR_HOURS from the outcome, not for ever; OCP_STICKY=upward's floors come back from
-the stored routes as the outcomes' do."""
+the stored routes as the outcomes' do. And a server lifts in-process as after a restart."""
 
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ from typing import Any
 import pytest
 from mcp import Client
 
+from ocp_router import MockBackend, OCPRouter
+from ocp_server.server import build_server
+from ocp_server.settings import ServerSettings
 from tests.fakes import FakeAnthropic, FakeOllama
 from tests.server.inproc import inproc_client, paid_env
 
@@ -92,3 +95,32 @@ async def test_sticky_off_brings_back_no_floor_from_the_stored_routes(
         assert (await _route(client, HARD, "t"))["decision"] == "paid"
     async with paid_server({"OCP_STICKY": "off"}) as client:  # (the env is the test's)
         assert (await _route(client, EASY, "t"))["decision"] == "local"
+
+
+async def test_a_server_given_its_router_lifts_a_wrong_answers_conversation_as_after_a_restart(
+    workspace: Path,
+) -> None:
+    """A router handed to build_server comes with no routing threshold, so no calibration
+    to teach: the outcome still lifts the conversation (the lift is not the calibration's;
+    the proxy lifts so, and this server did after a restart), and says it taught nothing."""
+    settings = ServerSettings(workspace=workspace, db_path=workspace.parent / "ocp.db")
+
+    def router() -> OCPRouter:
+        return OCPRouter(
+            local=MockBackend(lambda _: "it drops them", model="tiny"),
+            paid=MockBackend(lambda _: "it keeps them", model="big"),
+        )
+
+    async with Client(build_server(settings, router=router()), mode="legacy") as client:
+        local = await _route(client, "what does git stash do", "task-1")
+        assert local["decision"] == "local", local
+        await client.call_tool(
+            "ocp_result_save", {"trace_id": local["trace_id"], "outcome": "bad: it was wrong"}
+        )
+        same = await _route(client, "and git stash pop?", "task-1")
+        other = await _route(client, "and git stash pop?", "task-2")
+    async with Client(build_server(settings, router=router()), mode="legacy") as client:
+        restarted = await _route(client, "and git stash pop?", "task-1")
+    assert other["decision"] == "local", other
+    for lifted in (same, restarted):
+        assert lifted["decision"] == "paid" and "already needed it" in lifted["decided_by"]

@@ -71,9 +71,12 @@ async def learn(
     (None: nothing), the save's warning when an outcome was given and taught nothing, saying
     why: saved without a word, it read as taught (None: it taught, or `ws` has no calibration,
     which `unlearned` explains)."""
-    if not outcome or ws.calibration is None:
+    if not outcome:
         return None, None
     kind = parse_outcome(outcome)
+    if ws.calibration is None:  # no threshold to teach; a wrong local answer still lifts
+        await _lift(ws, router, trace_id, kind)
+        return None, None
     if trace_id is None:
         return None, _nothing("no `trace_id` names the route it judges (pass the route's)")
     if kind is None:
@@ -122,6 +125,20 @@ async def learn(
     if learned is not None:
         return learned, None
     return None, _nothing(ws.calibration.error or "its calibration file could not be written")
+
+
+async def _lift(
+    ws: Workspace, router: OCPRouter | None, trace_id: str | None, kind: Outcome | None
+) -> None:
+    """Lift `router`'s floor of the conversation whose local answer outcome `kind` on route
+    `trace_id` says was wrong, as the proxy and a restart lift it (a dry run answered
+    nothing: OUTCOMES_SINCE leaves it out)."""
+    if router is None or trace_id is None or await ws.memory.is_dry_run(trace_id):
+        return
+    stored = await ws.memory.trace_json(trace_id)
+    trace = (json.loads(stored) if stored else {}).get("trace") or {}
+    if (session := lifted_session(trace, kind)) is not None:
+        router.floors.lift(session, LIFTED_TO)
 
 
 def lifted_session(trace: Mapping[str, Any], kind: Outcome | None) -> str | None:
