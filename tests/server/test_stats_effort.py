@@ -1,6 +1,6 @@
 """`ocp-server stats` breaks routes down by the effort (thinking) their caller asked (m049's
-column): what thinking cost, in the report, its --json and its text; a report in which no
-caller asked an effort prints no such table."""
+column): what thinking cost, in the report, its --json, its text and its --html page; a
+report in which no caller asked an effort shows no such table."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from rich.console import Console
 
 from ocp_server.cli_server import print_stats
 from ocp_server.db import connect
+from ocp_server.report_html import render_html
 from ocp_server.savings import SavingsReport, savings_report
+from tests.server.report_dom import Dom
 
 
 async def _row(
@@ -62,6 +64,11 @@ async def test_stats_break_routes_and_their_cost_down_by_the_effort_asked(tmp_pa
     assert "by effort asked" in text
     cells = [[c.strip() for c in line.split("│")[1:-1]] for line in text.splitlines()]
     assert ["high", "2", "1,000", "$0.1000"] in cells, text
+    page = Dom(render_html(report))  # `stats --html`: the same table, drawn by the server
+    assert "table-efforts" in {attrs.get("id") for _, attrs in page.elements}
+    shown = page.all_text()
+    assert "By effort asked" in shown and "high 2 1,000 $0.1000" in shown, shown
+    assert "low 1 50 $0.0020" in shown and "none 1 40 $0.0010" in shown, shown
 
 
 async def test_stats_where_no_caller_asked_an_effort_print_no_effort_table(
@@ -72,3 +79,4 @@ async def test_stats_where_no_caller_asked_an_effort_print_no_effort_table(
         "none": {"routes": 1, "completion_tokens": 40, "cost_usd": 0.001}
     }
     assert "by effort asked" not in _printed(report)
+    assert "By effort asked" not in Dom(render_html(report)).all_text()

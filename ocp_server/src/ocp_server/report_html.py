@@ -129,6 +129,13 @@ def _normalize(stats: Mapping[str, Any]) -> dict[str, Any]:
             str(task): _ints(_map(row), ("routes", *DAY_SERIES))
             for task, row in _map(stats.get("by_task_type")).items()
         },
+        "by_effort": {
+            str(effort): {
+                **_ints(_map(row), ("routes", "completion_tokens")),
+                "cost_usd": _float(_map(row).get("cost_usd")),
+            }
+            for effort, row in _map(stats.get("by_effort")).items()
+        },
         "by_phase": {str(k): _int(v) for k, v in _map(stats.get("by_phase")).items()},
         "classifier_cache": {
             "hits": _int(cache.get("hits")),
@@ -312,6 +319,22 @@ def _tables(s: Mapping[str, Any]) -> str:
         [PHASE_LABELS.get(p, p), f"{phases[p]:,}", _share(phases[p], phase_total)]
         for p in _ordered(phases, PHASES)
     ]
+    efforts = s["by_effort"]
+    effort_rows = [
+        [e, f"{r['routes']:,}", f"{r['completion_tokens']:,}", _usd(r["cost_usd"])]
+        for e, r in efforts.items()
+    ]
+    # as the text report: only when some caller asked an effort (what thinking cost)
+    by_effort = (
+        _table(
+            "table-efforts",
+            "By effort asked",
+            ["effort", "routes", "tokens out", "cost"],
+            effort_rows,
+        )
+        if set(efforts) - {"none"}
+        else ""
+    )
     return (
         '<section class="tables">'
         + _table(
@@ -335,6 +358,7 @@ def _tables(s: Mapping[str, Any]) -> str:
             ["task type", "routes", "local", "mid", "top", "other"],
             task_rows,
         )
+        + by_effort
         + _table(
             "table-latency",
             "Latency per backend",
