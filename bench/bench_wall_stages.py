@@ -4,7 +4,7 @@ call (the search inside it), the answer's JSON, the pipe's write and the client'
 parse of the answer.
 
     uv run python bench/bench_wall_stages.py [--cmd .venv/bin/ocp-server] [--corpus pytest]
-        [--rounds 2] [--cache DIR] [--search-stages | --loops]
+        [--rounds 2] [--cache DIR] [--search-stages | --fine | --loops]
 
 It reuses the indexes `../shared/bench/retrieval/run.py` built (as bench_search_latency.py
 does), on a copy. The server is the command's own, started through its Python with
@@ -15,8 +15,10 @@ query's first search in a warm process (what run.py times), round 1 its repeat. 
 first search (cold) is reported on its own. The table gives the median a query of each gap
 between two marks, wall and the server's main-thread CPU (a gap spent waiting for a core or
 for the client has wall time and no CPU); a query's gaps add up to its round trip, their
-medians need not. `--search-stages` marks the search's own stages too; `--loops` counts the
-event loop's passes after each mark instead of the table.
+medians need not. `--search-stages` marks the search's own stages too; `--fine` those and the
+checks around the search (git HEAD, meta, ignore files, status) and the answer's parts (the
+redaction of the query and texts, the values, the text); `--loops` counts the event loop's
+passes after each mark instead of the table.
 """
 
 from __future__ import annotations
@@ -103,6 +105,25 @@ def app_loaded():
         wrap_async(search, "_rows", "_rows", "rows read")
         wrap_async(search, "_members", "_members", "members read")
         wrap_async(ws, "changed_on_disk", "changed_on_disk", "stat'ed")
+    if os.environ.get("OCP_BENCH_FINE"):  # the search's checks around it and the answer's parts
+        import ocp_server.views as views
+        wrap_sync(views, "_search_structured", "structured", "structured done")
+        wrap_sync(views, "redact_all", "redact_all", "redact_all done")
+        wrap_sync(views, "search_text", "search_text", "search_text done")
+        wrap_sync(views, "search_tokens_sent", "tokens_sent", "tokens_sent done")
+        wrap_sync(search, "_matched_terms", "_matched_terms", "matched")
+        wrap_sync(search, "_order", "_order", "ordered")
+        wrap_sync(search, "_allowed", "_allowed", "allowed")
+        wrap_sync(ws, "ignore_files_since", "ignore_files_since", "ignores listed")
+        wrap_sync(ws, "moved_aside_note", "moved_aside", "moved_aside done")
+        wrap_async(ws.WorkspaceSearch, "_meta", "_meta", "meta")
+        wrap_async(ws.WorkspaceSearch, "_ignore_sources", "_ignore_sources", "sources")
+        import ocp_server.index.githead as githead
+        wrap_sync(githead.GitHead, "__call__", "_git_head", "head")
+        wrap_sync(ws.WorkspaceSearch, "_ocpignore", "_ocpignore", "ocpignore")
+        wrap_async(ws.WorkspaceSearch, "_snapshot_at", "_snapshot_at", "snapshot")
+        wrap_sync(ws.WorkspaceSearch, "_status", "_status", "status")
+        wrap_sync(ws.WorkspaceSearch, "_config_written", "_config_written", "config checked")
 load = server._load_app
 def loaded():
     out = load()
@@ -241,12 +262,19 @@ def main() -> None:
         help="mark the search's own stages too (parse_query, rank, the rows read, the stats)",
     )
     parser.add_argument(
+        "--fine",
+        action="store_true",
+        help="--search-stages, and the checks around the search and the answer's parts",
+    )
+    parser.add_argument(
         "--loops",
         action="store_true",
         help="mark each pass of the event loop instead: `python -c` reads how many a stage takes",
     )
     args = parser.parse_args()
-    marks = {"OCP_BENCH_SEARCH_STAGES": "1"} if args.search_stages else {}
+    marks = {"OCP_BENCH_SEARCH_STAGES": "1"} if args.search_stages or args.fine else {}
+    if args.fine:
+        marks["OCP_BENCH_FINE"] = "1"
     if args.loops:
         marks["OCP_BENCH_LOOPS"] = "1"
     cache = args.cache.expanduser()
