@@ -318,7 +318,7 @@ async def test_a_refused_openai_compatible_server_falls_back_too(refused_url: st
     payload, assessment = judged("explain closures")
     async with OpenAIBackend("m", base_url=refused_url + "/v1", timeout=5.0) as backend:
         verdict = await LLMClassifier(backend).classify(payload, assessment)
-    assert_fallback(verdict, assessment, "classifier model failed", "cannot reach openai")
+    assert_fallback(verdict, assessment, "classifier model failed", "cannot reach the OpenAI-")
 
 
 async def test_a_server_error_falls_back_naming_the_failure(local: Local) -> None:

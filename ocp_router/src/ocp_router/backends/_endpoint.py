@@ -14,6 +14,7 @@ from ocp_router.backends._http import (
     ClientOnFirstUse,
     capped_body,
     capped_send,
+    shown_url,
     status_error,
     transport_error,
 )
@@ -52,6 +53,8 @@ class Endpoint:
         self._backend = backend
         self._hints = hints
         self._key = key
+        # how a message about the body names the server: with its URL when it has a name
+        self._said_at = None if said is None else f"{said} at {shown_url(base_url)}"
 
     def transport_failure(self, exc: httpx.HTTPError) -> BackendError:
         """`exc`, met talking to this server, with the fix (reach hint)."""
@@ -91,6 +94,7 @@ class Endpoint:
                 method,
                 f"{self._base_url}{path}",
                 backend=self._backend,
+                said=self._said_at,
                 **kwargs,
             )
         except httpx.HTTPError as exc:
@@ -108,7 +112,7 @@ class Endpoint:
                 method, f"{self._base_url}{path}", **kwargs
             ) as response:
                 if response.status_code != 200:
-                    body = await capped_body(response, backend=self._backend)
+                    body = await capped_body(response, backend=self._backend, said=self._said_at)
                     raise self.status_failure(body)
                 yield response
         except httpx.HTTPError as exc:

@@ -319,10 +319,12 @@ def status_error(
     )
 
 
-def malformed(backend: str, detail: str) -> BackendResponseError:
+def malformed(backend: str, detail: str, *, said: str | None = None) -> BackendResponseError:
+    """An answer that is not the wire format; `said`: how the message names the server (by
+    default `backend`)."""
     return BackendResponseError(
-        f"{backend} sent a response we could not read ({detail}); check that the URL points "
-        "at the right kind of server.",
+        f"{said or backend} sent a response we could not read ({detail}); check that the URL "
+        "points at the right kind of server.",
         backend=backend,
     )
 
@@ -460,26 +462,30 @@ _WIRE_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encod
 
 
 async def capped_body(
-    response: httpx.Response, *, backend: str, limit: int = MAX_LINE_BYTES
+    response: httpx.Response,
+    *,
+    backend: str,
+    limit: int = MAX_LINE_BYTES,
+    said: str | None = None,
 ) -> httpx.Response:
     """`response` (opened as a stream) read whole, up to `limit` bytes decoded: past them, a
     backend error (the route escalates). httpx's `aread` holds a body that never ends, or a
     huge one, in memory until the timeout. The same cap as a stream line: a whole answer is
-    one."""
+    one. `said`: how the message names the server (by default `backend`)."""
     body = bytearray()
     try:
         async for chunk in decoded(response):
             body += chunk
             if len(body) > limit:
                 raise BackendResponseError(
-                    f"{backend} sent a response body longer than {limit:,} bytes (answered "
+                    f"{said or backend} sent a response body longer than {limit:,} bytes (answered "
                     f"{response.status_code}); stopped reading it: check that the URL points "
                     "at the right kind of server.",
                     backend=backend,
                     status_code=response.status_code,
                 )
     except UndecodableBody as exc:
-        raise malformed(backend, str(exc)) from exc
+        raise malformed(backend, str(exc), said=said) from exc
     headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _WIRE_HEADERS]
     return httpx.Response(
         response.status_code, headers=headers, content=bytes(body), request=response.request
@@ -493,8 +499,9 @@ async def capped_send(
     *,
     backend: str,
     limit: int = MAX_LINE_BYTES,
+    said: str | None = None,
     **kwargs: Any,
 ) -> httpx.Response:
     """`client.request(method, url, **kwargs)` with its body read by `capped_body`."""
     async with client.stream(method, url, **kwargs) as response:
-        return await capped_body(response, backend=backend, limit=limit)
+        return await capped_body(response, backend=backend, limit=limit, said=said)

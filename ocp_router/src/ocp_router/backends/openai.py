@@ -50,6 +50,8 @@ from ocp_router.redact_names import redact_name_head
 from ocp_router.tokens import unread_tokens
 
 DEFAULT_URL = "https://api.openai.com/v1"
+# How errors name a server other than OpenAI's when the caller gives no `said`.
+COMPATIBLE_SERVER = "the OpenAI-compatible server"
 
 logger = logging.getLogger(__name__)
 
@@ -71,8 +73,10 @@ class OpenAIBackend(ClosingBackend):
         said: str | None = None,
     ) -> None:
         """`names`: what error messages tell the user to change (by default these arguments).
-        `said`: how they name the server ("openai" by default, the errors' `backend`; a local
-        server is no OpenAI, whose paid API users would read "openai" as).
+        `said`: how they name the server; by default "OpenAI" for OpenAI's own API and
+        COMPATIBLE_SERVER (with its URL) for any other: a local or hosted compatible server
+        (llama.cpp, vLLM, LM Studio, OpenRouter) is no OpenAI, which users read "openai" as.
+        The errors' `backend` stays "openai".
         `cut_check`: the server may cut an over-long prompt to fit its context without an
         error (LM Studio's overflow policy, Ollama's /v1): an answer whose usage says it read
         under half of the prompt is then a BackendContextExceeded (the settings' local tier)."""
@@ -98,10 +102,12 @@ class OpenAIBackend(ClosingBackend):
             auth,
             client,
         )
+        self.said = said or _said_for(self.base_url)
         hints = Hints(reach=self._url_hint, auth=self._key_hint, missing=self._missing_hint(model))
         self._server = Endpoint(
-            self._http, self.base_url, backend=self.name, hints=hints, key=api_key, said=said
+            self._http, self.base_url, backend=self.name, hints=hints, key=api_key, said=self.said
         )
+        self._said_at = f"{self.said} at {self.shown_url}"  # as the Endpoint's say it
 
     @property
     def model(self) -> str:
@@ -158,7 +164,7 @@ class OpenAIBackend(ClosingBackend):
                     response = await self._post_chat(body)
         except TimeoutError as exc:
             raise BackendTimeout(
-                f"{self.shown_url} ({model}) gave no answer within {self.timeout:g}s; raise "
+                f"{self._said_at} ({model}) gave no answer within {self.timeout:g}s; raise "
                 f"{self.names.timeout}.",
                 backend=self.name,
             ) from exc
@@ -195,7 +201,7 @@ class OpenAIBackend(ClosingBackend):
         if sent is None:
             return
         raise BackendContextExceeded(
-            f"{self.shown_url} ({model}) read {read} of about {sent} prompt tokens: it cut the "
+            f"{self._said_at} ({model}) read {read} of about {sent} prompt tokens: it cut the "
             "prompt to fit its context without an error; give the model a larger context "
             "window on that server." + CONTEXT_HINT,
             backend=self.name,
@@ -240,7 +246,7 @@ class OpenAIBackend(ClosingBackend):
         try:
             listed = [m for m in response.json().get("data", []) if isinstance(m, dict)]
         except (json.JSONDecodeError, AttributeError) as exc:
-            raise malformed(self.name, "/models is not a model list") from exc
+            raise malformed(self.name, "/models is not a model list", said=self._said_at) from exc
         names = tuple(str(m.get("id")) for m in listed)
         entry = next((m for m in listed if m.get("id") == model), None)
         if entry is None and len(listed) == 1:
@@ -328,15 +334,17 @@ class OpenAIBackend(ClosingBackend):
             reported = int(_detail(usage, "completion_tokens_details", "reasoning_tokens"))
         except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
             shown = redact_name_head(hide_key(response.text, self._key), 80)
-            raise malformed(self.name, f"no choices[0].message in {shown!r}") from exc
+            raise malformed(
+                self.name, f"no choices[0].message in {shown!r}", said=self._said_at
+            ) from exc
         if not isinstance(text, str):
             raise BackendResponseError(
-                "the server answered with non-text content", backend=self.name
+                f"{self._said_at} answered with non-text content", backend=self.name
             )
         try:  # a thinking model's reasoning: llama.cpp, vLLM, Ollama's /v1 (reasoning.py)
             thinking = reasoning_text(message)
         except ValueError as exc:
-            raise malformed(self.name, str(exc)) from exc
+            raise malformed(self.name, str(exc), said=self._said_at) from exc
         if not thinking:  # llama.cpp with --reasoning-format none: inline in `content`
             text, thinking = split_think_tag(text)
         return GenerateResponse(
@@ -350,6 +358,12 @@ class OpenAIBackend(ClosingBackend):
             thinking=thinking,
             reasoning_tokens=reasoning_tokens(reported, thinking, completion_tokens),
         )
+
+
+def _said_for(base_url: str) -> str:
+    """How errors name the server at `base_url`: OpenAI's API by its name, any other as the
+    OpenAI-compatible server it is."""
+    return "OpenAI" if httpx.URL(base_url).host == "api.openai.com" else COMPATIBLE_SERVER
 
 
 def _detail(usage: dict[str, Any], details: str, field: str) -> Any:
