@@ -400,6 +400,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_server_commands(sub, common)
     add_proxy_command(sub, common)
     add_routing_commands(sub, common)
+    for command in sub.choices.values():  # for an unknown option: the command's own error
+        command.set_defaults(command_parser=command)
     return parser
 
 
@@ -518,7 +520,12 @@ def _dash_values_joined(argv: list[str]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(_dash_values_joined(sys.argv[1:] if argv is None else argv))
+    args, unknown = parser.parse_known_args(
+        _dash_values_joined(sys.argv[1:] if argv is None else argv)
+    )
+    if unknown:  # argparse says them with the program's usage, not the command's options
+        said_by = getattr(args, "command_parser", parser)
+        said_by.error(f"unrecognized arguments: {' '.join(unknown)}")
     configure_logging(args.verbose, serving=args.command in (None, "proxy"))
     if args.command is None:
         return serve(args.workspace)
