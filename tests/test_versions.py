@@ -6,6 +6,7 @@ line crashed at start. These tests fail as soon as one version moves without the
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import tomllib
@@ -91,3 +92,22 @@ def test_version_is_printed_by_the_command_and_by_every_sub_command() -> None:
             args,
             done.stdout,
         )
+
+
+# An install command in a package's README (its page on the package index) naming one of ours:
+# `pip install ocp-router`, `pipx install 'ocp-server[x]'`, `uv tool install ...`, `uvx ...`.
+_INSTALL = re.compile(
+    r"(?:pip install|pipx install|uv tool install|uvx)(?: --?[\w-]+)*\s+'?(ocp-[a-z]+[^\s'`]*)"
+)
+
+
+def test_every_install_command_in_a_package_readme_names_this_release() -> None:
+    # The package index's newest ocp-server, ocp-router and ocp-client are the older 0.3.0
+    # line (ocp-server's crashes at start): an unpinned `pip install ocp-router` or
+    # `uv tool install ocp-server` silently installs that, not the release the page describes.
+    unpinned = []
+    for folder in OURS.values():
+        for target in _INSTALL.findall((REPO / folder / "README.md").read_text()):
+            if not target.endswith((f"=={release()}", f"@{release()}")):
+                unpinned.append(f"{folder}/README.md: {target}")
+    assert unpinned == []
