@@ -266,16 +266,18 @@ def test_a_db_path_that_is_a_folder_is_one_line_without_a_traceback(
         ]
 
 
-@pytest.mark.parametrize("query", ["", "   ", "?!", "-", "x", "the"])
+@pytest.mark.parametrize("query", ["", "   ", "?!", "-", "x", "the", "a" * 65])
 def test_a_query_with_nothing_to_search_fails_naming_it(workspace: Path, query: str) -> None:
     # It printed "the query has no searchable words" and "no results", and exited 0: a
     # script (or an agent) calling it with an empty variable took that for a search done.
     done = run(workspace, "search", query)
     assert done.returncode == 2 and not done.stdout, done
+    # A word longer than 64 characters is no term: "aaa…" of 65 was said to be none of these.
     assert done.stderr.strip().splitlines() == [
         f"error: the search query {query!r} has no searchable words (it is empty, or only "
-        "spaces, punctuation, single characters or words as common as 'the'): give words, a "
-        'symbol name or a question, as in `ocp-server search "verify token"`'
+        "spaces, punctuation, single characters, words as common as 'the' or words longer "
+        "than 64 characters): give words, a symbol name or a question, as in `ocp-server "
+        'search "verify token"`'
     ]
     assert not (workspace / ".ocp").exists()  # refused before anything is indexed
 

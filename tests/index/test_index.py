@@ -155,7 +155,7 @@ async def test_hostile_queries_never_crash(index: WorkspaceIndex, query: str) ->
         assert response.note and "no searchable words" in response.note
 
 
-@pytest.mark.parametrize("query", ["the of", "a a a", "x", "!!!"])
+@pytest.mark.parametrize("query", ["the of", "a a a", "x", "!!!", "a" * 65])
 async def test_a_query_with_nothing_to_search_is_told_what_it_may_hold(
     index: WorkspaceIndex, query: str
 ) -> None:
@@ -166,7 +166,8 @@ async def test_a_query_with_nothing_to_search_is_told_what_it_may_hold(
     assert not response.results
     assert response.note == (
         "the query has no searchable words (it is empty, or only spaces, punctuation, single "
-        "characters or words as common as 'the'): give words, a symbol name or a question"
+        "characters, words as common as 'the' or words longer than 64 characters): give "
+        "words, a symbol name or a question"
     )
 
 

@@ -22,6 +22,7 @@ from ocp_server.first_run import WorkspaceRefused, check_workspace, in_git_folde
 from ocp_server.index.full_disk import updated_unless_full
 from ocp_server.index.globs import relative_glob
 from ocp_server.index.languages import language_named
+from ocp_server.index.lexicon import NO_SEARCHABLE_WORDS
 from ocp_server.index.models import IndexSummary, SearchResponse
 from ocp_server.index.query import parse_query
 from ocp_server.index.workspace_root import WorkspaceGone
@@ -197,9 +198,8 @@ def _empty_query(query: str) -> InputError | None:
     # search done. What it prints goes to an agent's model: redacted, cut.
     shown = redact_name(query if len(query) <= 80 else query[:80] + "…").text
     return InputError(
-        f"the search query {shown!r} has no searchable words (it is empty, or only spaces, "
-        "punctuation, single characters or words as common as 'the'): give words, a "
-        'symbol name or a question, as in `ocp-server search "verify token"`'
+        f"the search query {shown!r} {NO_SEARCHABLE_WORDS}: give words, a symbol name or a "
+        'question, as in `ocp-server search "verify token"`'
     )
 
 

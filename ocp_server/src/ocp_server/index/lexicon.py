@@ -35,6 +35,7 @@ __all__ = [
     "BodyBlob",
     "MAX_QUERY_CHARS",
     "MAX_TOKEN_CHARS",
+    "NO_SEARCHABLE_WORDS",
     "TILE_LINES",
     "body_blob",
     "body_blobs",
@@ -61,6 +62,11 @@ __all__ = [
 MAX_QUERY_CHARS = 4000
 #: Longer runs of word characters are data (hashes, base64), not vocabulary.
 MAX_WORD_CHARS = 64
+#: What a query without a term is told it holds: every kind of text that makes none.
+NO_SEARCHABLE_WORDS = (
+    "has no searchable words (it is empty, or only spaces, punctuation, single characters, "
+    f"words as common as 'the' or words longer than {MAX_WORD_CHARS} characters)"
+)
 
 _WORD = re.compile(r"[^\W\d]\w*|\d+")
 _PARTS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+|[^\W\d_A-Za-z]+")

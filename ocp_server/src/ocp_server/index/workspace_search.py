@@ -18,6 +18,7 @@ from ocp_server.index.globs import relative_glob, scoped_glob
 from ocp_server.index.ignore_rules import IgnoreRules
 from ocp_server.index.languages import language_named
 from ocp_server.index.lexical import Snapshot
+from ocp_server.index.lexicon import NO_SEARCHABLE_WORDS
 from ocp_server.index.models import SearchResponse, SearchResult
 from ocp_server.index.on_disk import changed_note, changed_on_disk, idle, ignore_files_since
 from ocp_server.index.ranking import load_weights
@@ -124,11 +125,7 @@ class WorkspaceSearch(WorkspaceUpdates):
         elif changed:
             note = changed_note(changed)
         if not terms:
-            note = (
-                "the query has no searchable words (it is empty, or only spaces, punctuation, "
-                "single characters or words as common as 'the'): give words, a symbol name or "
-                "a question"
-            )
+            note = f"the query {NO_SEARCHABLE_WORDS}: give words, a symbol name or a question"
         elif not results and (path_glob or language):
             note = unmatched_filters(snap, given or None, language, scope) or note
         if meta.nested:  # a search finding nothing of their code is explained
