@@ -14,10 +14,11 @@ trailing blanks added, files deleted, files reverted (with `--file-moves`, also 
 a plain `mv` into a new folder and edited before the index sees them, and files copied whose
 original goes in a later batch, and a fifth of the memories cite a line or two outside any
 definition; with `--short-repeats`, a fourth of the memories cite one short line alone in its
-file, which edits then repeat nearer its old place, in one update or spread over three:
-short_repeats.py). After each restore every memory served
-as a fact (valid or moved) is compared with the file on disk at the place it names, by an
-oracle written here, independent of OCP's checks: the lines there must be the lines saved.
+file, which edits then repeat nearer its old place, in one update or spread over three, or
+repeat a few lines above it and then shift the copy onto its place: short_repeats.py). After
+each restore every memory served as a fact (valid or moved) is compared with the file on disk
+at the place it names, by an oracle written here, independent of OCP's checks: the lines
+there must be the lines saved.
 
 Reported: memories served as valid whose code changed (the goal: 0), served as valid or
 moved, (with `--short-repeats`) served at a copy of the cited line, not the line, listed
@@ -231,9 +232,9 @@ class Editor:
         if self.file_moves:
             kinds, weights = [*kinds, "mvedit", "cprm"], [*weights, 8, 8]
         if self.repeats is not None:
-            kinds, weights = [*kinds, "repeat", "staged"], [*weights, 10, 10]
+            kinds, weights = [*kinds, "repeat", "staged", "onto"], [*weights, 10, 10, 10]
         kind = self.rnd.choices(kinds, weights=weights)[0]
-        if kind in ("repeat", "staged") and self.repeats is not None:
+        if kind in ("repeat", "staged", "onto") and self.repeats is not None:
             return self.repeats.step(kind)
         if kind in ("mvedit", "cprm"):
             return self.move_file(kind)
@@ -541,7 +542,8 @@ def main() -> None:
     parser.add_argument(
         "--short-repeats",
         action="store_true",
-        help="also short cited lines repeated in their file, in one update or over three",
+        help="also short cited lines repeated in their file, in one update or over three, "
+        "or repeated above and then shifted onto their place",
     )
     args = parser.parse_args()
     asyncio.run(

@@ -6,7 +6,10 @@ Its memories cite such a line, one alone in its file when saved. Its edit kinds:
   one update: the copy is then nearer the old place than the line itself;
 - `staged`: the same spread over three updates (one each batch): the copy goes in (the line
   one down), then lines are added between them (the copy nearer), then the line itself is
-  removed: it has moved to where the copy is.
+  removed: it has moved to where the copy is;
+- `onto`: over two updates, the copy goes in (as `staged`'s first), then as many lines as lie
+  between the copy and the line are added above the copy (right above it, or at the top of
+  the file): the copy is then at the line's place as last confirmed, the line further down.
 The lines around the cited line (the nearest not blank above and below) are kept in every
 step, so they can tell the copy from the line. A copy's line ends with MARK, trailing blanks
 that OCP and the oracle both ignore in comparing lines, until the line itself is removed:
@@ -55,7 +58,8 @@ class Repeats:
     def __init__(self, root: Path, rnd: random.Random, write: Callable[[Path, list[str]], None]):
         self.root, self.rnd, self.write = root, rnd, write
         self.targets: list[tuple[str, str]] = []
-        self.staged: list[tuple[str, str, int]] = []  # (file, text, the stage done)
+        # (file, text, the stage done, `staged` or `onto`)
+        self.staged: list[tuple[str, str, int, str]] = []
 
     def _find(self, rel: str, text: str) -> tuple[list[str], int, int | None] | None:
         """The file's lines, the one line `text` (not a copy), and its copy if there is one."""
@@ -70,7 +74,8 @@ class Repeats:
         return lines, own[0], copies[0] if copies else None
 
     def step(self, kind: str) -> str:
-        """`repeat` or `staged` (its first update), on a cited line not yet repeated."""
+        """`repeat`, `staged` or `onto` (their first update), on a cited line not yet
+        repeated."""
         for _ in range(20):
             rel, text = self.rnd.choice(self.targets)
             found = self._find(rel, text)
@@ -88,24 +93,32 @@ class Repeats:
             if kind == "repeat":
                 lines[j + 1 : j + 1] = [f"{pad}{FILLER} {i}" for i in range(d + 2)]
             else:
-                self.staged.append((rel, text, 1))
+                self.staged.append((rel, text, 1, kind))
             self.write(self.root / rel, lines)
             return kind
         return "none"
 
     def advance(self) -> list[str]:
-        """The next update of each staged move: lines between, then the line itself removed."""
+        """The next update of each staged move: lines between, then the line itself removed;
+        of each `onto`: lines above the copy, as many as lie between it and the line."""
         done, going = [], []
-        for rel, text, stage in self.staged:
+        for rel, text, stage, kind in self.staged:
             found = self._find(rel, text)
             if found is None or (copy := found[2]) is None:
                 continue  # reverted, deleted, or edited meanwhile: dropped
             lines, own, _ = found
+            if kind == "onto":
+                # the file is as the last restore saw it: `own` is the line's confirmed place
+                at, pad = (copy, " " * _indent(lines[copy])) if self.rnd.random() < 0.5 else (0, "")
+                lines[at:at] = [f"{pad}{FILLER} {i}" for i in range(own - copy)]
+                self.write(self.root / rel, lines)
+                done.append("onto 2/2")
+                continue
             if stage == 1:
                 pad = " " * _indent(lines[copy])
                 k = abs(own - copy) + 1  # the copy nearer the line's place than the line then
                 lines[copy + 1 : copy + 1] = [f"{pad}{FILLER} {i}" for i in range(k)]
-                going.append((rel, text, 2))
+                going.append((rel, text, 2, kind))
             else:
                 lines[copy] = lines[copy].rstrip()
                 del lines[own]
