@@ -344,7 +344,8 @@ class AppState:
             if building is not None and exc.not_indexed:  # not read by the first build yet
                 said = views.first_build((await ws.index.status()).files)
                 raise CitationError(f"{exc}; {said}: save again once it is done") from None
-            if not await ws.index.update_now():
+            # only code not indexed yet may resolve after an update (not lines 5-2, a big file)
+            if not exc.not_indexed or not await ws.index.update_now():
                 raise
             result = await save()
         learned, taught_nothing = await learn(ws, self._router, trace_id, args.outcome)

@@ -88,7 +88,8 @@ class RootsMovedAway(WorkspaceError):
 class CitationError(InputError):
     """A citation could not be resolved; the message says why and what would work.
     `not_indexed`: the cited file or symbol is not in the index, which one still being built
-    may hold soon (a first build's note is for these alone)."""
+    may hold soon, or an update of one built (a first build's note and a save's update are for
+    these alone)."""
 
     def __init__(self, message: str, *, not_indexed: bool = False) -> None:
         super().__init__(message)
