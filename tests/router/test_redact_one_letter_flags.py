@@ -1,9 +1,10 @@
 """A password passed as a one-letter flag's value to a tool that takes it so: OpenLDAP's `-w`
 (ldapsearch, ldapadd…), `-P` of sqlcmd, bcp, osql, zip, unzip and mosquitto_pub/_sub, `-p`
-glued to 7z's and rar's. Before, none was read, a long random one neither. The flags are
-case-sensitive: mysql's `-P3306` and mosquitto's `-p 1883` are a port, unzip's `-p` a pipe,
-sshpass's `-P assword:` a prompt, and mysql's `-p name` (a space after it) asks for the
-password and names the database; these stay, as do variables and a bare `-p`/`-W` that asks.
+glued to 7z's (`-P` too: 7-Zip reads its switches in either case) and rar's (`-hp` too).
+Before, none was read, a long random one neither. The other flags are case-sensitive:
+mysql's `-P3306` and mosquitto's `-p 1883` are a port, unzip's `-p` a pipe, sshpass's
+`-P assword:` a prompt, and mysql's `-p name` (a space after it) asks for the password and
+names the database; these stay, as do variables and a bare `-p`/`-W` that asks.
 
 Secrets are assembled at run time, so this file holds no literal password."""
 
@@ -23,6 +24,8 @@ COMMANDS = [
     "unzip -P {pw} backup.zip\n",
     "7z a -p{pw} backup.7z notes\n",
     "rar a -p{pw} backup.rar notes\n",
+    "7z x -P{pw} backup.7z\n",  # 7-Zip's switches are read in either case
+    "rar a -hp{pw} backup.rar notes\n",  # its headers encrypted too
     "mosquitto_pub -h broker -p 1883 -u dev -P {pw} -t t -m hi\n",
 ]
 
@@ -48,6 +51,7 @@ def test_a_password_after_a_tools_one_letter_flag_is_redacted(command: str, pw: 
         "ldapsearch -x -w $LDAP_PW -b dc=x\n",
         "7z a -p backup.7z notes\n",  # asks for it
         "rar a -p- backup.rar notes\n",  # no password
+        "rar a -hp backup.rar notes\n",  # asks for it
         "zip -P changeme backup.zip notes.txt\n",  # a placeholder
     ],
 )

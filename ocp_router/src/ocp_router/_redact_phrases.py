@@ -185,10 +185,11 @@ _COMMAND_RE = re.compile(
     r"(?![\w-])"
 )
 _FLAG_VALUE = r"(?P<v>'[^'\n]+'|\"[^\"\n]+\"|[^\s'\"-][^\s'\"]*)"
-_GLUED = re.compile(r"[ \t]-p" + _FLAG_VALUE)  # 7z/rar -pX; `-p` alone asks, `-p-` sets none
+_GLUED = r"[ \t]-p" + _FLAG_VALUE  # 7z/rar -pX; `-p` alone asks, `-p-` sets none
 # Matched on the text as written: the tools' flags are case-sensitive (mysql -P and mosquitto
 # -p are a port, unzip -p a pipe, sshpass -P the prompt; mysql's -p takes its password only
-# glued: `-p name` asks for it and names the database).
+# glued: `-p name` asks for it and names the database), but for 7-Zip's, read in either case
+# (`7z x -PX`); rar's -hpX encrypts the headers too.
 _COMMAND_FLAGS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("mysql", re.compile(r"[ \t]-p" + _FLAG_VALUE.replace("[^\\s'\"-]", "[^\\s'\"]"))),
     ("mariadb", re.compile(r"[ \t]-p" + _FLAG_VALUE.replace("[^\\s'\"-]", "[^\\s'\"]"))),
@@ -203,15 +204,16 @@ _COMMAND_FLAGS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("zip", re.compile(r"[ \t]-P[ \t]+" + _FLAG_VALUE)),
     ("unzip", re.compile(r"[ \t]-P[ \t]+" + _FLAG_VALUE)),
     ("mosquitto", re.compile(r"[ \t]-P[ \t]+" + _FLAG_VALUE)),
-    ("7z", _GLUED),
-    ("rar", _GLUED),
-    ("unrar", _GLUED),
+    ("7z", re.compile(_GLUED.replace("-p", "-[pP]"))),
+    ("rar", re.compile(_GLUED.replace("-p", "-h?p"))),
+    ("unrar", re.compile(_GLUED)),
 )
 
 
-# " -p", "\t-a", " -w"... from the dash (one scan, not one a flag); on the lower-cased text
-_FLAG_RE = re.compile(r"-(?<=[ \t]-)[paw]")
-_FLAG_WIDTH = 2  # its widest match: how far a window of a long text must reach (a test checks)
+# " -p", "\t-a", " -w", " -hp"... from the dash (one scan, not one a flag); on the lower-cased
+# text
+_FLAG_RE = re.compile(r"-(?<=[ \t]-)(?:h?p|[aw])")
+_FLAG_WIDTH = 3  # its widest match: how far a window of a long text must reach (a test checks)
 
 
 def _command_words(lowered: str) -> Iterator[re.Match[str]]:
