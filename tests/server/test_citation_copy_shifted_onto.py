@@ -64,3 +64,19 @@ async def test_a_short_block_whose_line_above_changed_stays_valid_where_it_is(
     brief = await repo.memory.restore()
     (cited,) = brief.decisions[0].citations
     assert (cited.status, cited.citation) == ("valid", "src/env.py:8-8")
+
+
+async def test_a_short_block_whose_line_below_changed_stays_valid_beside_its_twin(
+    repo: Repo,
+) -> None:
+    # The file repeats the block with the same lines around it: its context never told the
+    # two apart, so a line edited beside the cited one is no sign that the other is it.
+    twins = "import os\n\n\nif os.sep:\n    x = 1\n    y = 2\nif os.sep:\n    x = 1\n    y = 2\n"
+    repo.write("src/env.py", twins)
+    await repo.reindex()
+    await repo.decide("src/env.py:5-5", title="First x", decision="x is set first")
+    repo.write("src/env.py", twins.replace("y = 2", "y = 3", 1))
+    await repo.reindex()
+    brief = await repo.memory.restore()
+    (cited,) = brief.decisions[0].citations
+    assert (cited.status, cited.citation) == ("valid", "src/env.py:5-5")

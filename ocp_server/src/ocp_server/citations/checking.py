@@ -17,7 +17,7 @@ from ocp_server.citations.blocks import (
     place_by_context,
 )
 from ocp_server.citations.changes import what_changed
-from ocp_server.citations.context import context_of
+from ocp_server.citations.context import neither_side_as_it_was
 from ocp_server.citations.definitions import matches
 from ocp_server.citations.lines import content_hash, describe_change, normalized
 from ocp_server.citations.namesakes import changed_namesake
@@ -39,9 +39,10 @@ async def check(view: CodeView, c: Stored) -> Check:
             if content_hash(
                 lines[c.start_line - 1 : c.end_line]
             ) == c.content_hash and not await _a_copy(view, c, lines, c.start_line, c.end_line):
-                shifted = await _shifted(view, c, lines)
-                at = shifted or located(c.path, lines, c.start_line, c.end_line, c.symbol, c.whole)
+                at = located(c.path, lines, c.start_line, c.end_line, c.symbol, c.whole)
+                shifted = await _shifted(view, c, lines, at.context)
                 status: Status = "valid" if shifted is None else "moved"
+                at = shifted or at
                 return await _namesake_changed(view, c, lines, at) or Check(status, at)
         found = await _find(view, c, c.path, lines)
         if (
@@ -78,15 +79,17 @@ async def check(view: CodeView, c: Stored) -> Check:
     return Check("stale", where, change)
 
 
-async def _shifted(view: CodeView, c: Stored, lines: list[str]) -> Located | None:
+async def _shifted(view: CodeView, c: Stored, lines: list[str], now: str | None) -> Located | None:
     """Where the cited lines went when those at their old place read as cited but are a copy
-    shifted onto it (`x = 1` twice, two lines apart, two lines added above both): the lines
-    around the old place are not those the block had (context.py, m048), and one other place
-    has them: within the definitions of the cited name for lines cited in one, anywhere in the
-    file for lines outside any. None when the old place has them, or none or several others
-    do (a line beside it edited where it is): the lines are where they were. (A whole
-    definition is told by its name: a copy of it is another of that name, namesakes.py.)"""
-    if c.whole or not c.context or context_of(lines, c.start_line, c.end_line) == c.context:
+    shifted onto it (`x = 1` twice, two lines apart, two lines added above both): neither line
+    around the old place (`now`, `context_of`'s) is one the block had (context.py, m048), and
+    one other place has both: within the definitions of the cited name for lines cited in one,
+    anywhere in the file for lines outside any. None when the old place keeps either (a line
+    beside it edited; the file may repeat it with the same lines around, which its context
+    never told apart), or no other place or several have them: the lines are where they were.
+    (A whole definition is told by its name: a copy of it is another of that name,
+    namesakes.py.)"""
+    if c.whole or not c.context or not now or not neither_side_as_it_was(now, c.context):
         return None
     if c.symbol:
         named = [d for d in await view.definitions_of(c.path, c.symbol) if matches(d, c.symbol)]

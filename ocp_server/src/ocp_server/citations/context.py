@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from ocp_router.redact import redact
 from ocp_server.citations.values import FileLines
 
-__all__ = ["by_context", "context_of"]
+__all__ = ["by_context", "context_of", "neither_side_as_it_was"]
 
 _NONE = "-"  # no line there: the block starts or ends its file
 
@@ -35,6 +35,13 @@ def by_context(
         return None  # saved before the lines around were kept (m048): as before, a guess
     fits = [p for p in places if context_of(lines, p[0], p[1]) == context]
     return fits[0] if len(fits) == 1 else None
+
+
+def neither_side_as_it_was(now: str, then: str) -> bool:
+    """Whether both lines around a block (`now`, `context_of`'s) differ from those it had
+    (`then`): with one side as it was, it is where it was, a line beside it edited (its file
+    may repeat it with the same lines around, which `then` never told apart)."""
+    return all(a != b for a, b in zip(now.split(":", 1), then.split(":", 1), strict=False))
 
 
 def _hash(line: str | None, known: Mapping[str, str] | None) -> str:
