@@ -72,10 +72,14 @@ async def test_frames_past_the_limit_before_the_first_request_are_dropped() -> N
     assert got == [*early[:LEAD_LIMIT], _request(1), _note(99)]
 
 
-def test_the_sdks_serving_loop_reads_through_the_read_ahead() -> None:
+def test_the_sdks_serving_loop_reads_through_the_read_ahead(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # serve_dual_era_loop looks the function up by name when it serves: an SDK that stops
     # doing so would keep its relay task whatever install() replaced
     assert REPLACED in runner.serve_dual_era_loop.__code__.co_names
+    # the SDK's own is back after this test: in-process servers of later tests keep its relay
+    monkeypatch.setattr(runner, REPLACED, getattr(runner, REPLACED))
     assert install()
     assert getattr(runner, REPLACED) is replay_read_ahead
 
