@@ -53,7 +53,10 @@ def _server_pids(db: Path) -> list[int]:
 def _prlimit(pid: int, limit: tuple[int, int] | None = None) -> tuple[int, int]:
     """The file-size limit of `pid` (set to `limit` first, if given), asked as its own user:
     root without CAP_SYS_RESOURCE may not touch another user's limits."""
-    uid = os.stat(f"/proc/{pid}").st_uid
+    try:
+        uid = os.stat(f"/proc/{pid}").st_uid
+    except FileNotFoundError:
+        raise ProcessLookupError(pid) from None  # ended since it was listed
     if uid == os.geteuid():
         return resource.prlimit(pid, resource.RLIMIT_FSIZE, *([limit] if limit else []))
     code = (
@@ -78,7 +81,13 @@ def _read_only(db: Path) -> Iterator[None]:
     pids = _server_pids(db)
     assert pids, "the server's process was not found"
     modes = {p: stat.S_IMODE(p.stat().st_mode) for p in [*files, db.parent]}
-    limits = {pid: _prlimit(pid) for pid in pids}
+    limits = {}
+    for pid in pids:
+        try:
+            limits[pid] = _prlimit(pid)
+        except ProcessLookupError:
+            continue  # a worker of the first build that ended since it was listed
+    assert limits, "the server's process ended"
     try:
         for path, mode in modes.items():
             path.chmod(mode & ~0o222)
