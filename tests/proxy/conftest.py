@@ -18,6 +18,7 @@ from ocp_server.settings import ServerSettings
 from tests.fakes.anthropic import FakeAnthropic
 from tests.fakes.ollama import FakeOllama
 from tests.fakes.openai import FakeOpenAI
+from tests.proxy.outcomes import Outcomes
 
 T = TypeVar("T")
 
@@ -129,3 +130,16 @@ def start_proxy(tmp_path: Path) -> Iterator[Callable[..., RunningProxy]]:
     yield start
     for running in started:
         running.stop()
+
+
+@pytest.fixture
+def outcomes(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    workspace: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fake_ollama: FakeOllama,
+    fake_anthropic: FakeAnthropic,
+) -> Outcomes:
+    """Phase-1-only proxies and outcomes saved on their requests (tests/proxy/outcomes.py)."""
+    return Outcomes(start_proxy, proxy_env, workspace, monkeypatch, fake_ollama, fake_anthropic)

@@ -1,7 +1,8 @@
 """Each dialect as the proxy's clients speak it: a prompt the router keeps local (SIMPLE) and
 one it sends to the paid tier (HARD), each dialect's headers and request bodies (as dicts and as
-the SDKs' typed arguments), the content types of answers, the events of a streamed answer, and
-the Anthropic SDK's message, asked for whole or streamed."""
+the SDKs' typed arguments), the content types of answers, the events of a streamed answer, the
+proxy's answer to an Anthropic body, and the Anthropic SDK's message, asked for whole or
+streamed."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import json
 from typing import Any
 
 import anthropic
+import httpx
 from anthropic.types import Message, ToolParam
 from anthropic.types.message_create_params import MessageCreateParamsNonStreaming
 from openai.types.chat.completion_create_params import CompletionCreateParamsNonStreaming
@@ -59,6 +61,19 @@ SDK_CHAT: CompletionCreateParamsNonStreaming = {
     "model": "gpt-4o",
     "messages": [{"role": "user", "content": HARD}],
 }
+
+
+async def posted_messages(
+    proxy: RunningProxy,
+    body: dict[str, object],
+    headers: dict[str, str] = ANTHROPIC_HEADERS,
+    status: int = 200,
+) -> httpx.Response:
+    """The proxy's answer, of status `status`, to `body` sent to its /v1/messages."""
+    async with httpx.AsyncClient(base_url=proxy.url, timeout=20) as http:
+        answered = await http.post("/v1/messages", json=body, headers=headers)
+    assert answered.status_code == status, answered.text
+    return answered
 
 
 def chat_body(text: str = HARD, **extra: object) -> dict[str, object]:

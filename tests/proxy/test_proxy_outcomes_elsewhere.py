@@ -9,7 +9,6 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +19,9 @@ from ocp_router import Tier
 from ocp_router.sticky import TierFloors
 from ocp_server.db import connect
 from ocp_server.proxy import saved_outcomes
-from tests.fakes import FakeAnthropic, FakeOllama
 from tests.proxy.conftest import RunningProxy
 from tests.proxy.dialects import ANTHROPIC_HEADERS, messages_body
-from tests.proxy.outcomes import NEAR, phase1_only, saved_outcome
+from tests.proxy.outcomes import NEAR, Outcomes
 from tests.proxy.recorded import all_written, last_row
 
 
@@ -36,32 +34,40 @@ def _asked(http: httpx.Client, proxy: RunningProxy, session: str) -> dict[str, o
     return proxy.call(last_row)
 
 
-@pytest.mark.parametrize(
+def _first_asked(proxy: RunningProxy) -> dict[str, object]:
+    """The trace of NEAR asked first in conversation "conversation-a": answered locally."""
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        first = _asked(http, proxy, "conversation-a")
+    assert first["answered_tier"] == "local", first
+    return first
+
+
+def _asked_again(proxy: RunningProxy) -> dict[str, object]:
+    """The trace of NEAR asked again in conversation "conversation-a", once it is asked in
+    "conversation-b" too: that one is not lifted whatever the outcome."""
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        again = _asked(http, proxy, "conversation-a")
+        other = _asked(http, proxy, "conversation-b")
+    assert other["tier"] == "local", other
+    return again
+
+
+_OUTCOMES = pytest.mark.parametrize(
     ("outcome", "lifted"),
     [("bad: the fix it gave was wrong", True), ("good: it worked", False)],
     ids=["bad", "good"],
 )
+
+
+@_OUTCOMES
 async def test_a_bad_outcome_saved_by_another_process_lifts_the_running_proxys_conversation(
-    start_proxy: Callable[..., RunningProxy],
-    proxy_env: dict[str, str],
-    fake_ollama: FakeOllama,
-    fake_anthropic: FakeAnthropic,
-    workspace: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    outcome: str,
-    lifted: bool,
+    outcomes: Outcomes, outcome: str, lifted: bool
 ) -> None:
-    proxy = start_proxy(phase1_only(proxy_env))
-    with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        first = _asked(http, proxy, "conversation-a")
-        assert first["answered_tier"] == "local", first
-        saved = await saved_outcome(
-            str(first["request_id"]), outcome, workspace, monkeypatch, fake_ollama, fake_anthropic
-        )
-        assert not any("no trace" in w for w in saved["warnings"]), saved["warnings"]
-        again = _asked(http, proxy, "conversation-a")
-        other = _asked(http, proxy, "conversation-b")
-    assert other["tier"] == "local", other  # another conversation is not lifted
+    proxy = outcomes.proxy()
+    first = _first_asked(proxy)
+    saved = await outcomes.saved(str(first["request_id"]), outcome)
+    assert not any("no trace" in w for w in saved["warnings"]), saved["warnings"]
+    again = _asked_again(proxy)
     if lifted:
         assert again["tier"] == "mid", again
         assert "this conversation already needed it" in str(again["reason"]), again
@@ -69,37 +75,17 @@ async def test_a_bad_outcome_saved_by_another_process_lifts_the_running_proxys_c
         assert again["tier"] == "local", again
 
 
-@pytest.mark.parametrize(
-    ("outcome", "lifted"),
-    [("bad: the fix it gave was wrong", True), ("good: it worked", False)],
-    ids=["bad", "good"],
-)
+@_OUTCOMES
 async def test_a_bad_outcome_saved_before_the_proxy_restarts_lifts_the_conversation_after(
-    start_proxy: Callable[..., RunningProxy],
-    proxy_env: dict[str, str],
-    fake_ollama: FakeOllama,
-    fake_anthropic: FakeAnthropic,
-    workspace: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    outcome: str,
-    lifted: bool,
+    outcomes: Outcomes, outcome: str, lifted: bool
 ) -> None:
     """Floors are rebuilt from the stored outcomes when the proxy starts: the conversation's
     next request does not go back to the tier that just failed."""
-    env = phase1_only(proxy_env)
-    proxy = start_proxy(env)
-    with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        first = _asked(http, proxy, "conversation-a")
-    assert first["answered_tier"] == "local", first
+    proxy = outcomes.proxy()
+    first = _first_asked(proxy)
     proxy.stop()  # its traces written
-    await saved_outcome(
-        str(first["request_id"]), outcome, workspace, monkeypatch, fake_ollama, fake_anthropic
-    )
-    restarted = start_proxy(env)
-    with httpx.Client(base_url=restarted.url, timeout=20) as http:
-        again = _asked(http, restarted, "conversation-a")
-        other = _asked(http, restarted, "conversation-b")
-    assert other["tier"] == "local", other
+    await outcomes.saved(str(first["request_id"]), outcome)
+    again = _asked_again(outcomes.proxy())
     assert again["tier"] == ("mid" if lifted else "local"), again
     assert ("this conversation already needed it" in str(again["reason"])) is lifted, again
 
@@ -173,20 +159,14 @@ async def test_a_look_after_a_write_reads_past_the_last_outcome_not_every_outcom
 
 
 async def test_an_outcome_saved_between_the_rebuild_of_floors_and_the_readers_start_lifts(
-    start_proxy: Callable[..., RunningProxy],
-    proxy_env: dict[str, str],
-    workspace: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    outcomes: Outcomes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A starting proxy rebuilds its floors from the stored outcomes when it opens the
     workspace, then starts the reader of outcomes saved later: one saved in between (here
     written just as the reader opens, as another process would) lifts its conversation at
     the next request, not only after the next restart."""
-    env = phase1_only(proxy_env)
-    proxy = start_proxy(env)
-    with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        first = _asked(http, proxy, "conversation-a")
-    assert first["answered_tier"] == "local", first
+    proxy = outcomes.proxy()
+    _first_asked(proxy)
     proxy.stop()
     opened = saved_outcomes.SavedOutcomes.opened
 
@@ -203,7 +183,7 @@ async def test_an_outcome_saved_between_the_rebuild_of_floors_and_the_readers_st
         return opened(db_path, *args, **kwargs)
 
     monkeypatch.setattr(saved_outcomes.SavedOutcomes, "opened", saved_meanwhile)
-    restarted = start_proxy(env)
+    restarted = outcomes.proxy()
     with httpx.Client(base_url=restarted.url, timeout=20) as http:
         again = _asked(http, restarted, "conversation-a")
     assert again["tier"] == "mid", again
