@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import threading
 import time
 from collections.abc import Awaitable
 from pathlib import Path
@@ -19,6 +18,7 @@ from mcp.types import ListRootsResult, Root
 
 from ocp_server.server import build_server
 from ocp_server.settings import ServerSettings
+from tests.server.first_index import first_index_waits, hold_first_index
 from tests.server.inproc import inproc_client, text_of
 
 T = TypeVar("T")
@@ -79,17 +79,8 @@ async def test_the_first_search_of_a_new_workspace_waits_for_its_index(
 async def test_a_first_index_slower_than_the_wait_answers_with_what_exists_and_says_so(
     workspace: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ocp_server.index import indexer
-    from ocp_server.index.files import Candidate
-
-    real = indexer.process_file
-    answered = threading.Event()  # the index cannot finish before the search has answered
-
-    def held(workspace: Path, candidate: Candidate, known_hash: str | None, limit: int) -> object:
-        answered.wait(60)
-        return real(workspace, candidate, known_hash, limit)
-
-    monkeypatch.setattr(indexer, "process_file", held)
+    # the index cannot finish before the search has answered
+    answered = hold_first_index(monkeypatch)
     async with inproc_client(workspace, monkeypatch, first_index_wait=0.5) as client:
         try:
             result, seconds = await _timed(
@@ -113,17 +104,8 @@ async def test_only_the_first_search_of_a_slow_first_index_waits_for_it(
 ) -> None:
     """An agent's many searches during a long first build each waited OCP_FIRST_INDEX_WAIT:
     the first waits, the later ones answer at once from the index so far, still saying so."""
-    from ocp_server.index import indexer
-    from ocp_server.index.files import Candidate
-
-    real = indexer.process_file
-    answered = threading.Event()  # the index cannot finish before the searches have answered
-
-    def held(workspace: Path, candidate: Candidate, known_hash: str | None, limit: int) -> object:
-        answered.wait(60)
-        return real(workspace, candidate, known_hash, limit)
-
-    monkeypatch.setattr(indexer, "process_file", held)
+    # the index cannot finish before the searches have answered
+    answered = hold_first_index(monkeypatch)
     async with inproc_client(workspace, monkeypatch, first_index_wait=0.5) as client:
         try:
             notes = []
@@ -143,7 +125,7 @@ async def test_searches_arriving_during_the_first_wait_share_it(
 ) -> None:
     """A search sent while the first one waits waits with it (to the same end), not on its own
     from its own start, and not at all once that end has passed."""
-    answered, timeouts = hold_first_index(monkeypatch)
+    answered, timeouts = hold_first_index(monkeypatch), first_index_waits(monkeypatch)
     async with inproc_client(workspace, monkeypatch, first_index_wait=3.0) as client:
         try:
             first = asyncio.create_task(
@@ -196,7 +178,7 @@ async def test_a_dry_run_route_waits_for_the_first_index_within_the_route_timeou
     it): a paid route's prompt built without a model call (a dry run; no paid backend) waited
     the whole OCP_FIRST_INDEX_WAIT for the first index, past that bound."""
     # the index cannot finish before the route has answered
-    answered, timeouts = hold_first_index(monkeypatch)
+    answered, timeouts = hold_first_index(monkeypatch), first_index_waits(monkeypatch)
     env = {"OCP_ROUTE_TIMEOUT": "2", "OCP_FIRST_INDEX_WAIT": "30"}
     async with inproc_client(workspace, monkeypatch, env) as client:
         try:
@@ -210,49 +192,14 @@ async def test_a_dry_run_route_waits_for_the_first_index_within_the_route_timeou
     assert len(timeouts) == 1 and timeouts[0] <= 2.0, timeouts
 
 
-def hold_first_index(monkeypatch: pytest.MonkeyPatch) -> tuple[threading.Event, list[float]]:
-    """Indexing held until the returned event is set; the timeouts each wait for the first
-    index was given, in order."""
-    from ocp_server.index import indexer
-    from ocp_server.index.files import Candidate
-    from ocp_server.index.workspace import WorkspaceIndex
-
-    real = indexer.process_file
-    answered = threading.Event()
-
-    def held(workspace: Path, candidate: Candidate, known_hash: str | None, limit: int) -> object:
-        answered.wait(60)
-        return real(workspace, candidate, known_hash, limit)
-
-    timeouts: list[float] = []
-    wait_built = WorkspaceIndex.wait_built
-
-    async def counted(self: WorkspaceIndex, timeout: float) -> bool:
-        timeouts.append(timeout)
-        return await wait_built(self, timeout)
-
-    monkeypatch.setattr(indexer, "process_file", held)
-    monkeypatch.setattr(WorkspaceIndex, "wait_built", counted)
-    return answered, timeouts
-
-
 async def test_a_save_whose_citation_waits_on_the_first_index_says_it_is_being_built(
     workspace: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A save citing code during a long first build (past OCP_FIRST_INDEX_WAIT) said only
     # "'src/auth.py' is not in the workspace index (a file that does not exist, is ignored or
     # secret, or is not indexed yet)" of a file plainly there: the agent was not told to wait.
-    from ocp_server.index import indexer
-    from ocp_server.index.files import Candidate
-
-    real = indexer.process_file
-    answered = threading.Event()  # the index cannot finish before the save has answered
-
-    def held(workspace: Path, candidate: Candidate, known_hash: str | None, limit: int) -> object:
-        answered.wait(60)
-        return real(workspace, candidate, known_hash, limit)
-
-    monkeypatch.setattr(indexer, "process_file", held)
+    # the index cannot finish before the save has answered
+    answered = hold_first_index(monkeypatch)
     note = {"text": "tokens are checked here", "citations": ["src/auth.py:verify_token"]}
     async with inproc_client(workspace, monkeypatch, first_index_wait=0.5) as client:
         try:

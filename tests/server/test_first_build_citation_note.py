@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.server.first_index import hold_first_index
 from tests.server.inproc import inproc_client, text_of
 
 BUILDING = "the first index of this workspace is still being built"
@@ -20,17 +21,7 @@ BUILDING = "the first index of this workspace is still being built"
 @pytest.fixture
 def held_build(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
     """The first build held until the event is set (set at the end in any case)."""
-    from ocp_server.index import indexer
-    from ocp_server.index.files import Candidate
-
-    real = indexer.process_file
-    answered = threading.Event()
-
-    def held(workspace: Path, candidate: Candidate, known_hash: str | None, limit: int) -> object:
-        answered.wait(60)
-        return real(workspace, candidate, known_hash, limit)
-
-    monkeypatch.setattr(indexer, "process_file", held)
+    answered = hold_first_index(monkeypatch)
     yield answered
     answered.set()
 
