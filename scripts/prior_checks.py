@@ -37,6 +37,7 @@ import import_features as imf
 import numpy as np
 import reference_columns as rc
 import window_features as wf
+from paired_bootstrap import gain_over_base
 from ranker_corpora import CORPUS_CACHE, MIRRORS, manifest_corpora
 from train_ranker import L2, L2_GRID, fit
 
@@ -192,16 +193,7 @@ def report(nested: bool, variants: list[str]) -> None:
         if v == "base":
             base_rr = rrs
         means = [float(r.mean()) for r in rrs]
-        interval = ""
-        if base_rr and v != "base":
-            diffs = [r - b for r, b in zip(rrs, base_rr, strict=True)]
-            # the mean over corpora of each corpus's mean difference, queries resampled per corpus
-            boot = np.mean(
-                [d[rng.integers(0, len(d), (2000, len(d)))].mean(axis=1) for d in diffs], axis=0
-            )
-            lo, hi = np.percentile(boot, [2.5, 97.5])
-            gain = np.mean(means) - np.mean([b.mean() for b in base_rr])
-            interval = f"{gain:+.4f} [{lo:+.4f}, {hi:+.4f}]"
+        interval = gain_over_base(rrs, base_rr, rng) if base_rr and v != "base" else ""
         print(
             f"| {v} | "
             + " | ".join(f"{m:.3f}" for m in means)

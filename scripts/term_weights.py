@@ -38,6 +38,7 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
+from paired_bootstrap import gain_over_base
 from ranker_corpora import (
     BENCH,
     CORPUS_CACHE,
@@ -314,15 +315,7 @@ def main(argv: list[str] | None = None) -> int:
         if v == "base":
             base_rr = rrs
         means = [float(r.mean()) for r in rrs]
-        interval = ""
-        if base_rr and v != "base":
-            diffs = [r - b for r, b in zip(rrs, base_rr, strict=True)]
-            boot = np.mean(
-                [d[rng.integers(0, len(d), (2000, len(d)))].mean(axis=1) for d in diffs], axis=0
-            )
-            lo, hi = np.percentile(boot, [2.5, 97.5])
-            gain = np.mean(means) - np.mean([b.mean() for b in base_rr])
-            interval = f"{gain:+.4f} [{lo:+.4f}, {hi:+.4f}]"
+        interval = gain_over_base(rrs, base_rr, rng) if base_rr and v != "base" else ""
         print(
             f"| {v} | " + " | ".join(f"{m:.3f}" for m in means) + f" | {np.mean(means):.4f} | "
             f"{interval} |",
