@@ -19,13 +19,14 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import metadata
-from types import TracebackType
 from typing import Any, Self
 
 import anyio
 from mcp.server import runner
 from mcp.shared.message import SessionMessage
 from mcp_types.jsonrpc import JSONRPCRequest
+
+from ocp_router.closing import ClosesOnExit
 
 __all__ = ["CHECKED_SDK", "REPLACED", "ReadAhead", "install", "replay_read_ahead", "sdk_version"]
 
@@ -42,7 +43,7 @@ Item = SessionMessage | Exception
 _Frame = tuple[contextvars.Context | None, Item]
 
 
-class ReadAhead:
+class ReadAhead(ClosesOnExit):
     """The frames read before the era was chosen, then the transport's stream itself: what
     the SDK's relay task hands on, without the task. `last_context` is the sender's context
     of the frame last received, where the transport's stream carries one (as the SDK's
@@ -76,17 +77,6 @@ class ReadAhead:
             return await self.receive()
         except anyio.EndOfStream:
             raise StopAsyncIteration from None
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc_val: BaseException | None,
-        exc_tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
 
 @asynccontextmanager
