@@ -18,7 +18,11 @@ from mcp.types import ListRootsResult, Root
 
 from ocp_server.server import build_server
 from ocp_server.settings import ServerSettings
-from tests.server.first_index import first_index_waits, hold_first_index
+from tests.server.first_index import (
+    first_index_waits,
+    hold_first_index,
+    saved_during_the_first_build,
+)
 from tests.server.inproc import inproc_client, text_of
 
 T = TypeVar("T")
@@ -200,13 +204,8 @@ async def test_a_save_whose_citation_waits_on_the_first_index_says_it_is_being_b
     # secret, or is not indexed yet)" of a file plainly there: the agent was not told to wait.
     # the index cannot finish before the save has answered
     answered = hold_first_index(monkeypatch)
-    note = {"text": "tokens are checked here", "citations": ["src/auth.py:verify_token"]}
-    async with inproc_client(workspace, monkeypatch, first_index_wait=0.5) as client:
-        try:
-            result = await client.call_tool("ocp_result_save", {"notes": [note]})
-        finally:
-            answered.set()
-    said = text_of(result)
-    assert result.is_error and said.startswith("notes[0].citations[0]: "), said
+    said = await saved_during_the_first_build(
+        workspace, monkeypatch, answered, "src/auth.py:verify_token"
+    )
     assert "the first index of this workspace is still being built" in said, said
     assert "save again once it is done" in said, said

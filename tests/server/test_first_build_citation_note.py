@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.server.first_index import hold_first_index
-from tests.server.inproc import inproc_client, text_of
+from tests.server.first_index import hold_first_index, saved_during_the_first_build
 
 BUILDING = "the first index of this workspace is still being built"
 
@@ -24,22 +23,6 @@ def held_build(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
     answered = hold_first_index(monkeypatch)
     yield answered
     answered.set()
-
-
-async def _save_during_the_build(
-    workspace: Path, monkeypatch: pytest.MonkeyPatch, answered: threading.Event, citation: str
-) -> str:
-    note = {"text": "tokens are checked here", "citations": [citation]}
-    async with inproc_client(
-        workspace, monkeypatch, first_index_wait=0.5, max_file_bytes=4_000
-    ) as client:
-        try:
-            result = await client.call_tool("ocp_result_save", {"notes": [note]})
-        finally:
-            answered.set()
-    said = text_of(result)
-    assert result.is_error and said.startswith("notes[0].citations[0]: "), said
-    return said
 
 
 @pytest.mark.parametrize(
@@ -58,7 +41,9 @@ async def test_a_citation_the_built_index_would_refuse_too_gets_no_first_build_n
     why: str,
 ) -> None:
     (workspace / "src" / "big.py").write_text("X = 1\n" * 1_000)
-    said = await _save_during_the_build(workspace, monkeypatch, held_build, citation)
+    said = await saved_during_the_first_build(
+        workspace, monkeypatch, held_build, citation, max_file_bytes=4_000
+    )
     assert why in said, said
     assert BUILDING not in said, said
 
@@ -67,5 +52,7 @@ async def test_a_citation_the_built_index_would_refuse_too_gets_no_first_build_n
 async def test_a_citation_of_code_the_first_build_has_not_read_yet_gets_its_note(
     workspace: Path, monkeypatch: pytest.MonkeyPatch, held_build: threading.Event, citation: str
 ) -> None:
-    said = await _save_during_the_build(workspace, monkeypatch, held_build, citation)
+    said = await saved_during_the_first_build(
+        workspace, monkeypatch, held_build, citation, max_file_bytes=4_000
+    )
     assert BUILDING in said and "save again once it is done" in said, said
