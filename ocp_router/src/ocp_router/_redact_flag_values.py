@@ -11,6 +11,10 @@ from ocp_router._redact_values import assignment_kind, is_reference, plain_word
 
 __all__ = ["cli_value", "triple_quoted_value"]
 
+# openssl's password arguments: `pass:X` is the password, the others say where it is.
+_OPENSSL_SOURCE_RE = re.compile(r"(?:env|file|fd):\S|stdin\Z")
+
+_NO_VALUE_WORDS = frozenset({"ask", "prompt", "no"})
 _CLI_TAIL_RE = re.compile(r"""[ \t]+(?P<value>"[^"\n]*"|'[^'\n]*'|[^\s"'`-][^\s"'`]*)""")
 
 
@@ -35,13 +39,18 @@ def cli_value(text: str, name_end: int, name: str, name_class: str) -> Hit | Non
     if m is None:
         return None
     words = words_of_name(name)
+    if words and words[0] in _NO_VALUE_WORDS:
+        return None  # wget --ask-password URL, psql --no-password DB: a switch, no value
     raw = m.group("value")
-    s = m.start("value")
-    if raw[0] in "\"'":
+    s, v = m.start("value"), raw
+    quoted = raw[0] in "\"'"
+    if quoted:
         s, v = s + 1, raw[1:-1]
-    else:
-        v = raw
-        if is_reference(v, words, code=False) or plain_word(v):
-            return None  # "use --password option": prose, not a value
+    if v.startswith("pass:") and len(v) > 5:  # openssl's -passin pass:X
+        s, v = s + 5, v[5:]
+    elif _OPENSSL_SOURCE_RE.match(v):
+        return None
+    if not quoted and (is_reference(v, words, code=False) or plain_word(v)):
+        return None  # "use --password option": prose, not a value
     kind = assignment_kind(name_class, v, raw[0] in "\"'", words)
     return None if kind is None else (s, s + len(v), PRIORITY[kind])

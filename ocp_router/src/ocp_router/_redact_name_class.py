@@ -41,12 +41,20 @@ _PASS_QUALIFIERS = frozenset(
     amqp mongo wifi proxy http basic client server master super default new old current
     confirm sa my web site git registry docker""".split()
 )
+# keytool's and Ant's one-word options (-storepass, keypass="…", -srcstorepass, -destkeypass).
+_GLUED_PASS = frozenset(
+    "storepass keypass srcstorepass deststorepass srckeypass destkeypass keystorepass".split()
+)
 
 
 def _head_class(word: str, before: str | None = None) -> str | None:
     if word == "pass" and before is not None and before not in _PASS_QUALIFIERS:
         return None
-    if word in _PASSWORD_HEADS or word.endswith(("password", "passwd", "passphrase")):
+    if (
+        word in _PASSWORD_HEADS
+        or word in _GLUED_PASS
+        or word.endswith(("password", "passwd", "passphrase"))
+    ):
         return "password"
     if word in _SECRET_HEADS or word.endswith(
         ("secret", "token", "apikey", "secretkey", "accesskey", "privatekey")

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 from ocp_router import _redact_scan as _scan
 from ocp_router._redact_base import PRIORITY, Hit, line_before
+from ocp_router._redact_commands import flag_password
 from ocp_router._redact_hashes import DIGEST_HINT, digest_hits
 from ocp_router._redact_name_class import NAME_WORD_RE
 from ocp_router._redact_values import (
@@ -260,7 +261,7 @@ def phrase_hits(text: str, lowered: str, password_words: bool) -> Iterator[Hit]:
             v = text[s:e]
             # an entry (`machine HOST …`) names it: a word there is a password too
             entry = _NETRC_ENTRY_RE.match(lowered, m.start()) is not None
-            if literal_password(v) or (entry and _flag_password(v, False)):
+            if literal_password(v) or (entry and flag_password(v, False)):
                 yield s, e, prio
     if _COLON_RECORD_HINT_RE.search(text):
         for m in _PGPASS_RE.finditer(text):
@@ -281,18 +282,9 @@ def phrase_hits(text: str, lowered: str, password_words: bool) -> Iterator[Hit]:
                 continue
             for f in flag_re.finditer(line):
                 s, e = _unquoted(text, m.end() + f.start("v"), m.end() + f.end("v"))
-                if _flag_password(text[s:e], text[s - 1] == "'"):
+                if flag_password(text[s:e], text[s - 1] == "'"):
                     yield s, e, prio
             break
-
-
-def _flag_password(v: str, single_quoted: bool) -> bool:
-    """The value of a command's password flag (or a .netrc entry's) is a password, though it
-    reads as a word (the flag names it); not a placeholder, a template or a variable the
-    shell expands (`$X`, `"$X"`; in single quotes `$` is a character like any other)."""
-    if is_placeholder(v, ("password",)) or (v[0] == "$" and not single_quoted):
-        return False
-    return not is_reference(v, ("password",), code=False)
 
 
 # ---- high-entropy values under any name -----------------------------------------------------

@@ -129,7 +129,11 @@ What is detected (kind in brackets):
   '...'``, ``ConvertTo-SecureString "..."``, netrc ``password ...``, .pgpass lines, and
   commands that take one: ``mysql -p...``, ``sshpass -p``, ``docker/podman/helm login -p``,
   ``redis-cli -a``, ``mongo -p``, ``ldapsearch -w``, ``sqlcmd/bcp/osql/zip/unzip/mosquitto_pub
-  -P``, ``7z/rar -p...`` (``password_assignment``); a password's hash on an htpasswd,
+  -P``, ``7z/rar -p...``, and in a tool's own form (``_redact_commands``): ``keytool
+  -storepass/-keypass/-new``, openssl's ``pass:...`` and ``enc -k`` (``env:``, ``file:``,
+  ``fd:``, ``stdin`` stay), Samba's ``-U user%...``, FreeRDP's ``/p:...``, ``rdesktop -p``,
+  ``htpasswd -b``'s last argument, ``wget/svn --password ...`` (``password_assignment``);
+  ``--ask-password``/``--no-password`` take no value; a password's hash on an htpasswd,
   htdigest or shadow line (``user:$apr1$...``, ``$2y$``, ``$6$``, ``{SHA}``, ``user:realm:<32
   hex>``; ``_redact_hashes``).
 - High-entropy values under any name: 20+ characters with lower, upper and digits, not words,
@@ -228,6 +232,7 @@ from ocp_router import (
     _redact_at_start,
     _redact_base,
     _redact_calls,
+    _redact_commands,
     _redact_encoded,
     _redact_fields,
     _redact_flag_values,
@@ -256,6 +261,7 @@ from ocp_router import (
 from ocp_router._redact_assignments import KEYWORDS, assignment_hits, xml_hits
 from ocp_router._redact_base import KINDS, MARKER_OPEN, MARKERS, PRIORITY, Hit
 from ocp_router._redact_calls import call_hits, keyed_element_hits
+from ocp_router._redact_commands import command_hits
 from ocp_router._redact_phrases import (
     auth_hits,
     connection_hits,
@@ -308,6 +314,7 @@ _SOURCES = tuple(
         _redact_fields,
         _redact_flag_values,
         _redact_line_kind,
+        _redact_commands,
         _redact_phrases,
         _redact_prose,
         _redact_repeats,
@@ -410,6 +417,7 @@ def _detectors(text: str, shapes: bool) -> Iterator[Hit]:
     if password_words:
         yield from prose_hits(text, lowered)
     yield from phrase_hits(text, lowered, password_words)
+    yield from command_hits(text, lowered)
     yield from sign_in_hits(text, lowered)
     if not found.isdisjoint(_NAMED_AFTER_WORDS):
         yield from named_after_hits(text, lowered, spans)

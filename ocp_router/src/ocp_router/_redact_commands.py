@@ -1,0 +1,140 @@
+"""Passwords that commands take in forms of their own, which no name-and-value rule reads:
+keytool's `-storepass X`/`-keypass X`/`-new X`, openssl's `pass:X` (`env:VAR`, `file:path`,
+`fd:N` and `stdin` name where it is, and stay), Samba's `-U user%X`, FreeRDP's `/p:X`,
+rdesktop's `-p X`, htpasswd's last argument under `-b`, and wget's and svn's `--password X`.
+The option names it, so the value is a password though it reads as a word (tayeiapbu);
+variables and placeholders stay. One-letter flags of other tools are `_redact_phrases`'.
+
+Each tool is looked for only when its name (or, for Samba, a `%`) is in the text: most texts
+hold none, and a substring test costs next to nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from ocp_router import _redact_scan as _scan
+from ocp_router._redact_base import PRIORITY, Hit
+from ocp_router._redact_values import is_placeholder, is_reference
+
+__all__ = ["command_hits", "flag_password"]
+
+_V = r"(?P<v>'[^'\n]+'|\"[^\"\n]+\"|[^\s'\"-][^\s'\"]*)"
+# (the tool's name, a literal of the lower-cased text without which it is not looked for, the
+# flags on the line after it). Matched on the text as written: the options are case-sensitive.
+_TOOLS: tuple[tuple[re.Pattern[str], str, tuple[re.Pattern[str], ...]], ...] = (
+    (
+        re.compile(r"keytool"),
+        "keytool",
+        (
+            re.compile(r"[ \t]-(?:src|dest)?(?:store|key)pass[ \t]+" + _V),
+            re.compile(r"[ \t]-new[ \t]+" + _V),  # -storepasswd's, -keypasswd's new one
+        ),
+    ),
+    (
+        re.compile(r"openssl"),
+        "openssl",
+        (
+            re.compile(r"[ \t]-pass(?:in|out|word)?[ \t]+pass:(?P<v>[^\s'\"]+)"),
+            re.compile(r"[ \t]-pass(?:in|out|word)?[ \t]+(?P<q>['\"])pass:(?P<v>[^'\"\n]+)(?P=q)"),
+            re.compile(r"[ \t]-k[ \t]+" + _V),  # enc's password itself (-kfile names a file)
+        ),
+    ),
+    (
+        re.compile(r"(?:[xw]|wl|sdl-)?freerdp\d?"),
+        "freerdp",
+        (re.compile(r"[ \t][/+](?:p|gp):" + _V),),  # the user's, the gateway's
+    ),
+    (re.compile(r"rdesktop"), "rdesktop", (re.compile(r"[ \t]-p[ \t]*" + _V),)),
+    (
+        re.compile(r"wget|svn"),
+        "password",
+        (re.compile(r"[ \t]--(?:http-|ftp-|proxy-)?password[ \t]+" + _V),),
+    ),
+)
+# Samba's `-U user%password` (`--user=`, `DOMAIN\\user%password`): found from the flag, which
+# is rarer than the tools' names (`net` is in many words), on a line that runs one of them.
+_SAMBA_FLAG_RE = re.compile(r"-(?<=[ \t]-)(?:U[ \t]*|-user[= ])['\"]?[^\s%'\"]+%(?P<v>[^\s'\"]+)")
+_SAMBA_RE = re.compile(
+    r"(?<![\w.-])(?:smbclient|rpcclient|smbcacls|smbcquotas|smbget|smbtree|winexe|net)(?![\w-])"
+)
+_HTPASSWD_RE = re.compile(r"htpasswd")
+# A shell word, as htpasswd's arguments are read; the line ends at a pipe, a list or a redirect.
+_WORD_RE = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"|[^\s'\"|;&<>]+|[|;&<>]")
+
+
+def flag_password(v: str, single_quoted: bool) -> bool:
+    """The value of a command's password flag (or a .netrc entry's) is a password, though it
+    reads as a word (the flag names it); not a placeholder, a template or a variable the
+    shell expands (`$X`, `"$X"`; in single quotes `$` is a character like any other)."""
+    if is_placeholder(v, ("password",)) or (v[0] == "$" and not single_quoted):
+        return False
+    return not is_reference(v, ("password",), code=False)
+
+
+def _unquoted(text: str, s: int, e: int) -> tuple[int, int]:
+    if e - s >= 2 and text[s] in "'\"" and text[e - 1] == text[s]:
+        return s + 1, e - 1
+    return s, e
+
+
+def _tool_lines(text: str, name_re: re.Pattern[str]) -> Iterator[tuple[int, str]]:
+    """Where each line that runs the tool continues after its name, and the rest of the line."""
+    for m in name_re.finditer(text):
+        s = m.start()
+        if s and (text[s - 1].isalnum() or text[s - 1] in "_.-"):
+            continue
+        end = m.end()
+        if text.startswith(".exe", end):
+            end += 4
+        if end < len(text) and (text[end].isalnum() or text[end] in "_-"):
+            continue
+        stop = text.find("\n", end)
+        yield end, text[end : stop if stop >= 0 else len(text)]
+
+
+def _htpasswd_hits(text: str) -> Iterator[Hit]:
+    """`htpasswd -b[c…] file user PASSWORD` (with -n: `user PASSWORD`)."""
+    for at, line in _tool_lines(text, _HTPASSWD_RE):
+        flags, args = "", list[re.Match[str]]()
+        words = iter(_WORD_RE.finditer(line))
+        for w in words:
+            word = w.group()
+            if word in "|;&<>":
+                break
+            if word.startswith("-") and not args:
+                flags += word[1:]
+                if word == "-C":  # bcrypt's cost: an argument of its own
+                    next(words, None)
+                continue
+            args.append(w)
+        need = 2 if "n" in flags else 3
+        if "b" not in flags or len(args) < need:
+            continue
+        s, e = _unquoted(text, at + args[need - 1].start(), at + args[need - 1].end())
+        if s < e and flag_password(text[s:e], text[s - 1] == "'"):
+            yield s, e, PRIORITY["password_assignment"]
+
+
+def command_hits(text: str, lowered: str) -> Iterator[Hit]:
+    """Passwords given to keytool, openssl, Samba's tools, FreeRDP, rdesktop, htpasswd, wget
+    and svn in their own options."""
+    prio = PRIORITY["password_assignment"]
+    for name_re, gate, flags in _TOOLS:
+        if not _scan.contains(lowered, gate):
+            continue
+        for at, line in _tool_lines(text, name_re):
+            for flag_re in flags:
+                for f in flag_re.finditer(line):
+                    s, e = _unquoted(text, at + f.start("v"), at + f.end("v"))
+                    if flag_password(text[s:e], text[s - 1] == "'"):
+                        yield s, e, prio
+    if _scan.contains(lowered, "htpasswd"):
+        yield from _htpasswd_hits(text)
+    if _scan.contains(text, "%"):
+        for m in _SAMBA_FLAG_RE.finditer(text):
+            start = text.rfind("\n", 0, m.start()) + 1
+            s, e = m.span("v")
+            if _SAMBA_RE.search(text, start, m.start()) and flag_password(text[s:e], False):
+                yield s, e, prio
