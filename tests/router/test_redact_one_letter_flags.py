@@ -57,3 +57,20 @@ def test_a_password_after_a_tools_one_letter_flag_is_redacted(command: str, pw: 
 )
 def test_other_flags_ports_prompts_and_variables_stay(text: str) -> None:
     assert redact(text).text == text
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "7z a -p{pw} backup.7z notes\n",
+        "7z x -p{pw} backup.7z\n",
+        "rar a -p{pw} backup.rar notes\n",
+        "tool -p{pw} output.bin\n",
+    ],
+)
+@pytest.mark.parametrize("pw", ["Xk3" + "pw", "Kx9mQ2" + "pw", "kx9q" + "pw", "KxmQ" + "pw"])
+def test_a_glued_password_ending_in_pw_is_not_read_as_a_flags_name(command: str, pw: str) -> None:
+    # `-pXk3pw` read as a flag named ...pw, and the file after it hidden as its value
+    text = command.format(pw=pw)
+    hidden = [text[r.start : r.end] for r in redact(text).redactions]
+    assert hidden == ([] if text.startswith("tool") else [pw]), text

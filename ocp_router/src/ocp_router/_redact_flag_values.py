@@ -14,6 +14,9 @@ __all__ = ["cli_value", "triple_quoted_value"]
 # openssl's password arguments: `pass:X` is the password, the others say where it is.
 _OPENSSL_SOURCE_RE = re.compile(r"(?:env|file|fd):\S|stdin\Z")
 
+# A one-letter flag with its value glued on (7z's -pXk3pw, -p3xk9pw), not a flag's name that
+# ends in pw: an upper-case letter right after the flag's letter, or a digit.
+_GLUED_VALUE_RE = re.compile(r"-[A-Za-z](?:[A-Z]|[A-Za-z]*\d)")
 _NO_VALUE_WORDS = frozenset({"ask", "prompt", "no"})
 _CLI_TAIL_RE = re.compile(r"""[ \t]+(?P<value>"[^"\n]*"|'[^'\n]*'|[^\s"'`-][^\s"'`]*)""")
 
@@ -38,6 +41,8 @@ def cli_value(text: str, name_end: int, name: str, name_class: str) -> Hit | Non
     m = _CLI_TAIL_RE.match(text, name_end)
     if m is None:
         return None
+    if _GLUED_VALUE_RE.match(name):
+        return None  # `7z a -pXk3pw backup.7z`: the next word is an argument, no password
     words = words_of_name(name)
     if words and words[0] in _NO_VALUE_WORDS:
         return None  # wget --ask-password URL, psql --no-password DB: a switch, no value
