@@ -78,3 +78,24 @@ def test_a_long_bare_password_on_its_own_line_in_an_object_is_redacted(form: str
 def test_a_variable_or_placeholder_on_its_own_line_in_an_object_stays(value: str) -> None:
     text = f"const c = {{\n  password: {value},\n  host: h\n}};\n"
     assert redact(text).text == text
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        "  password: {pw},\n",
+        "const c = {{\n  user: u,\n  password: {pw},\n  host: h\n}};\n",
+        "c := Config{{\n\tPassword: {pw},\n}}\n",
+        "  password: {pw};\n",
+        "  password: {pw},  # rotated\n",
+    ],
+)
+@pytest.mark.parametrize("pw", ["Kx9!mQ2" + "vLp8", "Zkq3pw#" + "Xa91", "mQ2vLp8" + "Tz9@"])
+def test_the_separator_after_a_password_with_one_symbol_at_its_lines_end_stays(
+    form: str, pw: str
+) -> None:
+    # the `,` made `Kx9!mQ2vLp8,` symbol-heavy, read as a password manager's value, and was
+    # hidden with it
+    text = form.format(pw=pw)
+    result = redact(text)
+    assert [text[r.start : r.end] for r in result.redactions] == [pw], result.text

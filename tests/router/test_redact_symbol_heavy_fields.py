@@ -40,6 +40,8 @@ from ocp_router.redact import redact
         ("auth:\n  rootPassword: tQ=gL~g5Iy0JG}lM/iM~c\n", "tQ=gL~g5Iy0JG}lM/iM~c"),
         ("ansible_become_pass: pGq=Txue4Kn=Qrk<l~9%;?_R\n", "pGq=Txue4Kn=Qrk<l~9%;?_R"),
         ("Password: A]hd=d?O]|SDD]KU1OCdt,\n", "A]hd=d?O]|SDD]KU1OCdt,"),
+        # symbol-heavy without its last `,`: the `,` may be the password's (a corpus sample's is)
+        ("  password: Kx9!m@Q2vLp8,\n", "Kx9!m@Q2vLp8,"),
         # code keeps its punctuation
         ("f(token=aB3$x9Q!zz)\n", "aB3$x9Q!zz"),
         ("conn = connect(host,\npassword=Xy9$kq!2Lm)\n", "Xy9$kq!2Lm"),

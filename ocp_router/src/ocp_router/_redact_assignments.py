@@ -354,6 +354,7 @@ def _assignment_value(
             s, raw, op = m.start("op") + 1, op[1:] + raw, "="
         if op in ("==", "===", "!=", "!=="):
             return None  # token == bos_token_id: a comparison with code
+        separator = False  # a `,` or `;` that ends the line after the value
         code = True  # is the right-hand side code (where names are variables)?
         field = False  # or a field of a .env, shell, log, YAML or INI line (no variables)?
         yaml = False  # or YAML, where !x is a tag and | a block scalar?
@@ -369,6 +370,15 @@ def _assignment_value(
                 rest = cut_at_escape(text, vs, _before_quote(rest, lq), True)
             hash_at = re.search(r"\s#", rest)
             v = (rest[: hash_at.start()] if hash_at else rest).rstrip()
+            # `password: Kx9!mQ2vLp8,`: judged as written (the `,` makes it symbol-heavy), but an
+            # object literal's `,` at the line's end separates it from the next key and stays;
+            # after a value symbol-heavy without it (a password manager's) it may be its last
+            # character, and is hidden with it
+            separator = (
+                v.endswith((",", ";"))
+                and symbol_heavy_random(v)
+                and not symbol_heavy_random(v[:-1])
+            )
             if (
                 v.endswith((",", ";", "{", "("))
                 and not symbol_heavy_random(v)
@@ -441,7 +451,7 @@ def _assignment_value(
             name_class == "password" and code and short_random(v, text)
         ):
             return None  # password = pwd; not password = Zkq3pw, a short password
-        e = s + len(v)
+        e = s + len(v) - (separator and v.endswith((",", ";")))
     if (
         _AWS_SECRET_VALUE_RE.fullmatch(v)
         and "secret" in words
