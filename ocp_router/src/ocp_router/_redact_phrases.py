@@ -182,10 +182,12 @@ _PGPASS_RE = re.compile(
 # Commands that take a password as a one-letter flag's value.
 _COMMAND_RE = re.compile(
     r"(?P<cmd>mysql\w*|mariadb\w*|sshpass|docker|podman|nerdctl|helm|oc|cf|redis-cli|mongo\w*"
-    r"|ldap\w+|sqlcmd|bcp|osql|zip|unzip|7z[arz]?|rar|unrar|mosquitto_\w+)"
+    r"|ldap\w+|sqlcmd|bcp|osql|zip|unzip|7z[arz]?|rar|unrar|mosquitto_\w+|openssl|rdesktop"
+    r"|smbclient|rpcclient|smbcacls|smbcquotas|smbget|smbtree|winexe|net)"
     r"(?![\w-])"
 )
 _FLAG_VALUE = r"(?P<v>'[^'\n]+'|\"[^\"\n]+\"|[^\s'\"-][^\s'\"]*)"
+_SAMBA_USER = re.compile(r"[ \t]-U[ \t]*['\"]?[^\s%'\"]+%(?P<v>[^\s'\"]+)")
 _GLUED = r"[ \t]-p" + _FLAG_VALUE  # 7z/rar -pX; `-p` alone asks, `-p-` sets none
 # Matched on the text as written: the tools' flags are case-sensitive (mysql -P and mosquitto
 # -p are a port, unzip -p a pipe, sshpass -P the prompt; mysql's -p takes its password only
@@ -208,12 +210,19 @@ _COMMAND_FLAGS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("7z", re.compile(_GLUED.replace("-p", "-[pP]"))),
     ("rar", re.compile(_GLUED.replace("-p", "-h?p"))),
     ("unrar", re.compile(_GLUED)),
+    ("openssl", re.compile(r"[ \t]-k[ \t]+" + _FLAG_VALUE)),  # enc's password (-kfile: a file)
+    ("rdesktop", re.compile(r"[ \t]-p[ \t]*" + _FLAG_VALUE)),
+    # Samba's `-U user%password` (DOMAIN\\user%password)
+    ("smb", _SAMBA_USER),
+    ("rpcclient", _SAMBA_USER),
+    ("winexe", _SAMBA_USER),
+    ("net", _SAMBA_USER),
 )
 
 
-# " -p", "\t-a", " -w", " -hp"... from the dash (one scan, not one a flag); on the lower-cased
-# text
-_FLAG_RE = re.compile(r"-(?<=[ \t]-)(?:h?p|[aw])")
+# " -p", "\t-a", " -w", " -k", " -U", " -hp"... from the dash (one scan, not one a flag); on the
+# lower-cased text
+_FLAG_RE = re.compile(r"-(?<=[ \t]-)(?:h?p|[awku])")
 _FLAG_WIDTH = 3  # its widest match: how far a window of a long text must reach (a test checks)
 
 

@@ -129,9 +129,9 @@ What is detected (kind in brackets):
   '...'``, ``ConvertTo-SecureString "..."``, netrc ``password ...``, .pgpass lines, and
   commands that take one: ``mysql -p...``, ``sshpass -p``, ``docker/podman/helm login -p``,
   ``redis-cli -a``, ``mongo -p``, ``ldapsearch -w``, ``sqlcmd/bcp/osql/zip/unzip/mosquitto_pub
-  -P``, ``7z/rar -p...``, and in a tool's own form (``_redact_commands``): ``keytool
-  -storepass/-keypass/-new``, openssl's ``pass:...`` and ``enc -k`` (``env:``, ``file:``,
-  ``fd:``, ``stdin`` stay), Samba's ``-U user%...``, FreeRDP's ``/p:...``, ``rdesktop -p``,
+  -P``, ``7z/rar -p...``, ``openssl enc -k``, ``rdesktop -p``, Samba's ``-U user%...``, and in a
+  tool's own form (``_redact_commands``): ``keytool -storepass/-keypass/-new``, openssl's
+  ``pass:...`` (``env:``, ``file:``, ``fd:``, ``stdin`` stay), FreeRDP's ``/p:...``,
   ``htpasswd -b``'s last argument, ``wget/svn --password ...`` (``password_assignment``);
   ``--ask-password``/``--no-password`` take no value; a password's hash on an htpasswd,
   htdigest or shadow line (``user:$apr1$...``, ``$2y$``, ``$6$``, ``{SHA}``, ``user:realm:<32
@@ -417,7 +417,7 @@ def _detectors(text: str, shapes: bool) -> Iterator[Hit]:
     if password_words:
         yield from prose_hits(text, lowered)
     yield from phrase_hits(text, lowered, password_words)
-    yield from command_hits(text, lowered)
+    yield from command_hits(text, lowered, spans, "pass" in found)
     yield from sign_in_hits(text, lowered)
     if not found.isdisjoint(_NAMED_AFTER_WORDS):
         yield from named_after_hits(text, lowered, spans)
