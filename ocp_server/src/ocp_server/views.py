@@ -567,7 +567,7 @@ def _search_structured(
         "results": results,
         "files": files,
         "index": {
-            "workspace": redact_name(status.workspace).text,  # a folder's name can hold a token
+            "workspace": _name_redacted(status.workspace),  # a folder's name can hold a token
             "files": status.files,
             "chunks": status.chunks,
             "last_update": _iso(status.last_update),
