@@ -4,8 +4,8 @@ many tool calls per test, with the same handlers, validation and errors as over 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,10 @@ from ocp_router.tokens import estimate_tokens
 from ocp_server.server import build_server
 from ocp_server.settings import ServerSettings
 from tests.fakes import FakeAnthropic, FakeOllama
+
+#: `paid_server(env)` (the fixture in conftest.py): a client of an in-process server on the test
+#: workspace whose local and paid models are the fakes, `env` set besides.
+PaidServer = Callable[..., AbstractAsyncContextManager[Client]]
 
 
 def paid_env(ollama: FakeOllama, anthropic: FakeAnthropic) -> dict[str, str]:

@@ -5,8 +5,6 @@ the stored routes as the outcomes' do. And a server lifts in-process as after a 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
@@ -16,26 +14,10 @@ from mcp import Client
 from ocp_router import MockBackend, OCPRouter
 from ocp_server.server import build_server
 from ocp_server.settings import ServerSettings
-from tests.fakes import FakeAnthropic, FakeOllama
-from tests.server.inproc import inproc_client, paid_env
+from tests.server.inproc import PaidServer
 
-PaidServer = Callable[..., AbstractAsyncContextManager[Client]]
 HARD = "design the architecture of our payment service: sharding, failover"
 EASY = "rename the variable tmp to buffer"
-
-
-@pytest.fixture
-def paid_server(
-    workspace: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    fake_ollama: FakeOllama,
-    fake_anthropic: FakeAnthropic,
-) -> PaidServer:
-    def opened(env: dict[str, str] | None = None) -> AbstractAsyncContextManager[Client]:
-        paid = {**paid_env(fake_ollama, fake_anthropic), **(env or {})}
-        return inproc_client(workspace, monkeypatch, paid)
-
-    return opened
 
 
 async def _route(client: Any, request: str, session: str) -> dict[str, Any]:

@@ -7,39 +7,18 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from mcp import Client
 
 from ocp_router.calibration import Calibration, TypeCalibration
 from ocp_router.calibration_file import Calibrations, calibration_path
 from ocp_server.cli import build_parser, main
-from tests.fakes import FakeAnthropic, FakeOllama
-from tests.server.inproc import inproc_client, paid_env
+from tests.fakes import FakeOllama
+from tests.server.inproc import PaidServer, inproc_client
 
 NEAR = "debug the export job that fails on weekends"  # a request phase 1 scores just under 0.5
-
-#: `paid_server(env)`: a client of an in-process server on the test workspace whose local and
-#: paid models are the fakes, `env` set besides.
-PaidServer = Callable[..., AbstractAsyncContextManager[Client]]
-
-
-@pytest.fixture
-def paid_server(
-    workspace: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    fake_ollama: FakeOllama,
-    fake_anthropic: FakeAnthropic,
-) -> PaidServer:
-    def opened(env: dict[str, str] | None = None) -> AbstractAsyncContextManager[Client]:
-        paid = {**paid_env(fake_ollama, fake_anthropic), **(env or {})}
-        return inproc_client(workspace, monkeypatch, paid)
-
-    return opened
 
 
 @pytest.fixture
