@@ -224,3 +224,38 @@ async def test_a_folder_gone_while_watched_is_logged_once_not_at_every_retry(
         "as it was, and updated once the folder is back"
     ]
     assert (logging.getLevelName(logging.INFO), f"the workspace folder {ws} is back") in said
+
+
+async def test_another_failure_once_the_folder_is_back_is_logged_as_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The retries were said at DEBUG as long as the folder counted as gone, which only an
+    # update that works ends: back but unreadable (permissions, a full disk), the watcher
+    # failed at every retry and the log at WARNING said nothing of it.
+    monkeypatch.setattr(workspace_watch, "RETRY_FIRST", 0.01)
+    monkeypatch.setattr(workspace_watch, "RETRY_MAX", 0.01)
+    ws = write_files(tmp_path / "ws", FILES)
+    index = await WorkspaceIndex.open(ws, tmp_path / "db" / "ocp.db")
+
+    def retries() -> list[str]:
+        return [r.levelname for r in caplog.records if "retrying in" in r.getMessage()]
+
+    with caplog.at_level("DEBUG", logger=workspace_watch.__name__):
+        async with watcher_running(index):
+            await watcher_in(index, "watching")
+            ws.rename(tmp_path / "away")
+            async with asyncio.timeout(30):
+                while len(retries()) < 2:
+                    await asyncio.sleep(0.02)
+            assert set(retries()) == {"DEBUG"}  # the folder gone: said once, elsewhere
+
+            async def denied(*args: object, **kwargs: object) -> None:
+                raise PermissionError(13, "Permission denied", str(ws))
+
+            monkeypatch.setattr(index._indexer, "update", denied)
+            (tmp_path / "away").rename(ws)
+            async with asyncio.timeout(30):
+                while "WARNING" not in retries():
+                    await asyncio.sleep(0.02)
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert "PermissionError" in warned[0]

@@ -25,7 +25,7 @@ from ocp_server.index.watched import (
     watch_limit_reached,
     workspace_removed,
 )
-from ocp_server.index.workspace_root import gone_reason
+from ocp_server.index.workspace_root import WorkspaceGone, gone_reason
 from ocp_server.index.workspace_updates import WorkspaceUpdates
 
 __all__ = ["WorkspaceWatch"]
@@ -96,8 +96,9 @@ class WorkspaceWatch(WorkspaceUpdates):
                     ):
                         # failed outside update()'s own handling (the lease's write): said too
                         await self._storage_failed(exc)
-                    # A folder gone is said once (folder_gone), not at each retry while away
-                    log = logger.debug if self.workspace_gone is not None else logger.warning
+                    # A folder gone is said once (folder_gone), not at each retry while away;
+                    # another failure (back but unreadable, a full disk) is said at each
+                    log = logger.debug if self._failed_as_gone(exc) else logger.warning
                     log(
                         "the index watcher of %s failed (%s); retrying in %.1fs",
                         self.workspace,
@@ -114,7 +115,7 @@ class WorkspaceWatch(WorkspaceUpdates):
 
     async def _watch(self, stop: asyncio.Event) -> None:
         if not self.workspace.is_dir():
-            raise FileNotFoundError(self._gone())
+            raise WorkspaceGone(self._gone())
         self.watcher_state = self._watching() if await self.update() is not None else "standby"
         self.watcher_error = self._polling
         # The watches are in place only after that update and the listing of the folders: a
@@ -171,7 +172,7 @@ class WorkspaceWatch(WorkspaceUpdates):
                 # is not watched, so watch() retries until it is back. Checked at every timeout
                 # too: deleted and made again within one debounce, only the event says so.
                 if workspace_removed(self.workspace, changes):
-                    raise FileNotFoundError(self._gone())
+                    raise WorkspaceGone(self._gone())
                 if not await self.acquire_lease():
                     self.watcher_state = "standby"  # another process indexes
                     continue
@@ -205,6 +206,13 @@ class WorkspaceWatch(WorkspaceUpdates):
 
     def _watching(self) -> str:
         return "watching" if self._polling is None and not self._trying_watches else "polling"
+
+    def _failed_as_gone(self, exc: Exception) -> bool:
+        """Whether `exc` is the workspace folder being gone (an update's WorkspaceGone, or any
+        failure while the folder is not there), not a failure of its own."""
+        return self.workspace_gone is not None and (
+            isinstance(exc, WorkspaceGone) or not self.workspace.is_dir()
+        )
 
     def _gone(self) -> str:
         said = f"the workspace folder {self.workspace} was deleted; watched again once it is back"
