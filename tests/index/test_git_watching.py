@@ -87,10 +87,35 @@ async def test_a_reset_in_a_worktree_is_followed_by_the_watcher(tmp_path: Path) 
     async with watched(ws, tmp_path / "ocp.db") as index:
         assert "debug.log" in await found(index, "forced_zebra_line")
         git(ws, "reset", "-q", "HEAD~1")
+        # git renames the index in place, then the branch (strace): under load the watcher's
+        # update may fall between the two and drop the file at the old HEAD, the branch's own
+        # event bringing the update that records the new one. Done once both are followed.
+        async with asyncio.timeout(15):
+            while (
+                "debug.log" in await found(index, "forced_zebra_line")
+                or (await index.status()).stale
+            ):
+                await asyncio.sleep(0.1)
+
+
+async def test_a_branch_moved_after_its_index_is_followed_by_the_watcher(tmp_path: Path) -> None:
+    # The reset above with an update between its two writes, as a loaded machine may have it:
+    # the file leaves at the index's write, the index is current again at the branch's.
+    ws = _worktree(tmp_path)
+    (ws / "debug.log").write_text(FORCED)
+    git(ws, "add", "-f", "debug.log")
+    git(ws, "commit", "-qm", "forced")
+    async with watched(ws, tmp_path / "ocp.db") as index:
+        parent = git(ws, "rev-parse", "HEAD~1").strip()
+        git(ws, "read-tree", parent)  # the index, as `git reset` writes it first
         async with asyncio.timeout(15):
             while "debug.log" in await found(index, "forced_zebra_line"):
                 await asyncio.sleep(0.1)
-        assert not (await index.status()).stale
+        assert not (await index.status()).stale  # HEAD has not moved yet
+        git(ws, "update-ref", "refs/heads/feature", parent)  # once that update is done
+        async with asyncio.timeout(15):
+            while (await index.status()).stale:
+                await asyncio.sleep(0.1)
 
 
 async def test_a_worktrees_exclude_file_is_the_common_one_and_is_followed(tmp_path: Path) -> None:
