@@ -96,7 +96,7 @@ def process_file(
         return Processed(candidate, skip="unreadable")
     if len(data) > max_bytes:
         return Processed(candidate, skip="too_large")
-    # A UTF-16 or UTF-32 file as its text: every check below, and the lines, see that text
+    # The file as its text whatever its encoding: every check below, and the lines, see it
     data = utf8_bytes(data)
     name = candidate.path.rsplit("/", 1)[-1].lower()
     if reason := content_exclusion(data, name):

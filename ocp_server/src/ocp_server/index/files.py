@@ -16,8 +16,8 @@ Never indexed, whatever the ignore files say:
 - vendored and build folders (VENDORED_DIRS; editors' own, EDITOR_DIRS, counted apart as
   `editor_settings`), MCP clients' configs (mcp_configs.py, counted apart), lockfiles
   (LOCKFILES); a folder named like BUILD_DIRS only when git's rules do not keep it;
-- binaries (a NUL byte in the first 8 KB; a UTF-16 or UTF-32 file with a byte-order mark is
-  judged as its text: source_text.py), files over OCP_MAX_FILE_BYTES (default 1 MB);
+- binaries (a NUL byte in the first 8 KB; UTF-16 or UTF-32, by its mark or NUL bytes, is judged
+  as its text: source_text.py), files over OCP_MAX_FILE_BYTES (default 1 MB);
 - minified or generated files (by name, a generated-code header, or very long lines);
 - symlinks that lead outside the workspace, or whose target is excluded by the rules above
   (`settings.txt -> .env` is a secret, `x -> .git/config` is vendored), a symlinked folder

@@ -1,16 +1,22 @@
-"""A source file's bytes as UTF-8, when Windows tools wrote it as UTF-16 or UTF-32 with a
-byte-order mark (PowerShell scripts, .rc files, some C# and .reg files).
+"""A source file's bytes as UTF-8 text, whatever encoding its editor saved it in: UTF-8 with a
+byte-order mark (Visual Studio, Notepad), UTF-16 or UTF-32 with one (PowerShell scripts, .rc
+files, some C# and .reg files), UTF-16 without one, and Windows-1252 (Latin-1's superset: older
+editors on Windows, `café` in a comment).
 
-Their NUL bytes read as a binary's, and they were skipped. Read as the text their mark names,
-every check that reads a file's bytes (binary, secret files by content, the values a file
-names, redaction flags) and every citation's line count sees the text a UTF-8 file would hold:
-a secret in one is as hidden as in any other. Both readers, the indexer (file_chunks.py) and
-the citations (citations/view.py), go through here, so their lines agree.
+Read as raw bytes, a UTF-8 mark stayed as `\\ufeff` before line 1's first word, UTF-16's NUL
+bytes read as a binary's (skipped), and a Windows-1252 `é` became a replacement character.
+Read as their text, every check that reads a file's bytes (binary, secret files by content, the
+values a file names, redaction flags) and every citation's line count sees the text a UTF-8
+file would hold: a secret in one is as hidden as in any other. No encoding here has a line
+break where UTF-8 has none (Windows-1252's 0x85 is `…`, not NEL), so lines are counted as
+before. Both readers, the indexer (file_chunks.py) and the citations (citations/view.py), go
+through here, so their lines agree.
 """
 
 from __future__ import annotations
 
 import codecs
+import re
 
 __all__ = ["source_text", "utf8_bytes"]
 
@@ -22,12 +28,53 @@ _MARKS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
+# A UTF-16 file without a mark is told by its NUL bytes, as chardet's UTF1632Prober tells it:
+# in mostly-ASCII text, nearly every high byte of a code unit is NUL, nearly no low byte. Looked
+# for in the bytes the binary check reads; then the whole file must decode, and hold no
+# character a text does not (a NUL, a control character but for whitespace and ESC), or it
+# stays a binary.
+_HEAD = 8192
+_MIN_UNITS = 20
+_NUL_SHARE = 0.94
+_NOT_TEXT = re.compile("[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f\ufffe\uffff]")
+
+
+def _cp1252(exc: UnicodeError) -> tuple[str, int]:
+    """Bytes that are no UTF-8, read as Windows-1252 (its five unassigned bytes replaced): a
+    Latin-1 file, or a Latin-1 line in a UTF-8 one, keeps its `é`."""
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    return exc.object[exc.start : exc.end].decode("cp1252", errors="replace"), exc.end
+
+
+codecs.register_error("ocp-cp1252", _cp1252)
+
+
+def _utf16_unmarked(data: bytes) -> str | None:
+    """`data` as UTF-16 text without a byte-order mark, None when it is no such text."""
+    head = data[:_HEAD]
+    units = len(head) // 2
+    if len(data) % 2 or units < _MIN_UNITS:
+        return None
+    low, high = head[0::2], head[1::2]
+    for nuls, others, codec in ((high, low, "utf-16-le"), (low, high, "utf-16-be")):
+        if nuls.count(0) >= _NUL_SHARE * units and others.count(0) <= (1 - _NUL_SHARE) * units:
+            try:
+                text = data.decode(codec)
+            except UnicodeDecodeError:  # a lone surrogate: not that text
+                return None
+            return None if _NOT_TEXT.search(text) else text
+    return None
 
 
 def utf8_bytes(data: bytes) -> bytes:
-    """`data` as UTF-8 when it starts with a UTF-16 or UTF-32 byte-order mark and is text in
-    that encoding; else `data` as it is. A binary file that only starts like one (bytes no
-    such text holds, or a NUL character in it) keeps its bytes, and so stays a binary."""
+    """`data` as UTF-8: without a UTF-8 byte-order mark; decoded from UTF-16 or UTF-32 when it
+    starts with their mark, or from UTF-16 when its NUL bytes are those of such text; bytes
+    that are no UTF-8 read as Windows-1252 when `data` holds no NUL. Else (a binary, also one
+    that only starts like UTF-16: bytes no such text holds, a NUL character in it) `data` as
+    it is."""
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
     for mark, codec in _MARKS:
         if data.startswith(mark):
             try:
@@ -35,6 +82,15 @@ def utf8_bytes(data: bytes) -> bytes:
             except UnicodeDecodeError:  # a lone surrogate, an odd length: not that text
                 return data
             return data if "\0" in text else text.encode("utf-8")
+    if b"\0" in data:
+        unmarked = _utf16_unmarked(data) if b"\0" in data[:_HEAD] else None
+        return data if unmarked is None else unmarked.encode("utf-8")
+    if data.isascii():
+        return data
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("utf-8", errors="ocp-cp1252").encode("utf-8")
     return data
 
 

@@ -1,0 +1,154 @@
+"""Source files saved in an encoding other than plain UTF-8 are indexed as their text: UTF-8
+with a byte-order mark (the mark is no character of line 1), UTF-16 without a mark (told by
+its NUL bytes, a binary's never taken for it), and Windows-1252 (`café` kept, not a
+replacement character). Lines count as in the file, and every secret check sees that text.
+
+Secrets are assembled at run time, so this file holds no literal secret."""
+
+from __future__ import annotations
+
+import codecs
+import json
+import struct
+from pathlib import Path
+
+import pytest
+
+import ocp_wire as wire
+from ocp_server.app import AppState
+from ocp_server.memory import NoteIn
+from tests.server.app_fixture import opened
+from tests.server.citations import opened_repo
+
+MODULE = """def warehouse_rows(table):
+    # Lit la table entière, café compris.
+    return query(f"SELECT * FROM {table}")
+
+
+def entrée_totale(rows):
+    return sum(row.prix for row in rows)
+"""
+AWS_KEY = "AKIA" + "Q3EGRWN5XJ7TLMPB"
+VALUE = "s3cr3t" + "Value9Q"
+
+
+def dumped(result: wire.SearchResult) -> str:
+    return json.dumps(result.model_dump(mode="json"))
+
+
+async def skip_reasons(app: AppState, workspace: Path) -> dict[str, str | None]:
+    ws = await opened(app, workspace)
+    rows = await ws.index.db.execute_fetchall("SELECT path, skip_reason FROM files")
+    return {path: reason for path, reason in rows}
+
+
+async def test_a_utf8_byte_order_mark_is_no_part_of_line_one(
+    app: AppState, workspace: Path
+) -> None:
+    # It stayed as "\ufeff" before `def`: in the answer's text, and glued to the first word
+    (workspace / "rows.py").write_bytes(codecs.BOM_UTF8 + MODULE.encode())
+    ws = await opened(app, workspace)
+    result = await app.search(ws, wire.SearchArgs(query="warehouse_rows"))
+    top = result.results[0]
+    assert (top.path, top.start_line) == ("rows.py", 1)
+    assert top.text.startswith("def warehouse_rows(table):\n")
+    assert "\ufeff" not in dumped(result)
+
+
+async def test_a_citation_of_a_file_with_a_utf8_mark_holds_its_text(workspace: Path) -> None:
+    (workspace / "rows.py").write_bytes(codecs.BOM_UTF8 + MODULE.encode())
+    async with opened_repo(workspace) as repo:
+        sid = await repo.memory.start_session(str(repo.root))
+        await repo.memory.save(sid, notes=[NoteIn("rows by table", ("rows.py:1-3",))])
+        ((content,),) = await repo.memory.db.execute_fetchall(
+            "SELECT content FROM memory_citations"
+        )
+    assert content.startswith("def warehouse_rows(table):")
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+async def test_a_utf16_file_without_a_mark_is_found_at_the_lines_of_its_text(
+    app: AppState, workspace: Path, codec: str
+) -> None:
+    # Its NUL bytes read as a binary's: it was skipped
+    (workspace / "rows.py").write_bytes(MODULE.encode(codec))
+    ws = await opened(app, workspace)
+    result = await app.search(ws, wire.SearchArgs(query="entrée_totale prix"))
+    top = result.results[0]
+    assert (top.path, top.start_line, top.end_line) == ("rows.py", 6, 7)
+    assert top.text.startswith("def entrée_totale(rows):") and "\x00" not in top.text
+
+
+async def test_a_binary_with_a_utf16_like_pattern_of_nul_bytes_stays_skipped(
+    app: AppState, workspace: Path
+) -> None:
+    # 16-bit samples below 256 have UTF-16's NUL high bytes: NUL and control characters
+    # among them say it is no text. So does a lone surrogate.
+    (workspace / "samples.raw").write_bytes(struct.pack("<512H", *(n % 256 for n in range(512))))
+    (workspace / "levels.raw").write_bytes(struct.pack("<512H", *(1 + n % 31 for n in range(512))))
+    (workspace / "names.dat").write_bytes("table_name ".encode("utf-16-le") * 20 + b"\x00\xdc")
+    reasons = await skip_reasons(app, workspace)
+    for name in ("samples.raw", "levels.raw", "names.dat"):
+        assert reasons.get(name, "binary") == "binary", name
+
+
+async def test_a_secret_in_a_utf16_file_without_a_mark_is_hidden(
+    app: AppState, workspace: Path
+) -> None:
+    planted = MODULE + f'\nAWS_KEY = "{AWS_KEY}"\n'
+    (workspace / "deploy.py").write_bytes(planted.encode("utf-16-le"))
+    ws = await opened(app, workspace)
+    for query in (AWS_KEY, "AWS_KEY", "warehouse_rows"):
+        result = await app.search(ws, wire.SearchArgs(query=query))
+        assert AWS_KEY not in dumped(result)
+    assert any(r.path == "deploy.py" for r in result.results)
+
+
+async def test_a_cp1252_file_keeps_its_accented_words(app: AppState, workspace: Path) -> None:
+    # `é` (0xE9) is no UTF-8: it was stored as a replacement character, and `entrée_totale`
+    # was found by no query naming it
+    (workspace / "rows.py").write_bytes(MODULE.encode("cp1252"))
+    ws = await opened(app, workspace)
+    result = await app.search(ws, wire.SearchArgs(query="entrée_totale"))
+    top = result.results[0]
+    assert (top.path, top.start_line, top.end_line) == ("rows.py", 6, 7)
+    assert top.text.startswith("def entrée_totale(rows):")
+    assert "\ufffd" not in dumped(result)
+
+
+async def test_a_citation_of_a_cp1252_file_counts_its_lines(workspace: Path) -> None:
+    # 0x85 is `…` in Windows-1252, not a line break (Latin-1's NEL): the lines stay the file's
+    text = "# Résumé… des lignes\n" * 3 + MODULE
+    (workspace / "rows.py").write_bytes(text.encode("cp1252"))
+    async with opened_repo(workspace) as repo:
+        sid = await repo.memory.start_session(str(repo.root))
+        await repo.memory.save(sid, notes=[NoteIn("totals", ("rows.py:9-10",))])
+        ((start, end, content),) = await repo.memory.db.execute_fetchall(
+            "SELECT start_line, end_line, content FROM memory_citations"
+        )
+    assert (start, end) == (9, 10) and content.startswith("def entrée_totale(rows):")
+
+
+async def test_a_value_a_cp1252_file_names_as_secret_is_hidden_where_it_repeats(
+    app: AppState, workspace: Path
+) -> None:
+    steps = "".join(f"    journal('étape {n}')\n" for n in range(40))
+    text = (
+        f'DB_PASSWORD = "{VALUE}"\n\n'
+        + MODULE
+        + f'\n\ndef ouvrir_entrepôt():\n    connect(user="sa", password="{VALUE}")\n{steps}'
+    )
+    (workspace / "db.py").write_bytes(text.encode("cp1252"))
+    ws = await opened(app, workspace)
+    result = await app.search(ws, wire.SearchArgs(query="ouvrir_entrepôt connect", k=1))
+    assert result.results and result.results[0].path == "db.py"
+    assert "connect(" in result.results[0].text and VALUE not in dumped(result)
+
+
+async def test_a_latin1_line_in_a_utf8_file_keeps_both(app: AppState, workspace: Path) -> None:
+    # One line pasted from a Latin-1 file: the UTF-8 lines stay UTF-8, that one reads as cp1252
+    data = "def naïve_sum(xs):\n".encode() + "    # somme entière\n".encode("cp1252")
+    (workspace / "mixed.py").write_bytes(data + b"    return sum(xs)\n")
+    ws = await opened(app, workspace)
+    result = await app.search(ws, wire.SearchArgs(query="naïve_sum"))
+    assert result.results[0].text.startswith("def naïve_sum(xs):\n    # somme entière\n")
