@@ -202,7 +202,7 @@ async def test_a_search_the_index_cannot_catch_up_for_after_a_checkout_says_it_m
     assert not caught_up.status.stale and caught_up.note is None
 
 
-async def test_invalid_utf8_is_indexed_with_replacement(
+async def test_invalid_utf8_is_indexed_as_windows_1252(
     index: WorkspaceIndex, workspace: Path
 ) -> None:
     (workspace / "latin1.py").write_bytes(b"def caf\xe9():\n    return 'na\xefve'\n")
@@ -210,7 +210,7 @@ async def test_invalid_utf8_is_indexed_with_replacement(
     assert summary is not None and "unreadable" not in summary.skipped
     hits = (await index.search("latin1")).results
     assert hits and hits[0].path == "latin1.py"
-    assert "\ufffd" in hits[0].text  # the undecodable bytes became replacement characters
+    assert hits[0].text == "def café():\n    return 'naïve'"  # not replacement characters
 
 
 async def test_the_watcher_indexes_a_save_within_seconds(
