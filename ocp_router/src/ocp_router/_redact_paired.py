@@ -52,9 +52,9 @@ _K8S_TAIL_RE = re.compile(  # - name: DB_PASSWORD \n  value: x
 _CALL_TAIL_RE = re.compile(  # setPassword("x"), .password('x')
     r"""\([ \t]*(?P<value>"(?:[^"\\\n]|\\.){1,1024}"|'(?:[^'\\\n]|\\.){1,1024}')[ \t]*[),]"""
 )
-# setPassword(Zkq3pw), setPassword(Zkq3pw, salt): a bare value as long as `short_random`
-# judges, the setter's first argument
-_BARE_CALL_TAIL_RE = re.compile(r"\([ \t]*(?P<value>[A-Za-z][A-Za-z0-9]{5,6})[ \t]*[),]")
+# setPassword(Zkq3pw), setPassword(Kx9mQ2vLp8Tz, salt): a bare value of letters and digits,
+# the setter's first argument
+_BARE_CALL_TAIL_RE = re.compile(r"\([ \t]*(?P<value>[A-Za-z][A-Za-z0-9]{5,127})[ \t]*[),]")
 _SQL_TAIL_RE = re.compile(r"""[ \t]+(?P<value>'[^'\n]{1,512}'|"[^"\n]{1,512}")""")  # PASSWORD 'x'
 _SQL_BEFORE_RE = re.compile(r"(?i)\b(?:with|encrypted|unencrypted|set)[ \t]+$")
 _WP_CLI_BEFORE_RE = re.compile(r"\bwp[ \t]+config[ \t]+set[ \t]+$")  # wp config set NAME 'x'
@@ -71,6 +71,17 @@ def quoted_span(raw: str, start: int) -> tuple[int, int, bool] | None:
     if i < len(raw) and raw[i] in "\"'`" and len(raw) >= i + 2 and raw[-1] == raw[i]:
         return start + i + 1, start + len(raw) - 1, "f" in raw[:i].lower()
     return None
+
+
+def _bare_argument(v: str, text: str, words: tuple[str, ...]) -> bool:
+    """A password setter's bare argument is a password: 6 or 7 characters as `short_random`
+    judges them; 8+ as an object's key's bare value is (`_bare_key_value`), not a variable's
+    name (newPw, userPassword, plaintext)."""
+    if len(v) < 8:
+        return short_random(v, text)
+    if is_reference(v, words, code=True):
+        return False
+    return assignment_kind("password", v, False, words) is not None
 
 
 def other_value(
@@ -94,7 +105,7 @@ def other_value(
             m = _CALL_TAIL_RE.match(text, name_end)
             if m is None and name_class == "password":
                 bare = _BARE_CALL_TAIL_RE.match(text, name_end)
-                if bare is not None and short_random(bare.group("value"), text):
+                if bare is not None and _bare_argument(bare.group("value"), text, words):
                     return bare.start("value"), bare.end("value"), PRIORITY["password_assignment"]
     elif text.startswith(("\n", "\r\n"), name_end) or text.startswith((" \n", "\t\n"), name_end):
         if re.search(r"name[ \t]*:[ \t]*$", line_before(text, start)):
