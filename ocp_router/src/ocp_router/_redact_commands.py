@@ -1,14 +1,16 @@
 """Passwords that commands take in forms of their own, which no name-and-value rule reads:
 keytool's `-storepass X`/`-keypass X`/`-new X`, openssl's `pass:X` (`env:VAR`, `file:path`,
 `fd:N` and `stdin` name where it is, and stay), FreeRDP's `/p:X`, htpasswd's last argument
-under `-b`, and wget's and svn's `--password X`. The option names it, so the value is a
-password though it reads as a word (tayeiapbu); variables and placeholders stay. One-letter
-flags (openssl enc -k, rdesktop -p, Samba's -U user%X among them) are `_redact_phrases`'.
+under `-b`, wget's, svn's and `docker`/`podman`/`helm`/`az login`'s `--password X`, SQL*Plus's
+`user/X@db` and `net use \\\\srv\\share X`. The option names it, so the value is a password
+though it reads as a word (tayeiapbu); variables and placeholders stay. One-letter flags
+(openssl enc -k, rdesktop -p, `az login -p`, Samba's -U user%X among them) are
+`_redact_phrases`'.
 
-Each tool but FreeRDP is looked for only when a "pass" of its flags is among the keyword
-scan's spans (the word before it or the `:` after it says whose): a substring test of each
-name costs about 0.06 ms per 100 KB, six of them 7% of redaction, and half the files hold
-"pass" or "pw". FreeRDP's `/p:` holds none: its name is looked for.
+Each tool but FreeRDP, SQL*Plus and `net use` is looked for only when a "pass" of its flags is
+among the keyword scan's spans (the word before it or the `:` after it says whose): a substring
+test of each name costs about 0.06 ms per 100 KB, six of them 7% of redaction, and half the
+files hold "pass" or "pw". The three hold none: their names are looked for.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ _TOOLS: tuple[tuple[re.Pattern[str], str, tuple[re.Pattern[str], ...]], ...] = (
         ),
     ),
     (
-        re.compile(r"wget|svn"),
+        re.compile(r"wget|svn|docker|podman|nerdctl|helm|az"),  # and `X login --password`
         "-password",  # --password, --http-password…
         (re.compile(r"[ \t]--(?:http-|ftp-|proxy-)?password[ \t]+" + _V),),
     ),
@@ -54,6 +56,25 @@ _FREERDP = (
     "freerdp",
     (re.compile(r"[ \t][/+](?:p|gp):" + _V),),  # the user's, the gateway's
 )
+# Tools whose forms hold no "pass", looked for by name: SQL*Plus's `user/X[@db]` (its first
+# argument after the options; `/ as sysdba` and `user@db` give none), Windows' `net use
+# [Z:] \\srv\share X /user:u` (the documented place) or `… /user:u X`, its commands read in
+# either case.
+_SQLPLUS = (
+    re.compile(r"sqlplus"),
+    "sqlplus",
+    (re.compile(r"^(?:[ \t]+-\w+)*[ \t]+['\"]?[A-Za-z_][\w$#]*/(?P<v>[^\s@/'\"]+)"),),
+)
+_NET_V = r"(?P<v>'[^'\n]+'|\"[^\"\n]+\"|[^\s/*'\"]\S*)"  # not an option, not `*` (asks)
+_NET_USE = (
+    re.compile(r"(?i)net"),
+    "net use",
+    (
+        re.compile(r"(?i)^[ \t]+use(?:[ \t]+(?:[a-z]:|\*))?[ \t]+\\\\\S+[ \t]+" + _NET_V),
+        re.compile(r"(?i)^[ \t]+use\b[^\n]*?[ \t]/user:\S+[ \t]+" + _NET_V),
+    ),
+)
+_BY_NAME = (_FREERDP, _SQLPLUS, _NET_USE)
 _HTPASSWD_RE = re.compile(r"htpasswd")
 # A shell word, as htpasswd's arguments are read; the line ends at a pipe, a list or a redirect.
 _WORD_RE = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"|[^\s'\"|;&<>]+|[|;&<>]")
@@ -132,19 +153,28 @@ def _wanted(lowered: str, spans: list[tuple[int, int]]) -> Iterator[str]:
 def command_hits(
     text: str, lowered: str, spans: list[tuple[int, int]], has_pass: bool
 ) -> Iterator[Hit]:
-    """Passwords given to keytool, openssl, FreeRDP, htpasswd, wget and svn in their own
-    options; `spans`: the keyword scan's (`_redact_scan.keyword_spans`), which holds every
-    "pass" these tools' flags hold; `has_pass`: it found one."""
-    prio = PRIORITY["password_assignment"]
+    """Passwords given to keytool, openssl, FreeRDP, htpasswd, wget, svn, the login commands,
+    SQL*Plus and `net use` in their own forms; `spans`: the keyword scan's
+    (`_redact_scan.keyword_spans`), which holds every "pass" these tools' flags hold;
+    `has_pass`: it found one."""
     wanted = set(_wanted(lowered, spans)) if has_pass else set()
-    for name_re, gate, flags in (*_TOOLS, _FREERDP):
-        if gate not in wanted and (gate != "freerdp" or not _scan.contains(lowered, gate)):
-            continue
-        for at, line in _tool_lines(text, name_re):
-            for flag_re in flags:
-                for f in flag_re.finditer(line):
-                    s, e = _unquoted(text, at + f.start("v"), at + f.end("v"))
-                    if flag_password(text[s:e], text[s - 1] == "'"):
-                        yield s, e, prio
+    for name_re, gate, flags in _TOOLS:
+        if gate in wanted:
+            yield from _flag_hits(text, name_re, flags)
+    for name_re, gate, flags in _BY_NAME:
+        if _scan.contains(lowered, gate):
+            yield from _flag_hits(text, name_re, flags)
     if "htpasswd" in wanted:
         yield from _htpasswd_hits(text)
+
+
+def _flag_hits(
+    text: str, name_re: re.Pattern[str], flags: tuple[re.Pattern[str], ...]
+) -> Iterator[Hit]:
+    prio = PRIORITY["password_assignment"]
+    for at, line in _tool_lines(text, name_re):
+        for flag_re in flags:
+            for f in flag_re.finditer(line):
+                s, e = _unquoted(text, at + f.start("v"), at + f.end("v"))
+                if flag_password(text[s:e], text[s - 1] == "'"):
+                    yield s, e, prio

@@ -183,11 +183,12 @@ _PGPASS_RE = re.compile(
 _COMMAND_RE = re.compile(
     r"(?P<cmd>mysql\w*|mariadb\w*|sshpass|docker|podman|nerdctl|helm|oc|cf|redis-cli|mongo\w*"
     r"|ldap\w+|sqlcmd|bcp|osql|zip|unzip|7z[arz]?|rar|unrar|mosquitto_\w+|openssl|rdesktop"
-    r"|smbclient|rpcclient|smbcacls|smbcquotas|smbget|smbtree|winexe|net)"
+    r"|smbclient|rpcclient|smbcacls|smbcquotas|smbget|smbtree|winexe|net|az)"
     r"(?![\w-])"
 )
 _FLAG_VALUE = r"(?P<v>'[^'\n]+'|\"[^\"\n]+\"|[^\s'\"-][^\s'\"]*)"
-_SAMBA_USER = re.compile(r"[ \t]-U[ \t]*['\"]?[^\s%'\"]+%(?P<v>[^\s'\"]+)")
+# Samba's `-U user%X`, `--user=user%X`, `--user user%X`
+_SAMBA_USER = re.compile(r"[ \t](?:-U[ \t]*|--user[= \t])['\"]?[^\s%'\"]+%(?P<v>[^\s'\"]+)")
 _GLUED = r"[ \t]-p" + _FLAG_VALUE  # 7z/rar -pX; `-p` alone asks, `-p-` sets none
 # Matched on the text as written: the tools' flags are case-sensitive (mysql -P and mosquitto
 # -p are a port, unzip -p a pipe, sshpass -P the prompt; mysql's -p takes its password only
@@ -199,7 +200,7 @@ _COMMAND_FLAGS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("sshpass", re.compile(r"[ \t]-p[ \t]*" + _FLAG_VALUE)),
     ("redis-cli", re.compile(r"[ \t]-a[ \t]+" + _FLAG_VALUE)),
     ("mongo", re.compile(r"[ \t]-p[ \t]+" + _FLAG_VALUE)),
-    ("login", re.compile(r"[ \t]-p[ \t]+" + _FLAG_VALUE)),  # docker/podman/helm/oc/cf login
+    ("login", re.compile(r"[ \t]-p[ \t]+" + _FLAG_VALUE)),  # docker/podman/helm/oc/cf/az login
     ("ldap", re.compile(r"[ \t]-w[ \t]*" + _FLAG_VALUE)),  # OpenLDAP's ldapsearch, ldapadd…
     ("sqlcmd", re.compile(r"[ \t]-P[ \t]*" + _FLAG_VALUE)),
     ("bcp", re.compile(r"[ \t]-P[ \t]*" + _FLAG_VALUE)),
@@ -220,10 +221,13 @@ _COMMAND_FLAGS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 
-# " -p", "\t-a", " -w", " -k", " -U", " -hp"... from the dash (one scan, not one a flag); on the
-# lower-cased text
-_FLAG_RE = re.compile(r"-(?<=[ \t]-)(?:h?p|[awku])")
-_FLAG_WIDTH = 3  # its widest match: how far a window of a long text must reach (a test checks)
+# " -p", "\t-a", " -w", " -k", " -U", " -hp", Samba's " --user"... from the dash (one scan, not
+# one a flag); on the lower-cased text
+_FLAG_RE = re.compile(r"-(?<=[ \t]-)(?:h?p|[awku]|-user)")
+_FLAG_WIDTH = 6  # its widest match: how far a window of a long text must reach (a test checks)
+
+
+_LOGIN_COMMANDS = frozenset("docker podman nerdctl helm oc cf az".split())  # `X login -p pw`
 
 
 def _command_words(lowered: str) -> Iterator[re.Match[str]]:
@@ -287,7 +291,7 @@ def phrase_hits(text: str, lowered: str, password_words: bool) -> Iterator[Hit]:
         for family, flag_re in _COMMAND_FLAGS:
             if not cmd.startswith(family) and not (family == "login" and " login" in line):
                 continue
-            if family == "login" and cmd not in ("docker", "podman", "nerdctl", "helm", "oc", "cf"):
+            if family == "login" and cmd not in _LOGIN_COMMANDS:
                 continue
             for f in flag_re.finditer(line):
                 s, e = _unquoted(text, m.end() + f.start("v"), m.end() + f.end("v"))
