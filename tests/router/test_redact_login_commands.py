@@ -54,6 +54,9 @@ def test_a_password_in_a_login_commands_form_is_redacted(command: str, pw: str) 
         "net use Z: /delete\n",
         "smbclient //srv/share --user=alice\n",
         "smbclient //srv/share --user=alice%$SMB_PASS\n",
+        "sqlplus input/output redirection\n",
+        "from sqlplus client/server mode\n",
+        "# the net use \\\\srv\\share command maps a drive\n",
     ],
 )
 def test_a_login_command_without_a_literal_password_keeps_its_words(text: str) -> None:

@@ -63,9 +63,16 @@ _FREERDP = (
 _SQLPLUS = (
     re.compile(r"sqlplus"),
     "sqlplus",
-    (re.compile(r"^(?:[ \t]+-\w+)*[ \t]+['\"]?[A-Za-z_][\w$#]*/(?P<v>[^\s@/'\"]+)"),),
+    # then `@db`, the line's end, a script, `as sysdba` or a redirect: not prose's `client/server`
+    (
+        re.compile(
+            r"^(?:[ \t]+-\w+)*[ \t]+['\"]?[A-Za-z_][\w$#]*/(?P<v>[^\s@/'\"]+)"
+            r"(?=@|['\"]?[ \t]*(?:$|[@<>|]|as[ \t]))"
+        ),
+    ),
 )
-_NET_V = r"(?P<v>'[^'\n]+'|\"[^\"\n]+\"|[^\s/*'\"]\S*)"  # not an option, not `*` (asks)
+# not an option, not `*` (asks); then an option or the line's end, not prose ("share command")
+_NET_V = r"(?P<v>'[^'\n]+'|\"[^\"\n]+\"|[^\s/*'\"]\S*)(?=[ \t]*(?:$|/))"
 _NET_USE = (
     re.compile(r"(?i)net"),
     "net use",
