@@ -1,8 +1,11 @@
-"""What the proxy pays per request to see outcomes other processes saved
-(proxy/saved_outcomes.py): `lift_floors` when nothing was written since the last look (one
-`PRAGMA data_version`), and after another connection's write (that, and the query for the
-outcomes past the last one seen, none). Median µs over many calls. `--outcomes N`: N
-outcomes saved before the proxy started (the look must not read them again).
+"""What a process (the proxy, the MCP server) pays per request to see floors other processes
+on its database lifted (floors_elsewhere.py): `lift_floors` when nothing was written since the
+last look (one `PRAGMA data_version`), and after another connection stored a route (that,
+the query for the outcomes past the last one seen, none, and with `routes` under
+OCP_STICKY=upward the query for the routes past the last one, the one stored). Both
+readers, outcomes alone (OCP_STICKY=off) and routes too, interleaved on one database.
+Median µs over many calls. `--outcomes N`: N outcomes saved before the reader started (the
+look must not read them again).
 
     uv run python bench/bench_saved_outcomes.py [--outcomes 20000]
 """
@@ -21,9 +24,17 @@ from pathlib import Path
 
 from ocp_router.sticky import TierFloors
 from ocp_server.db import connect
-from ocp_server.proxy.saved_outcomes import SavedOutcomes
+from ocp_server.floors_elsewhere import FloorsElsewhere
+from ocp_server.outcomes import FloorsRead
 
 ROUNDS = 2000
+#: A route as the proxy stores one (its trace as large as a typical one's), on conversation s.
+_TRACE = {"trace": {"session": "s", "forced": False, "reason": "phase 1: " + "x" * 2000}}
+_ROUTE = (
+    "INSERT INTO traces (id, session_id, created_at, request, route_to, decision, decided_by, "
+    "model, backend, task_type, complexity, prompt_tokens, completion_tokens, duration_ms, "
+    "trace_json, tier) VALUES (?, 's', ?, '', '', 'mid', '', '', '', '', 0, 0, 0, 0, ?, 'mid')"
+)
 
 
 async def _database(path: Path) -> None:
@@ -61,24 +72,36 @@ def main() -> None:
         path = Path(tmp) / "ocp.db"
         asyncio.run(_database(path))
         _saved_before(path, outcomes)
-        saved, floors = SavedOutcomes(path, since=outcomes), TierFloors()
+        since = FloorsRead(outcomes, outcomes)
+        readers = {
+            "outcomes alone": FloorsElsewhere(path, since=since),
+            "routes too": FloorsElsewhere(path, since=since, routes=True),
+        }
         other = sqlite3.connect(path, isolation_level=None)
-        other.execute("CREATE TABLE bench_writes (n INTEGER)")
-        unchanged, written = [], []
+        other.execute("PRAGMA foreign_keys = OFF")
+        unchanged: dict[str, list[float]] = {name: [] for name in readers}
+        written: dict[str, list[float]] = {name: [] for name in readers}
         for n in range(ROUNDS):
-            t = time.perf_counter()
-            saved.lift_floors(floors)
-            unchanged.append(time.perf_counter() - t)
-            other.execute("INSERT INTO bench_writes VALUES (?)", (n,))
-            t = time.perf_counter()
-            saved.lift_floors(floors)
-            written.append(time.perf_counter() - t)
-        saved.close()
+            other.execute(_ROUTE, (f"r{n:031x}", time.time(), json.dumps(_TRACE)))
+            for name, reader in readers.items():  # each sees the write once
+                floors = TierFloors()
+                t = time.perf_counter()
+                reader.lift_floors(floors)
+                written[name].append(time.perf_counter() - t)
+                t = time.perf_counter()
+                reader.lift_floors(floors)
+                unchanged[name].append(time.perf_counter() - t)
+        for reader in readers.values():
+            reader.close()
         other.close()
     load = os.getloadavg()[0]
     print(f"load {load:.1f}; {outcomes} outcomes before; lift_floors median, {ROUNDS} calls:")
-    print(f"  nothing written since the last look: {statistics.median(unchanged) * 1e6:.1f} µs")
-    print(f"  after another connection's write:    {statistics.median(written) * 1e6:.1f} µs")
+    for name in readers:
+        print(
+            f"  {name}: nothing written since the last look "
+            f"{statistics.median(unchanged[name]) * 1e6:.1f} µs, after a route stored "
+            f"{statistics.median(written[name]) * 1e6:.1f} µs"
+        )
 
 
 if __name__ == "__main__":

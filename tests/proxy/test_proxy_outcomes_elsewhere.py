@@ -17,8 +17,9 @@ import pytest
 
 from ocp_router import Tier
 from ocp_router.sticky import TierFloors
+from ocp_server import floors_elsewhere
 from ocp_server.db import connect
-from ocp_server.proxy import saved_outcomes
+from ocp_server.outcomes import FloorsRead
 from tests.proxy.conftest import RunningProxy
 from tests.proxy.dialects import ANTHROPIC_HEADERS, messages_body
 from tests.proxy.outcomes import NEAR, Outcomes
@@ -94,8 +95,8 @@ def test_a_database_the_proxy_cannot_look_at_leaves_outcomes_unread_and_says_so(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Not a database (here a folder where it should be): the proxy serves on, told."""
-    caplog.set_level(logging.WARNING, logger=saved_outcomes.__name__)
-    assert saved_outcomes.SavedOutcomes.opened(tmp_path, since=0) is None
+    caplog.set_level(logging.WARNING, logger=floors_elsewhere.__name__)
+    assert floors_elsewhere.FloorsElsewhere.opened(tmp_path, since=FloorsRead()) is None
     assert "will not be read" in caplog.text, caplog.text
 
 
@@ -127,7 +128,7 @@ async def _steps_of_a_look(tmp_path: Path, count: int) -> int:
     with `count` outcomes saved before it started; the one saved after lifts its floor."""
     path = tmp_path / f"{count}.db"
     other = await _with_outcomes(path, count)
-    saved, floors = saved_outcomes.SavedOutcomes(path, since=count), TierFloors()
+    saved, floors = floors_elsewhere.FloorsElsewhere(path, since=FloorsRead(count)), TierFloors()
     steps = [0]
 
     def counted() -> int:
@@ -168,7 +169,7 @@ async def test_an_outcome_saved_between_the_rebuild_of_floors_and_the_readers_st
     proxy = outcomes.proxy()
     _first_asked(proxy)
     proxy.stop()
-    opened = saved_outcomes.SavedOutcomes.opened
+    opened = floors_elsewhere.FloorsElsewhere.opened
 
     def saved_meanwhile(db_path: Path, *args: Any, **kwargs: Any) -> Any:
         with sqlite3.connect(db_path) as other:  # the MCP server's ocp_result_save
@@ -182,7 +183,7 @@ async def test_an_outcome_saved_between_the_rebuild_of_floors_and_the_readers_st
             )
         return opened(db_path, *args, **kwargs)
 
-    monkeypatch.setattr(saved_outcomes.SavedOutcomes, "opened", saved_meanwhile)
+    monkeypatch.setattr(floors_elsewhere.FloorsElsewhere, "opened", saved_meanwhile)
     restarted = outcomes.proxy()
     with httpx.Client(base_url=restarted.url, timeout=20) as http:
         again = _asked(http, restarted, "conversation-a")

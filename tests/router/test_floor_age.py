@@ -1,6 +1,7 @@
 """A conversation's floor (the tier a wrong local answer or OCP_STICKY=upward lifted it to)
 lasts `OCP_FLOOR_HOURS` after its latest lift: a conversation lifted weeks ago, or a new one
-whose first message hashes the same, is routed on its own merits again."""
+whose first message hashes the same, is routed on its own merits again. Its age runs on the
+monotonic clock: a jump of the wall clock neither keeps it for ever nor drops it at once."""
 
 from __future__ import annotations
 
@@ -15,16 +16,67 @@ HOUR = 3600.0
 
 
 class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
+    def __init__(self, now: float = 1_000_000.0) -> None:
+        self.now = now
 
     def __call__(self) -> float:
         return self.now
 
 
+def _floors(wall: Clock, ticks: Clock) -> TierFloors:
+    return TierFloors(max_age=24 * HOUR, clock=wall, ticks=ticks)
+
+
+def test_a_jump_of_the_wall_clock_forward_does_not_drop_a_floor() -> None:
+    wall, ticks = Clock(), Clock(50.0)
+    floors = _floors(wall, ticks)
+    floors.lift("a", Tier.MID)
+    wall.now += 30 * 24 * HOUR  # the clock set right after a month behind
+    ticks.now += HOUR
+    assert floors.floor("a") is Tier.MID
+    assert floors.lapsing() == [("a", Tier.MID, wall.now + 23 * HOUR)]
+    ticks.now += 24 * HOUR
+    assert floors.floor("a") is None
+
+
+def test_a_jump_of_the_wall_clock_back_does_not_keep_a_floor_longer() -> None:
+    wall, ticks = Clock(), Clock(50.0)
+    floors = _floors(wall, ticks)
+    floors.lift("a", Tier.MID)
+    wall.now -= 365 * 24 * HOUR
+    ticks.now += 25 * HOUR
+    assert floors.floor("a") is None
+
+
+def test_a_lift_dated_after_now_lapses_its_age_limit_from_now() -> None:
+    """A stored lift dated in the future (stored before the wall clock went back a year):
+    it lasts as one made now, not for a year more."""
+    wall, ticks = Clock(), Clock(50.0)
+    floors = _floors(wall, ticks)
+    floors.lift("a", Tier.MID, at=wall.now + 365 * 24 * HOUR)
+    assert floors.lapsing() == [("a", Tier.MID, wall.now + 24 * HOUR)]
+    wall.now += 25 * HOUR
+    ticks.now += 25 * HOUR
+    assert floors.floor("a") is None
+
+
+def test_when_a_floor_lapses_is_its_latest_lift_and_the_age_limit() -> None:
+    wall, ticks = Clock(), Clock(50.0)
+    floors = _floors(wall, ticks)
+    floors.lift("a", Tier.MID, at=wall.now - 20 * HOUR)
+    floors.lift("b", Tier.TOP)
+    assert floors.lapsing() == [
+        ("a", Tier.MID, wall.now + 4 * HOUR),
+        ("b", Tier.TOP, wall.now + 24 * HOUR),
+    ]
+    unlimited = TierFloors(max_age=None)
+    unlimited.lift("c", Tier.MID)
+    assert unlimited.lapsing() == [("c", Tier.MID, None)]
+
+
 def test_a_floor_lapses_once_older_than_its_age_limit() -> None:
     clock = Clock()
-    floors = TierFloors(max_age=24 * HOUR, clock=clock)
+    floors = TierFloors(max_age=24 * HOUR, clock=clock, ticks=clock)
     floors.lift("a", Tier.MID)
     clock.now += 23 * HOUR
     assert floors.floor("a") is Tier.MID
@@ -34,7 +86,7 @@ def test_a_floor_lapses_once_older_than_its_age_limit() -> None:
 
 def test_a_lift_again_restarts_the_floors_age_and_never_lowers_it() -> None:
     clock = Clock()
-    floors = TierFloors(max_age=24 * HOUR, clock=clock)
+    floors = TierFloors(max_age=24 * HOUR, clock=clock, ticks=clock)
     floors.lift("a", Tier.TOP)
     clock.now += 20 * HOUR
     assert floors.lift("a", Tier.MID) is Tier.TOP  # the conversation still at work
@@ -45,7 +97,7 @@ def test_a_lift_again_restarts_the_floors_age_and_never_lowers_it() -> None:
 def test_a_lift_dated_in_the_past_ages_from_then_and_a_lapsed_one_lifts_nothing() -> None:
     """Floors rebuilt at start carry their outcome's time, not the restart's."""
     clock = Clock()
-    floors = TierFloors(max_age=24 * HOUR, clock=clock)
+    floors = TierFloors(max_age=24 * HOUR, clock=clock, ticks=clock)
     floors.lift("old", Tier.MID, at=clock.now - 30 * HOUR)
     floors.lift("recent", Tier.MID, at=clock.now - 20 * HOUR)
     assert floors.floor("old") is None and floors.floor("recent") is Tier.MID
@@ -55,7 +107,7 @@ def test_a_lift_dated_in_the_past_ages_from_then_and_a_lapsed_one_lifts_nothing(
 
 def test_no_age_limit_keeps_floors_until_pushed_out() -> None:
     clock = Clock()
-    floors = TierFloors(max_age=None, clock=clock)
+    floors = TierFloors(max_age=None, clock=clock, ticks=clock)
     floors.lift("a", Tier.MID, at=0.0)
     clock.now += 1000 * HOUR
     assert floors.floor("a") is Tier.MID

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-from typing import Any
 
 import pytest
 from mcp import Client
@@ -14,19 +13,8 @@ from mcp import Client
 from ocp_router import MockBackend, OCPRouter
 from ocp_server.server import build_server
 from ocp_server.settings import ServerSettings
+from tests.server.floors import EASY, HARD, routed
 from tests.server.inproc import PaidServer
-
-HARD = "design the architecture of our payment service: sharding, failover"
-EASY = "rename the variable tmp to buffer"
-
-
-async def _route(client: Any, request: str, session: str) -> dict[str, Any]:
-    out = await client.call_tool(
-        "ocp_model_route", {"request": request, "session_id": session, "max_context_tokens": 0}
-    )
-    assert not out.is_error and out.structured_content is not None
-    trace: dict[str, Any] = out.structured_content["trace"]
-    return trace
 
 
 def _aged(workspace: Path, hours: float) -> None:
@@ -41,14 +29,14 @@ async def test_a_wrong_local_answers_lift_lasts_its_age_limit_across_a_restart(
     paid_server: PaidServer, workspace: Path, hours_ago: float, lifted: bool
 ) -> None:
     async with paid_server() as client:
-        local = await _route(client, "what does git stash do", "task-1")
+        local = await routed(client, "what does git stash do", "task-1")
         assert local["decision"] == "local"
         await client.call_tool(
             "ocp_result_save", {"trace_id": local["trace_id"], "outcome": "bad: it was wrong"}
         )
     _aged(workspace, hours_ago)
     async with paid_server() as client:  # OCP_FLOOR_HOURS: 24 by default
-        same = await _route(client, "and git stash pop?", "task-1")
+        same = await routed(client, "and git stash pop?", "task-1")
     assert same["decision"] == ("paid" if lifted else "local"), same
     assert ("already needed it" in same["decided_by"]) is lifted, same
 
@@ -59,12 +47,12 @@ async def test_sticky_upwards_floors_come_back_after_a_restart_within_their_age_
 ) -> None:
     sticky = {"OCP_STICKY": "upward"}
     async with paid_server(sticky) as client:
-        hard = await _route(client, HARD, "t")
+        hard = await routed(client, HARD, "t")
     assert hard["decision"] == "paid"
     _aged(workspace, hours_ago)
     async with paid_server(sticky) as client:  # a new process: floors start empty in memory
-        easy = await _route(client, EASY, "t")
-        fresh = await _route(client, EASY, "u")
+        easy = await routed(client, EASY, "t")
+        fresh = await routed(client, EASY, "u")
     assert easy["decision"] == ("paid" if lifted else "local"), easy
     assert ("already needed it" in easy["decided_by"]) is lifted, easy
     assert fresh["decision"] == "local", fresh
@@ -74,9 +62,9 @@ async def test_sticky_off_brings_back_no_floor_from_the_stored_routes(
     paid_server: PaidServer,
 ) -> None:
     async with paid_server({"OCP_STICKY": "upward"}) as client:
-        assert (await _route(client, HARD, "t"))["decision"] == "paid"
+        assert (await routed(client, HARD, "t"))["decision"] == "paid"
     async with paid_server({"OCP_STICKY": "off"}) as client:  # (the env is the test's)
-        assert (await _route(client, EASY, "t"))["decision"] == "local"
+        assert (await routed(client, EASY, "t"))["decision"] == "local"
 
 
 async def test_a_server_given_its_router_lifts_a_wrong_answers_conversation_as_after_a_restart(
@@ -94,15 +82,15 @@ async def test_a_server_given_its_router_lifts_a_wrong_answers_conversation_as_a
         )
 
     async with Client(build_server(settings, router=router()), mode="legacy") as client:
-        local = await _route(client, "what does git stash do", "task-1")
+        local = await routed(client, "what does git stash do", "task-1")
         assert local["decision"] == "local", local
         await client.call_tool(
             "ocp_result_save", {"trace_id": local["trace_id"], "outcome": "bad: it was wrong"}
         )
-        same = await _route(client, "and git stash pop?", "task-1")
-        other = await _route(client, "and git stash pop?", "task-2")
+        same = await routed(client, "and git stash pop?", "task-1")
+        other = await routed(client, "and git stash pop?", "task-2")
     async with Client(build_server(settings, router=router()), mode="legacy") as client:
-        restarted = await _route(client, "and git stash pop?", "task-1")
+        restarted = await routed(client, "and git stash pop?", "task-1")
     assert other["decision"] == "local", other
     for lifted in (same, restarted):
         assert lifted["decision"] == "paid" and "already needed it" in lifted["decided_by"]

@@ -35,7 +35,13 @@ class Sticky(StrEnum):
 
 class TierFloors:
     """The lowest tier each recent conversation may be routed to, and when it was last lifted.
-    `max_age`: seconds a floor lasts after its latest lift (None: until pushed out)."""
+    `max_age`: seconds a floor lasts after its latest lift (None: until pushed out).
+
+    A floor's age runs on `ticks` (monotonic): a jump of the wall clock (`clock`) neither keeps
+    a floor for ever nor drops it at once. Lifts dated by the wall clock (stored ones, at start
+    and from other processes) are placed on it as they arrive; one dated after now (the clock
+    went back since it was stored, or its process's clock ran ahead) counts as lifted now, so
+    it lapses `max_age` from now at the latest."""
 
     def __init__(
         self,
@@ -43,53 +49,69 @@ class TierFloors:
         max_sessions: int = 1024,
         max_age: float | None = None,
         clock: Callable[[], float] = time.time,
+        ticks: Callable[[], float] = time.monotonic,
     ) -> None:
         self.max_sessions = max_sessions
         self.max_age = max_age
         self.clock = clock
-        self._floors: OrderedDict[str, tuple[Tier, float]] = OrderedDict()
+        self.ticks = ticks
+        self._floors: OrderedDict[str, tuple[Tier, float]] = OrderedDict()  # (floor, ticks)
 
     def __len__(self) -> int:
         self._drop_lapsed()
         return len(self._floors)
 
     def oldest_alive(self) -> float:
-        """The time a lift must be at or after to hold a floor now (0.0: any)."""
+        """The wall-clock time a stored lift must be at or after to hold a floor now (0.0:
+        any)."""
         return 0.0 if self.max_age is None else self.clock() - self.max_age
+
+    def _alive_since(self) -> float:
+        """The ticks a lift must be at or after to hold a floor now."""
+        return float("-inf") if self.max_age is None else self.ticks() - self.max_age
 
     def floor(self, session: str) -> Tier | None:
         kept = self._floors.get(session)
         if kept is None:
             return None
-        if kept[1] < self.oldest_alive():
+        if kept[1] < self._alive_since():
             del self._floors[session]
             return None
         return kept[0]
 
     def lift(self, session: str, tier: Tier, *, at: float | None = None) -> Tier:
-        """Raise the floor to `tier` (never lowers it) as of time `at` (None: now), which
-        restarts its age; the floor now in force. A lift already lapsed at `at` (one rebuilt
-        from long ago) lifts nothing."""
-        at = self.clock() if at is None else at
+        """Raise the floor to `tier` (never lowers it) as of wall-clock time `at` (None: now),
+        which restarts its age; the floor now in force. A lift already lapsed at `at` (one
+        rebuilt from long ago) lifts nothing; one dated after now counts as now."""
+        now = self.ticks()
+        lifted = now if at is None else now - max(0.0, self.clock() - at)
         current = self.floor(session)
-        if at < self.oldest_alive():
+        if lifted < self._alive_since():
             return current or Tier.LOCAL
-        lifted_at = max(at, self._floors.pop(session, (tier, at))[1])
+        lifted = max(lifted, self._floors.pop(session, (tier, lifted))[1])
         floor = tier if current is None or tier.rank > current.rank else current
-        self._floors[session] = (floor, lifted_at)
+        self._floors[session] = (floor, lifted)
         while len(self._floors) > self.max_sessions:
             self._floors.popitem(last=False)
         return floor
 
     def items(self) -> list[tuple[str, Tier]]:
         """(conversation, floor), oldest first."""
+        return [(session, tier) for session, tier, _ in self.lapsing()]
+
+    def lapsing(self) -> list[tuple[str, Tier, float | None]]:
+        """(conversation, floor, the wall-clock time it lapses unless lifted again; None:
+        no age limit), oldest first."""
         self._drop_lapsed()
-        return [(session, tier) for session, (tier, _) in self._floors.items()]
+        if self.max_age is None:
+            return [(session, tier, None) for session, (tier, _) in self._floors.items()]
+        wall = self.clock() - self.ticks() + self.max_age  # a lift's ticks to its lapse time
+        return [(session, tier, at + wall) for session, (tier, at) in self._floors.items()]
 
     def clear(self, session: str) -> None:
         self._floors.pop(session, None)
 
     def _drop_lapsed(self) -> None:
-        oldest = self.oldest_alive()
+        oldest = self._alive_since()
         for session in [s for s, (_, at) in self._floors.items() if at < oldest]:
             del self._floors[session]

@@ -46,6 +46,7 @@ from ocp_server.db import moved_aside_note
 from ocp_server.dry_run import dry_run, hands_back
 from ocp_server.errors import CitationError, routing_error_text
 from ocp_server.errors import RouteFailure as RouteFailure  # re-exported
+from ocp_server.floors_elsewhere import watch_floors
 from ocp_server.index.globs import scoped_glob
 from ocp_server.index.lexicon import search_query
 from ocp_server.index.models import SearchResponse, SearchResult
@@ -53,7 +54,7 @@ from ocp_server.ledger import WorkspaceLedger
 from ocp_server.memory import DecisionIn, NoteIn, SaveOutcome
 from ocp_server.off_loop import off_loop
 from ocp_server.open_workspaces import OpenWorkspaces
-from ocp_server.outcomes import learn, restore_floors, unlearned
+from ocp_server.outcomes import learn, unlearned
 from ocp_server.prompt import EnrichedPrompt
 from ocp_server.proxy.own_address import asked_when_called, sorted_endpoints
 from ocp_server.render import ToolAnswer, restore_tokens
@@ -85,10 +86,7 @@ class WorkspaceContext:
             self.ws, payload.user_turn, self.budget, self.scope, self.deadline
         )
         return PaidContext(
-            enriched.text,
-            enriched.citations,
-            enriched.context_tokens,
-            enriched.known,
+            enriched.text, enriched.citations, enriched.context_tokens, enriched.known
         )
 
 
@@ -191,8 +189,8 @@ class AppState:
             ws.calibration = CalibrationFile(
                 calibration_path(self.settings.db_path_for(path).parent), self.base_threshold
             )
-        if self._router is not None:  # floors lifted by what was stored before this run
-            ws.outcomes_read = await restore_floors(ws.memory, self._router)
+        if self._router is not None:  # floors lifted by what is stored, and later stored
+            await watch_floors(ws, self._router)
         return ws
 
     # ---- ocp_context_search -----------------------------------------------------------
@@ -435,6 +433,8 @@ class AppState:
         deadline = loop.time() + router.total_timeout
         # Sticky sessions need a conversation: the caller's session id, else the router keys it
         # by its first user message (the server run is not one: an IDE's chats share it).
+        if ws is not None and ws.floors_elsewhere is not None:  # lifted by other processes
+            ws.floors_elsewhere.lift_floors(router.floors)
         decision = await router.plan(
             payload,
             force=args.force,

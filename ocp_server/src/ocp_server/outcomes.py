@@ -9,13 +9,14 @@ import functools
 import json
 import logging
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from ocp_router import OCPRouter, Tier
 from ocp_router.calibration import Outcome, parse_outcome, wanted_paid
 from ocp_router.calibration_file import NO_MODEL, Learned
 from ocp_router.sticky import Sticky, TierFloors
-from ocp_server.trace_store import TraceStore
+from ocp_server.trace_store import RouteRow, TraceStore
 from ocp_server.workspaces import Workspace
 
 logger = logging.getLogger(__name__)
@@ -146,7 +147,7 @@ def lifted_session(trace: Mapping[str, Any], kind: Outcome | None) -> str | None
     `trace`, as `route_facts` gives it) lifts to the mid tier: "that answer was wrong"
     (bad, escalated) on an answer the local model gave (routed to it, or in place of a
     blocked paid tier); else None. What `learn`
-    lifts in its own process, and the proxy (saved_outcomes.py) when another process saved
+    lifts in its own process, and other processes (floors_elsewhere.py) when this one saved
     the outcome."""
     if kind not in (Outcome.BAD, Outcome.ESCALATED) or trace.get("forced"):
         return None
@@ -168,25 +169,46 @@ def lift_floors(floors: TierFloors, rows: Iterable[tuple[int, str, str, float]])
     return last
 
 
-async def restore_floors(memory: TraceStore, router: OCPRouter) -> int:
+def lift_routes(floors: TierFloors, rows: Iterable[RouteRow]) -> int:
+    """Lift `floors` as OCP_STICKY=upward lifted them at each route of `rows`
+    (trace_store.ROUTES_SINCE's, oldest first), as of when it was stored; the last rowid
+    read (0: none)."""
+    last = 0
+    for at, session, tier, rowid in _route_lifts(rows):
+        last = rowid
+        if session is not None:
+            floors.lift(session, tier, at=at)
+    return last
+
+
+@dataclass(frozen=True, slots=True)
+class FloorsRead:
+    """How far the rebuild of floors read: the last outcome's note id, and the largest
+    route's rowid when it read the routes (0: none). Where a reader of what is stored later
+    starts (floors_elsewhere.py)."""
+
+    outcomes: int = 0
+    routes: int = 0
+
+
+async def restore_floors(memory: TraceStore, router: OCPRouter) -> FloorsRead:
     """Lift `router`'s floors as what was stored before this process started lifted them
     in the process that stored it, each as of its time (a floor lapses OCP_FLOOR_HOURS after
     it): the outcomes saying a local answer was wrong, and with OCP_STICKY=upward the routes'
     tiers (the tier decided, or a higher one that answered), so a restarted proxy or server
     does not send a conversation's next request back to a tier it already outgrew. Bounded
     as floors are: the latest `max_sessions` outcomes and routes name at most as many
-    conversations each. The last outcome's note id read (0: none), where a reader of
-    outcomes saved later starts (proxy/saved_outcomes.py)."""
+    conversations each."""
     floors = router.floors
     lifts = list(_outcome_lifts(await memory.recent_outcomes(floors.max_sessions)))
-    last = max((note_id for *_, note_id in lifts), default=0)
+    outcomes = max((note_id for *_, note_id in lifts), default=0)
+    routes, routes_read = await memory.recent_routes(floors.max_sessions, floors.oldest_alive())
     if router.sticky is Sticky.UPWARD:
-        routes = await memory.recent_routes(floors.max_sessions, floors.oldest_alive())
         lifts += _route_lifts(routes)
     for at, session, tier, _ in sorted(lifts, key=lambda lift: lift[0]):
         if session is not None:
             floors.lift(session, tier, at=at)
-    return last
+    return FloorsRead(outcomes, routes_read)
 
 
 def _outcome_lifts(
@@ -204,19 +226,20 @@ def _outcome_lifts(
         yield float(at), session, LIFTED_TO, int(note_id)
 
 
-def _route_lifts(
-    rows: Iterable[tuple[float, str, str | None, str]],
-) -> Iterator[tuple[float, str | None, Tier, int]]:
-    """(when, the conversation, the highest tier it reached, 0) of each stored route that
-    OCP_STICKY=upward raised a floor by (routing decided it: not forced)."""
-    for at, tier, answered, trace_json in rows:
+def _route_lifts(rows: Iterable[RouteRow]) -> Iterator[tuple[float, str | None, Tier, int]]:
+    """(when, the conversation or None, the highest tier it reached, rowid) of each stored
+    route: OCP_STICKY=upward raised its conversation's floor so when routing decided it (not
+    forced)."""
+    for rowid, at, tier, answered, facts in rows:
+        session: str | None = None
         try:
-            trace = json.loads(trace_json).get("trace") or {}
             reached = max((Tier(t) for t in (tier, answered) if t), key=lambda t: t.rank)
-        except (ValueError, TypeError, AttributeError):
-            continue
-        if isinstance(trace, dict) and trace.get("session") and not trace.get("forced"):
-            yield float(at), str(trace["session"]), reached, 0
+            said, forced = json.loads(facts) if facts else (None, None)
+        except (ValueError, TypeError):
+            reached = Tier.LOCAL
+        else:
+            session = str(said) if said and not forced else None
+        yield float(at), session, reached, int(rowid)
 
 
 async def _taken_back(ws: Workspace, trace_id: str) -> str:

@@ -39,7 +39,15 @@ _HEX_ID: Final = re.compile(r"[0-9a-fA-F]+(?:-[0-9a-fA-F]+)*")
 #: (ProxyRecord.upstream_request_id's name, which the recorder writes).
 UPSTREAM_REQUEST_ID: Final = "upstream_request_id"
 
-__all__ = ["AttemptRecord", "OUTCOMES_SINCE", "TraceRecord", "TraceStore", "fts_text"]
+__all__ = [
+    "AttemptRecord",
+    "OUTCOMES_SINCE",
+    "ROUTES_SINCE",
+    "RouteRow",
+    "TraceRecord",
+    "TraceStore",
+    "fts_text",
+]
 
 MAX_SESSION_ID: Final = 200
 _FTS_TEXT: Final = 4000  # characters of a text indexed for relevance
@@ -180,6 +188,19 @@ OUTCOMES_SINCE = (
     "JOIN traces AS t ON t.id = n.trace_id "
     "WHERE n.id > ? AND n.kind = 'outcome' AND NOT t.dry_run ORDER BY n.id"
 )
+
+#: What OCP_STICKY=upward lifts a floor by, of each stored route: its rowid, when, the tier
+#: decided, the tier that answered (or NULL) and its trace's session and `forced` as a JSON
+#: array (NULL: no valid trace). `_ROUTES` (the latest, at start: TraceStore.recent_routes);
+#: ROUTES_SINCE: those past rowid `?`, oldest first, by the rowid range as OUTCOMES_SINCE
+#: (outcomes.route_lifts; floors_elsewhere.py).
+_ROUTES = (
+    "SELECT rowid, created_at, tier, answered_tier, json_extract(CASE WHEN "
+    "json_valid(trace_json) THEN trace_json END, '$.trace.session', '$.trace.forced') "
+    "FROM traces"
+)
+RouteRow = tuple[int, float, str, str | None, str | None]
+ROUTES_SINCE = f"{_ROUTES} NOT INDEXED WHERE rowid > ? AND tier IS NOT NULL ORDER BY rowid"
 
 
 class TraceStore:
@@ -430,16 +451,19 @@ class TraceStore:
         rows = await self._fetch("SELECT dry_run FROM traces WHERE id = ?", (trace_id,))
         return bool(rows and rows[0][0])
 
-    async def recent_routes(self, count: int, since: float) -> list[tuple[float, str, str, str]]:
-        """The latest `count` routes stored at or after time `since`, oldest first: when, the
-        tier decided, the tier that answered (or None) and the trace (what OCP_STICKY=upward
-        raised floors by, outcomes.restore_floors)."""
+    async def recent_routes(self, count: int, since: float) -> tuple[list[RouteRow], int]:
+        """The latest `count` routes stored at or after time `since`, oldest first, as
+        ROUTES_SINCE reads them (what OCP_STICKY=upward raised floors by,
+        outcomes.restore_floors), and the largest rowid of a route when they were read (a
+        reader of routes stored later starts there: any stored meanwhile is read twice, as
+        lifting twice lifts as once)."""
+        last = await self._fetch("SELECT max(rowid) FROM traces")
         rows = await self._fetch(
-            "SELECT created_at, tier, answered_tier, trace_json FROM traces "
-            "WHERE created_at >= ? AND tier IS NOT NULL ORDER BY created_at DESC LIMIT ?",
+            f"{_ROUTES} WHERE created_at >= ? AND tier IS NOT NULL "
+            "ORDER BY created_at DESC LIMIT ?",
             (since, count),
         )
-        return rows[::-1]
+        return rows[::-1], int(last[0][0] or 0)
 
     async def recent_outcomes(self, count: int) -> list[tuple[int, str, str, float]]:
         """The latest `count` outcomes saved on routes, as OUTCOMES_SINCE reads them."""

@@ -9,6 +9,7 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import anyio
 
@@ -21,6 +22,9 @@ from ocp_server.memory import MemoryStore
 from ocp_server.path_text import path_text
 from ocp_server.settings import ServerSettings
 from ocp_wire.tools import SAVE
+
+if TYPE_CHECKING:
+    from ocp_server.floors_elsewhere import FloorsElsewhere
 
 __all__ = [
     "Workspace",
@@ -42,7 +46,8 @@ class Workspace:
     index: WorkspaceIndex
     memory: MemoryStore
     calibration: CalibrationFile | None = None  # routing thresholds learned from outcomes
-    outcomes_read: int = 0  # the last outcome's note id that lifted the router's floors at open
+    # what other processes on its database store that lifts floors (floors_elsewhere.py)
+    floors_elsewhere: FloorsElsewhere | None = None
     watcher: asyncio.Task[None] | None = None
     stop: asyncio.Event | None = None
     database: tuple[int, int] | None = None  # the open database file's device and inode
@@ -189,6 +194,8 @@ async def close_workspace(ws: Workspace) -> None:
     if ws.closed:
         return
     ws.closed = True
+    if ws.floors_elsewhere is not None:
+        ws.floors_elsewhere.close()
     if ws.watcher is not None:
         await asyncio.wait([ws.watcher], timeout=2.0)
     try:

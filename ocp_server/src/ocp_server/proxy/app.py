@@ -84,8 +84,9 @@ class Proxy(Serving, TokenCounting, ModelListing):
             self._check_token(request, allow_query=True)
         except Refused as exc:
             return JSONResponse({"error": str(exc)}, status_code=exc.status)
-        # OCP_STICKY=upward: the conversations the router keeps above the local tier
-        sticky = {s: t.value for s, t in self.router.floors.items() if t is not Tier.LOCAL}
+        # the conversations the router keeps above the local tier, and until when
+        floors = self.router.floors.lapsing()
+        sticky = {s: (t.value, until) for s, t, until in floors if t is not Tier.LOCAL}
         return JSONResponse(self.recorder.summary(sticky))
 
     async def health(self, request: Request) -> Response:

@@ -23,7 +23,6 @@ from ocp_server.proxy.recorder import Recorder
 from ocp_server.proxy.settings import ProxySettings
 
 if TYPE_CHECKING:  # the proxy reads its calibration and outcomes; opened by service.py
-    from ocp_server.proxy.saved_outcomes import SavedOutcomes
     from ocp_server.workspaces import Workspace
 
 T = TypeVar("T")
@@ -49,13 +48,11 @@ class ProxyBase:
         recorder: Recorder,
         client: httpx.AsyncClient,
         workspace: Workspace | None = None,
-        saved_outcomes: SavedOutcomes | None = None,
     ) -> None:
-        """`workspace`: where routing's calibration is read (None: the defaults);
-        `saved_outcomes`: the outcomes other processes save on its database."""
+        """`workspace`: where routing's calibration is read (None: the defaults), and the
+        floors other processes on its database lift (Workspace.floors_elsewhere)."""
         self.settings = settings
         self.workspace = workspace
-        self.saved_outcomes = saved_outcomes
         self.router = router
         self.router_settings = router_settings
         self.recorder = recorder

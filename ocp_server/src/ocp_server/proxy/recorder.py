@@ -12,6 +12,7 @@ import json
 import logging
 import time
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -290,9 +291,12 @@ class Recorder:
             await self.memory.record_trace(r.session, trace)
 
     # ---- the dashboard's numbers ---------------------------------------------------------------
-    def summary(self, sticky: dict[str, str], now: float | None = None) -> dict[str, Any]:
+    def summary(
+        self, sticky: Mapping[str, tuple[str, float | None]], now: float | None = None
+    ) -> dict[str, Any]:
         """Totals, tier split per minute (last hour), latency histogram and recent rows, over
-        the requests this proxy has served since it started."""
+        the requests this proxy has served since it started; `sticky`: each conversation kept
+        above the local tier, its tier and when that lapses (None: no age limit)."""
         now = time.time() if now is None else now
         rows = list(self.rows)
         tiers = {"local": 0, "mid": 0, "top": 0, "none": 0}
@@ -330,7 +334,9 @@ class Recorder:
             },
             "series": [{"minute": m * 60} | series[m] for m in sorted(series)],
             "latency": {"edges_ms": list(LATENCY_EDGES_MS), "counts": hist},
-            "sticky": [{"session": s, "tier": t} for s, t in sticky.items()],
+            "sticky": [
+                {"session": s, "tier": t, "lapses_at": until} for s, (t, until) in sticky.items()
+            ],
             "recent": [r.row() for r in reversed(rows)][:200],
             "traces": {
                 "written": self.written,

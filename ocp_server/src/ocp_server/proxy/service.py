@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
-import functools
 import importlib
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -20,7 +19,6 @@ from ocp_server.app import AppState
 from ocp_server.daemon_thread import in_daemon_thread
 from ocp_server.proxy.app import Proxy, build_app
 from ocp_server.proxy.recorder import Recorder
-from ocp_server.proxy.saved_outcomes import SavedOutcomes
 from ocp_server.proxy.settings import ProxySettings
 from ocp_server.settings import ServerSettings
 
@@ -95,17 +93,11 @@ async def open_proxy(
         trust_env=False,
     )
     recorder: Recorder | None = None
-    saved: SavedOutcomes | None = None
     try:
         memory = opened = None
         if workspace is not None:  # its trace store, and the calibration routing learned
             opened = await state.workspace(workspace, watch=False)
             memory = opened.memory
-            # past the last outcome its floors were rebuilt from: none saved between is lost
-            saved = await asyncio.to_thread(
-                functools.partial(SavedOutcomes.opened, since=opened.outcomes_read),
-                opened.index.db_path,
-            )
         recorder = Recorder(
             memory,
             str(workspace or ""),
@@ -115,12 +107,10 @@ async def open_proxy(
         )
         recorder.start()
         await imported
-        yield Proxy(settings, router, router_settings, recorder, client, opened, saved)
+        yield Proxy(settings, router, router_settings, recorder, client, opened)
     finally:
         if recorder is not None:
             await recorder.aclose()
-        if saved is not None:
-            saved.close()
         await client.aclose()
         await state.aclose()
 

@@ -105,8 +105,8 @@ class Serving(Admission, LocalAnswer, PaidRelay):
                 request_text=payload.user_turn if self.settings.trace_content else "",
             )
 
-        if self.saved_outcomes is not None:  # "that answer was wrong", saved elsewhere
-            self.saved_outcomes.lift_floors(self.router.floors)
+        if self.workspace is not None and self.workspace.floors_elsewhere is not None:
+            self.workspace.floors_elsewhere.lift_floors(self.router.floors)  # lifted elsewhere
         planning = self.router.plan(payload, session=session, assessment=assessment)
         if assessment.band is not Band.AMBIGUOUS:
             decision = await planning

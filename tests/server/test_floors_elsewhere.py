@@ -1,0 +1,84 @@
+"""Floors another process on the same database lifted reach a running server: two servers
+(the MCP servers of two agents on one workspace, each its own router and connections) on one
+database, with OCP_STICKY=upward, and the fake paid and local models."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ocp_router import Tier
+from ocp_router.sticky import TierFloors
+from ocp_server.db import connect
+from ocp_server.floors_elsewhere import FloorsElsewhere
+from ocp_server.outcomes import FloorsRead
+from tests.server.floors import EASY, HARD, routed
+from tests.server.inproc import PaidServer
+
+_ROUTE = (
+    "INSERT INTO traces (id, session_id, created_at, request, route_to, decision, decided_by, "
+    "model, backend, task_type, complexity, prompt_tokens, completion_tokens, duration_ms, "
+    "trace_json, tier) VALUES (?, 's', ?, '', '', 'top', '', '', '', '', 0, 0, 0, 0, ?, 'top')"
+)
+
+
+@pytest.mark.parametrize(("sticky", "lifted"), [("upward", True), ("off", False)])
+async def test_a_conversation_another_running_server_routed_paid_stays_paid_here(
+    paid_server: PaidServer, sticky: str, lifted: bool
+) -> None:
+    """Under OCP_STICKY=off the routes' tiers were no floors: nothing comes from them."""
+    async with paid_server({"OCP_STICKY": sticky}) as here:
+        await routed(here, EASY, "warm-up")  # its workspace (and reader) open before
+        async with paid_server({"OCP_STICKY": sticky}) as elsewhere:
+            assert (await routed(elsewhere, HARD, "t"))["decision"] == "paid"
+        easy: dict[str, Any] = await routed(here, EASY, "t")
+        fresh = await routed(here, EASY, "u")
+    assert easy["decision"] == ("paid" if lifted else "local"), easy
+    assert ("already needed it" in easy["decided_by"]) is lifted, easy
+    assert fresh["decision"] == "local", fresh
+
+
+async def test_a_wrong_local_answer_saved_by_another_running_server_lifts_here(
+    paid_server: PaidServer,
+) -> None:
+    async with paid_server() as here:
+        local = await routed(here, "what does git stash do", "task-1")
+        assert local["decision"] == "local", local
+        async with paid_server() as elsewhere:
+            await elsewhere.call_tool(
+                "ocp_result_save", {"trace_id": local["trace_id"], "outcome": "bad: it was wrong"}
+            )
+        same = await routed(here, "and git stash pop?", "task-1")
+    assert same["decision"] == "paid" and "already needed it" in same["decided_by"], same
+
+
+async def test_the_reader_skips_forced_and_unreadable_routes_and_reads_each_route_once(
+    tmp_path: Path,
+) -> None:
+    """A forced route raised no floor; a trace that is not JSON lifts nothing and does not
+    stop the routes after it; a route read is not read again."""
+    path = tmp_path / "ocp.db"
+    await (await connect(path)).close()
+    reader = FloorsElsewhere(path, since=FloorsRead(), routes=True)
+    floors = TierFloors()
+    with sqlite3.connect(path, isolation_level=None) as other:
+        other.execute("PRAGMA foreign_keys = OFF")
+        traces = [
+            json.dumps({"trace": {"session": "forced", "forced": True}}),
+            "{not json",
+            json.dumps({"trace": {"session": "kept", "forced": False}}),
+        ]
+        for n, trace_json in enumerate(traces):
+            other.execute(_ROUTE, (f"{n:032x}", time.time(), trace_json))
+        reader.lift_floors(floors)
+        assert floors.items() == [("kept", Tier.TOP)]
+        floors.clear("kept")
+        other.execute("UPDATE traces SET duration_ms = 1")  # a write: the reader looks again
+        reader.lift_floors(floors)
+    reader.close()
+    assert floors.items() == []
