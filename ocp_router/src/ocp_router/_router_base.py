@@ -109,7 +109,7 @@ class RouterBase(ClosesOnExit):
         self.names = names
         # Per conversation, the lowest tier it may be routed to (see sticky.py); 0: no age limit.
         arguments.at_least("floor_hours", floor_hours, 0)
-        self.floors = TierFloors(max_age=floor_hours * 3600 if floor_hours else None)
+        self.floors = TierFloors.for_hours(floor_hours)
         # Estimates of paid calls in flight, held against the daily budget until they settle,
         # so concurrent routes cannot each see the same room under it.
         self._reserved = 0.0

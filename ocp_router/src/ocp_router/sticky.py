@@ -11,7 +11,8 @@ and a floor lapses `max_age` seconds after its latest lift (OCP_FLOOR_HOURS): a 
 days, or a new conversation whose first message hashes as an old one's, is routed on its own
 merits. A restarted server or proxy lifts them again from what it stored, each as of the time
 it was saved (ocp_server.outcomes.restore_floors): the outcomes' and, with `OCP_STICKY=upward`,
-the routes'.
+the routes'; a running one lifts them as other processes on its database store them
+(ocp_server.floors_elsewhere).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from enum import StrEnum
+from typing import Any
 
 from ocp_router.tiers import Tier
 
@@ -56,6 +58,11 @@ class TierFloors:
         self.clock = clock
         self.ticks = ticks
         self._floors: OrderedDict[str, tuple[Tier, float]] = OrderedDict()  # (floor, ticks)
+
+    @classmethod
+    def for_hours(cls, hours: float, **kwargs: Any) -> TierFloors:
+        """Floors that last `hours` (OCP_FLOOR_HOURS; 0: until pushed out)."""
+        return cls(max_age=hours * 3600 if hours else None, **kwargs)
 
     def __len__(self) -> int:
         self._drop_lapsed()

@@ -17,9 +17,11 @@ from rich.console import Console
 from rich.table import Table
 
 import ocp_wire as wire
+from ocp_router import Tier
 from ocp_router.config import RouterSettings
 from ocp_router.errors import ConfigError
 from ocp_router.redact_names import redact_name
+from ocp_router.sticky import TierFloors
 from ocp_server.app import AppState
 from ocp_server.cli_index import answering, first_run_check, interrupted
 from ocp_server.cli_output import console, option_problems
@@ -27,11 +29,13 @@ from ocp_server.doctor import run_checks
 from ocp_server.entry import EXIT_FAILURE, EXIT_USAGE
 from ocp_server.errors import DatabaseError, RouteFailure, WorkspaceError
 from ocp_server.first_run import WorkspaceRefused
+from ocp_server.outcomes import restore_floors
 from ocp_server.render import render
-from ocp_server.report_html import render_html
-from ocp_server.savings import SavingsReport, counterfactual_label
+from ocp_server.report_html import lapse_time, render_html
+from ocp_server.savings import FloorRow, SavingsReport, counterfactual_label
 from ocp_server.settings import ServerSettings, tool_names_setting
 from ocp_server.status import routing_line
+from ocp_server.trace_store import TraceStore
 from ocp_wire.tools import ToolNameStyle
 
 
@@ -207,11 +211,25 @@ async def _stats(since: float | None, workspace: Path) -> SavingsReport:
     state = await AppState.create(_settings(workspace), routing=False)
     try:
         ws = await state.workspace(workspace, watch=False)
-        return await ws.memory.stats(
+        report = await ws.memory.stats(
             since, workspace=str(workspace), counterfactual_model=counterfactual_model or ""
         )
+        report["floors"] = await kept_above_local(ws.memory, read.settings)
+        return report
     finally:
         await state.aclose()
+
+
+async def kept_above_local(memory: TraceStore, settings: RouterSettings) -> list[FloorRow]:
+    """The conversations a proxy or server opening the workspace now keeps above the local
+    tier (its floors, rebuilt under `settings`' OCP_STICKY and OCP_FLOOR_HOURS), and when
+    each lapses."""
+    floors = TierFloors.for_hours(settings.floor_hours)
+    await restore_floors(memory, floors, settings.sticky)
+    kept = floors.lapsing()
+    return [
+        FloorRow(session=s, tier=t.value, lapses_at=at) for s, t, at in kept if t is not Tier.LOCAL
+    ]
 
 
 def run_stats(args: argparse.Namespace, workspace: Path) -> int:
@@ -334,6 +352,13 @@ def print_stats(stats: SavingsReport, console: Console, tool_names: ToolNameStyl
     console.print(latency)
     phases = ", ".join(f"{k} {v}" for k, v in stats["by_phase"].items())
     console.print(f"decided by: {phases}")
+    if floors := stats.get("floors"):
+        kept = Table(title="conversations kept above the local tier")
+        for col in ("conversation", "tier", "until"):
+            kept.add_column(col)
+        for f in floors:
+            kept.add_row(f["session"], f["tier"], lapse_time(f["lapses_at"]))
+        console.print(kept)
 
 
 STATUS_STYLE = {

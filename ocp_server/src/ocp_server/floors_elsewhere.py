@@ -96,7 +96,7 @@ class FloorsElsewhere:
 async def watch_floors(ws: Workspace, router: OCPRouter) -> None:
     """Lift `router`'s floors as what `ws`'s database holds lifted them (restore_floors), and
     keep a reader of what is stored later on `ws` (`ws.floors_elsewhere`, closed with it)."""
-    read = await restore_floors(ws.memory, router)
+    read = await restore_floors(ws.memory, router.floors, router.sticky)
     ws.floors_elsewhere = await asyncio.to_thread(
         functools.partial(
             FloorsElsewhere.opened, since=read, routes=router.sticky is Sticky.UPWARD

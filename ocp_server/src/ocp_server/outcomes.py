@@ -191,19 +191,19 @@ class FloorsRead:
     routes: int = 0
 
 
-async def restore_floors(memory: TraceStore, router: OCPRouter) -> FloorsRead:
-    """Lift `router`'s floors as what was stored before this process started lifted them
+async def restore_floors(memory: TraceStore, floors: TierFloors, sticky: Sticky) -> FloorsRead:
+    """Lift `floors` as what was stored before this process started lifted them
     in the process that stored it, each as of its time (a floor lapses OCP_FLOOR_HOURS after
     it): the outcomes saying a local answer was wrong, and with OCP_STICKY=upward the routes'
     tiers (the tier decided, or a higher one that answered), so a restarted proxy or server
     does not send a conversation's next request back to a tier it already outgrew. Bounded
     as floors are: the latest `max_sessions` outcomes and routes name at most as many
-    conversations each."""
-    floors = router.floors
+    conversations each. `sticky`: the router's OCP_STICKY (also what `ocp-server stats`
+    shows)."""
     lifts = list(_outcome_lifts(await memory.recent_outcomes(floors.max_sessions)))
     outcomes = max((note_id for *_, note_id in lifts), default=0)
     routes, routes_read = await memory.recent_routes(floors.max_sessions, floors.oldest_alive())
-    if router.sticky is Sticky.UPWARD:
+    if sticky is Sticky.UPWARD:
         lifts += _route_lifts(routes)
     for at, session, tier, _ in sorted(lifts, key=lambda lift: lift[0]):
         if session is not None:

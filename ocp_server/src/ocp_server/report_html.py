@@ -18,7 +18,7 @@ from typing import Any
 
 from ocp_server.savings import PHASES, counterfactual_label
 
-__all__ = ["render_html"]
+__all__ = ["lapse_time", "render_html"]
 
 TIERS = ("local", "mid", "top", "agent", "none")
 DAY_SERIES = ("local", "mid", "top", "other")
@@ -137,6 +137,7 @@ def _normalize(stats: Mapping[str, Any]) -> dict[str, Any]:
             for effort, row in _map(stats.get("by_effort")).items()
         },
         "by_phase": {str(k): _int(v) for k, v in _map(stats.get("by_phase")).items()},
+        "floors": [_map(f) for f in stats.get("floors") or ()],
         "classifier_cache": {
             "hits": _int(cache.get("hits")),
             "lookups": _int(cache.get("lookups")),
@@ -197,6 +198,11 @@ def _n(count: int, word: str) -> str:
 
 def _when(ts: float) -> str:
     return datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def lapse_time(at: float | None) -> str:
+    """When a conversation's floor lapses (`stats` text and page alike)."""
+    return "no age limit" if at is None else _when(at)
 
 
 def _ms(value: float) -> str:
@@ -324,6 +330,20 @@ def _tables(s: Mapping[str, Any]) -> str:
         [e, f"{r['routes']:,}", f"{r['completion_tokens']:,}", _usd(r["cost_usd"])]
         for e, r in efforts.items()
     ]
+    floor_rows = [
+        [str(f.get("session")), str(f.get("tier")), lapse_time(_opt_float(f.get("lapses_at")))]
+        for f in s["floors"]
+    ]
+    kept = (
+        _table(
+            "table-floors",
+            "Conversations kept above the local tier",
+            ["conversation", "tier", "until"],
+            floor_rows,
+        )
+        if floor_rows
+        else ""
+    )
     # as the text report: only when some caller asked an effort (what thinking cost)
     by_effort = (
         _table(
@@ -366,6 +386,7 @@ def _tables(s: Mapping[str, Any]) -> str:
             latency_rows,
         )
         + _table("table-phases", "Routing decided by", ["phase", "routes", "share"], phase_rows)
+        + kept
         + "</section>"
     )
 

@@ -18,7 +18,7 @@ import math
 import time
 from collections import defaultdict
 from collections.abc import Mapping
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 import aiosqlite
 
@@ -65,6 +65,16 @@ class EffortSplit(TypedDict):
     routes: int
     completion_tokens: int
     cost_usd: float
+
+
+class FloorRow(TypedDict):
+    """A conversation routing keeps above the local tier (OCP_STICKY=upward, or a wrong local
+    answer), as a process opening the workspace now rebuilds it (outcomes.restore_floors):
+    its floor and when that lapses (None: no age limit)."""
+
+    session: str
+    tier: str
+    lapses_at: float | None
 
 
 class DaySplit(TypedDict):
@@ -135,6 +145,7 @@ class SavingsReport(TypedDict):
     latency: dict[str, BackendLatency]
     latency_histogram: LatencyHistogram
     daily: list[DaySplit]
+    floors: NotRequired[list[FloorRow]]  # `ocp-server stats` adds them (cli_server._stats)
 
 
 def counterfactual_label(stats: Mapping[str, Any]) -> str:

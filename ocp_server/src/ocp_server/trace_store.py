@@ -193,7 +193,7 @@ OUTCOMES_SINCE = (
 #: decided, the tier that answered (or NULL) and its trace's session and `forced` as a JSON
 #: array (NULL: no valid trace). `_ROUTES` (the latest, at start: TraceStore.recent_routes);
 #: ROUTES_SINCE: those past rowid `?`, oldest first, by the rowid range as OUTCOMES_SINCE
-#: (outcomes.route_lifts; floors_elsewhere.py).
+#: (outcomes.lift_routes; floors_elsewhere.py).
 _ROUTES = (
     "SELECT rowid, created_at, tier, answered_tier, json_extract(CASE WHEN "
     "json_valid(trace_json) THEN trace_json END, '$.trace.session', '$.trace.forced') "
