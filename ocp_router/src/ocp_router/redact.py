@@ -210,7 +210,8 @@ value in a Markdown table), `_redact_phrases` (the words around a value without 
 headers, URLs, commands), `_redact_prose` (sentences and notes, after a name or before one) and
 `_redact_values` (how any of them judges a value and a name, with `_redact_encoded`);
 `_redact_jwt` says which JWTs are examples, `_redact_words` whether a value reads as words;
-`_redact_base` holds the kinds they share. This module runs them, merges what they find and
+`_redact_base` holds the kinds they share; `_redact_plain` tells a word they would find
+nothing in without running them. This module runs them, merges what they find and
 renders the markers. Over 600 lines: this docstring is the one list of what is detected and
 what is left, which the detectors' modules refer to.
 """
@@ -244,6 +245,7 @@ from ocp_router import (
     _redact_name_class,
     _redact_paired,
     _redact_phrases,
+    _redact_plain,
     _redact_prose,
     _redact_repeats,
     _redact_rule_strings,
@@ -326,6 +328,7 @@ _SOURCES = tuple(
         _redact_rule_strings,
         _redact_wordpress,
         _redact_type_names,
+        _redact_plain,
     )
 ) + (Path(__file__),)
 #: Those sources' bytes as imported (an index may judge their code apart from their comments:
@@ -575,6 +578,8 @@ def redact(text: str, known: Mapping[str, str] | None = None) -> RedactionResult
         raise TypeError(_not_str(text))
     if known:
         return _redact(text, known)
+    if _redact_plain.plain_word(text):  # a word the detectors are proven to find nothing in
+        return RedactionResult(text, ())
     result = _RECENT.get(text)
     if result is None:
         result = _redact(text, None)
@@ -600,6 +605,8 @@ def finds_secret(text: str) -> bool:
     """`redact(text)` would hide something. Not cached: for a caller that checks every text
     once (the index), whose texts would only evict the ones searches hand out again. Stops at
     the first hit outside a marker: `_detect` keeps those (repeats only add to them)."""
+    if _redact_plain.plain_word(text):
+        return False
     markers = _marker_spans(text)
     return any(not markers or _outside([hit], markers) for hit in _hits(text))
 
