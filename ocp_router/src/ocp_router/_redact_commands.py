@@ -63,10 +63,11 @@ _FREERDP = (
 _SQLPLUS = (
     re.compile(r"sqlplus"),
     "sqlplus",
-    # then `@db`, the line's end, a script, `as sysdba` or a redirect: not prose's `client/server`
+    # then `@db`, the line's end, a script, `as sysdba` or a redirect: not prose's `client/server`;
+    # the password double-quoted as Oracle asks of one with symbols (`'scott/"P@ss!"@orcl'`)
     (
         re.compile(
-            r"^(?:[ \t]+-\w+)*[ \t]+['\"]?[A-Za-z_][\w$#]*/(?P<v>[^\s@/'\"]+)"
+            r"^(?:[ \t]+-\w+)*[ \t]+['\"]?[A-Za-z_][\w$#]*/(?P<v>\"[^\"\n]+\"|[^\s@/'\"]+)"
             r"(?=@|['\"]?[ \t]*(?:$|[@<>|]|as[ \t]))"
         ),
     ),

@@ -54,7 +54,12 @@ _CALL_TAIL_RE = re.compile(  # setPassword("x"), .password('x')
 )
 # setPassword(Zkq3pw), setPassword(Kx9mQ2vLp8Tz, salt): a bare value of letters and digits,
 # the setter's first argument
-_BARE_CALL_TAIL_RE = re.compile(r"\([ \t]*(?P<value>[A-Za-z][A-Za-z0-9]{5,127})[ \t]*[),]")
+_BARE_CALL_TAIL_RE = re.compile(
+    r"\([ \t]*(?P<value>[A-Za-z][A-Za-z0-9]{5,127}|\d[A-Za-z0-9]{7,127})[ \t]*[),]"
+)
+# ... or of 8+ starting with a digit (5nNDz1dYy6XFrO: no name, code cannot hold it), not a
+# number (12345678, 0x1F2E3D4C, 1000000L)
+_NUMBER_RE = re.compile(r"0[xX][0-9a-fA-F]+|\d+[LlFfDd]?|\d+[eE]\d+")
 _SQL_TAIL_RE = re.compile(r"""[ \t]+(?P<value>'[^'\n]{1,512}'|"[^"\n]{1,512}")""")  # PASSWORD 'x'
 _SQL_BEFORE_RE = re.compile(r"(?i)\b(?:with|encrypted|unencrypted|set)[ \t]+$")
 _WP_CLI_BEFORE_RE = re.compile(r"\bwp[ \t]+config[ \t]+set[ \t]+$")  # wp config set NAME 'x'
@@ -76,9 +81,11 @@ def quoted_span(raw: str, start: int) -> tuple[int, int, bool] | None:
 def _bare_argument(v: str, text: str, words: tuple[str, ...]) -> bool:
     """A password setter's bare argument is a password: 6 or 7 characters as `short_random`
     judges them; 8+ as an object's key's bare value is (`_bare_key_value`), not a variable's
-    name (newPw, userPassword, plaintext)."""
+    name (newPw, userPassword, plaintext); 8+ starting with a digit, unless a number."""
     if len(v) < 8:
         return short_random(v, text)
+    if v[0].isdigit():
+        return _NUMBER_RE.fullmatch(v) is None
     if is_reference(v, words, code=True):
         return False
     return assignment_kind("password", v, False, words) is not None

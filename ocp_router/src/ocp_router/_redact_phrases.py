@@ -241,6 +241,22 @@ def _command_words(lowered: str) -> Iterator[re.Match[str]]:
         yield from _COMMAND_RE.finditer(lowered, start, end if end >= 0 else len(lowered))
 
 
+# The folders of a command run by its path (/opt/mssql-tools18/bin/, ./, ~/bin/), not a
+# URL's or a relative file's (docs/zip)
+_COMMAND_DIR_RE = re.compile(r"['\"`]?(?:~|\.{1,2})?(?:/[\w.+-]+)*/")
+
+
+def _runs_command(lowered: str, at: int) -> bool:
+    """The name at `at` is a command's: a word of its own or the last part of a path."""
+    if not at:
+        return True
+    c = lowered[at - 1]
+    if c == "/":
+        word = max(lowered.rfind(w, 0, at) for w in " \t\n") + 1
+        return _COMMAND_DIR_RE.fullmatch(lowered, word, at) is not None
+    return not (c.isalnum() or c in "_.-")
+
+
 def _unquoted(text: str, s: int, e: int) -> tuple[int, int]:
     if e - s >= 2 and text[s] in "'\"" and text[e - 1] == text[s]:
         return s + 1, e - 1
@@ -283,7 +299,7 @@ def phrase_hits(text: str, lowered: str, password_words: bool) -> Iterator[Hit]:
                 yield s, e, prio
         yield from digest_hits(text)
     for m in _command_words(lowered):
-        if m.start() and (lowered[m.start() - 1].isalnum() or lowered[m.start() - 1] in "_./-"):
+        if not _runs_command(lowered, m.start()):
             continue
         end = text.find("\n", m.end())
         line = text[m.end() : end if end >= 0 else len(text)]
