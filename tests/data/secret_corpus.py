@@ -143,6 +143,30 @@ def same(v: str) -> str:
     return v
 
 
+def shell_word(v: str) -> str:
+    """As a person writes it unquoted in a shell, the characters the shell would read left
+    out (D1@rY@4!Nm -> D1@rY@4Nm)."""
+    return "".join(c for c in v if c not in _SHELL_SPECIAL)
+
+
+def make_recipe(v: str) -> str:
+    """In a Makefile's recipe: `$` doubled for make, then quoted for the shell."""
+    return shell(v.replace("$", "$$"))
+
+
+def cmd_arg(v: str) -> str:
+    """As typed in Windows' cmd: double-quoted when cmd would interpret it (or when it starts
+    with `/` or `*`, which `net use` reads as a switch or as "ask")."""
+    return f'"{v}"' if set(v) & set("&|<>^%") or v[0] in "/*" else v
+
+
+def oracle(v: str) -> str:
+    """SQL*Plus's `user/X`: double-quoted unless Oracle reads it as a name (a letter, then
+    letters, digits, `_`, `$`, `#`), as Oracle's documentation asks."""
+    ok = v[0].isascii() and v[0].isalpha() and all(c.isalnum() or c in "_$#" for c in v)
+    return v if ok else f'"{v}"'
+
+
 @dataclass(frozen=True, slots=True)
 class Format:
     name: str
@@ -314,6 +338,167 @@ PASSWORD_CONTEXTS: tuple[Format, ...] = (
     Format(
         "datasource_get_connection", 'Connection conn = dataSource.getConnection("app", "{s}");\n'
     ),
+    # Commands' own password forms as they are written in shell scripts, CI YAML, Dockerfiles,
+    # Makefiles, READMEs and Windows batch files. Written by us for this corpus (no sample is
+    # taken from a repository); the passwords are the generated ones, as everywhere above.
+    Format(
+        "keytool_storepass_script",
+        "keytool -importcert -noprompt -alias corp-ca -file ca.pem -keystore truststore.jks"
+        " -storepass {s}\n",
+        render=shell,
+    ),
+    Format(
+        "keytool_keypass_ci",
+        "      - run: keytool -genkeypair -alias app -keyalg RSA -keystore app.jks"
+        ' -storepass {s} -keypass {s} -dname "CN=app"\n',
+        render=shell,
+    ),
+    Format(
+        "keytool_storepass_dockerfile",
+        "RUN keytool -import -trustcacerts -cacerts -storepass {s} -noprompt -alias corp"
+        " -file /tmp/corp.crt\n",
+        render=shell,
+    ),
+    Format(
+        "openssl_passin_script",
+        "openssl pkcs12 -in client.p12 -out client.pem -nodes -passin pass:{s}\n",
+        render=shell,
+    ),
+    Format(
+        "openssl_passout_makefile",
+        "key:\n\topenssl genrsa -aes256 -passout pass:{s} -out server.key 4096\n",
+        render=make_recipe,
+    ),
+    Format(
+        "openssl_passin_ci",
+        "  script:\n    - openssl rsa -in deploy.key.enc -out deploy.key -passin 'pass:{s}'\n",
+    ),
+    Format(
+        "smbclient_user_script",
+        "smbclient //fileserver/backups -U 'backup%{s}' -c 'put db.tar.gz'\n",
+    ),
+    Format(
+        "smbclient_user_dockerfile",
+        "RUN smbclient //nas/tools -W CORP -U 'svc_build%{s}' -c 'get toolchain.zip'\n",
+    ),
+    Format(
+        "smbclient_user_readme",
+        "List the shares with `smbclient -L //nas.local -U guest%{s}`.\n",
+        render=shell_word,
+    ),
+    Format(
+        "xfreerdp_script",
+        "xfreerdp /v:10.0.0.5 /u:Administrator /p:{s} /cert:ignore /dynamic-resolution\n",
+        render=shell,
+    ),
+    Format(
+        "xfreerdp_readme",
+        "Connect with:\n\n```sh\nxfreerdp /u:admin /p:{s} /v:win-build-01\n```\n",
+        render=shell,
+    ),
+    Format(
+        "htpasswd_batch_script", "htpasswd -b -c /etc/nginx/.htpasswd admin {s}\n", render=shell
+    ),
+    Format(
+        "htpasswd_batch_dockerfile",
+        "RUN htpasswd -Bbn admin {s} > /etc/nginx/.htpasswd\n",
+        render=shell,
+    ),
+    Format(
+        "htpasswd_batch_makefile",
+        "auth:\n\thtpasswd -bB -C 10 registry/htpasswd ci {s}\n",
+        render=make_recipe,
+    ),
+    Format(
+        "ldapsearch_script",
+        'ldapsearch -x -H ldap://ldap.corp -D "cn=admin,dc=corp,dc=com" -w {s}'
+        ' -b "dc=corp,dc=com" "(uid=jdoe)"\n',
+        render=shell,
+    ),
+    Format(
+        "ldapsearch_ci",
+        "  script:\n    - ldapsearch -x -D cn=reader,dc=example,dc=org -w {s}"
+        " -b dc=example,dc=org uid=ci\n",
+        render=shell,
+    ),
+    Format(
+        "ldapadd_dockerfile",
+        'RUN ldapadd -x -D "cn=admin,dc=example,dc=org" -w {s} -f /seed/users.ldif\n',
+        render=shell,
+    ),
+    Format(
+        "sqlcmd_script",
+        'sqlcmd -S localhost -U sa -P {s} -Q "SELECT name FROM sys.databases"\n',
+        render=shell,
+    ),
+    Format(
+        "sqlcmd_dockerfile",
+        "RUN /opt/mssql-tools18/bin/sqlcmd -S db -U sa -P {s} -C -i /init/schema.sql\n",
+        render=shell,
+    ),
+    Format(
+        "sqlcmd_compose_healthcheck",
+        "    healthcheck:\n      test: /opt/mssql-tools/bin/sqlcmd -S localhost -U sa -P {s}"
+        ' -Q "SELECT 1"\n',
+        render=shell,
+    ),
+    Format("7z_script", "7z a -p{s} -mhe=on backup.7z /srv/data\n", render=shell),
+    Format("7z_ci", "      - run: 7z x -p{s} secrets.7z -o./config\n", render=shell),
+    Format("7z_makefile", "dist:\n\t7z a -tzip -p{s} dist/app.zip build/*\n", render=make_recipe),
+    Format("rar_headers_script", "rar a -hp{s} -r archive.rar docs/\n", render=shell),
+    Format(
+        "rar_headers_makefile", "release:\n\trar a -hp{s} release.rar dist\n", render=make_recipe
+    ),
+    Format(
+        "wget_password_script",
+        "wget --user=deploy --password {s} https://artifacts.example.com/app.tar.gz\n",
+        render=shell,
+    ),
+    Format(
+        "wget_password_dockerfile",
+        "RUN wget -q --user ci --password {s} -O /tmp/pkg.deb https://repo.corp/pkg.deb\n",
+        render=shell,
+    ),
+    Format(
+        "docker_login_password_ci",
+        "      - run: docker login --username ci --password {s} registry.example.com\n",
+        render=shell,
+    ),
+    Format(
+        "docker_login_password_makefile",
+        "push:\n\tdocker login -u $(REGISTRY_USER) --password {s} $(REGISTRY)\n",
+        render=make_recipe,
+    ),
+    Format("az_login_script", "az login -u ops@contoso.com -p {s}\n", render=shell),
+    Format(
+        "az_login_service_principal_ci",
+        "    - az login --service-principal -u $AZ_APP_ID -p {s} --tenant $AZ_TENANT\n",
+        render=shell,
+    ),
+    Format("sqlplus_script", "sqlplus -s 'scott/{s}@orcl' @migrate.sql\n", render=oracle),
+    Format(
+        "sqlplus_dockerfile",
+        "RUN echo exit | sqlplus -s 'system/{s}@//localhost:1521/XEPDB1' @/setup/init.sql\n",
+        render=oracle,
+    ),
+    Format("sqlplus_readme", "Then run:\n\n    sqlplus 'app_owner/{s}@PRODDB'\n", render=oracle),
+    Format(
+        "net_use_batch",
+        "net use Z: \\\\fileserver\\builds {s} /user:CORP\\builder /persistent:no\n",
+        render=cmd_arg,
+    ),
+    Format(
+        "net_use_batch_upper",
+        "NET USE \\\\backup01\\share {s} /USER:backup\n",
+        render=cmd_arg,
+    ),
+    Format(
+        "net_use_ci",
+        "      - run: net use \\\\nas\\drops /user:ci {s}\n        shell: cmd\n",
+        render=cmd_arg,
+    ),
+    Format("set_password_salt_java", 'user.setPassword("{s}", salt);\n'),
+    Format("set_password_salt_kotlin", '    account.setPassword("{s}", generateSalt())\n'),
 )
 
 _AWS_SECRET = mixed(B64, 40)
@@ -905,6 +1090,13 @@ TOKEN_FORMATS: tuple[Format, ...] = (
         "url_at_semicolon_password",
         "DATABASE_URL=postgres://app:{s}@db.internal:5432/shop\n",
         lambda r: f"{mixed(ALNUM, 5)(r)}@{mixed(ALNUM, 4)(r)};{mixed(ALNUM, 5)(r)}",
+    ),
+    # A setter's bare argument in a note (letters and digits, as code would hold unquoted
+    # only a name): written by us, as the commands' forms in PASSWORD_CONTEXTS are.
+    Format(
+        "set_password_bare_salt_note",
+        "- reset it with `user.setPassword({s}, salt)` on staging\n",
+        lambda r: mixed(ALNUM, r.randint(8, 16))(r),
     ),
     # No name: a key passed to cryptography's Fernet, as Fernet.generate_key() writes it.
     Format(

@@ -2,7 +2,7 @@
 given to a command run by its path (`/opt/mssql-tools18/bin/sqlcmd -P X`, as every SQL Server
 image's healthcheck writes it), SQL*Plus's password double-quoted as Oracle asks of one with
 symbols (`sqlplus 'scott/"P@ss!"@orcl'`), and a setter's bare argument starting with a digit
-(`setPassword(5nNDz1dYy6XFrO, salt)`).
+(`setPassword(5nND…, salt)`).
 
 Secrets are assembled at run time, so this file holds no literal password."""
 
