@@ -109,7 +109,7 @@ def test_search_builds_the_index_when_there_is_none(workspace: Path) -> None:
 
 def test_bad_arguments_and_missing_workspaces_fail_clearly(tmp_path: Path) -> None:
     done = run(tmp_path / "nope", "index")
-    assert done.returncode == 2 and "not a folder" in done.stderr
+    assert done.returncode == 2 and "does not exist" in done.stderr
     bad_k = run(tmp_path, "search", "x", "-k", "0")
     assert bad_k.returncode == 2 and "-k must be from 1 to 50, got 0" in bad_k.stderr
     too_many = run(tmp_path, "search", "x", "-k", "51")  # the tool's own limit
@@ -126,24 +126,36 @@ def test_bad_arguments_and_missing_workspaces_fail_clearly(tmp_path: Path) -> No
         ["route", "hi", "--dry-run"],
         ["search", "token"],
         ["index"],
+        ["init", "--client", "cursor"],
     ],
 )
-def test_every_command_on_a_missing_workspace_says_it_is_not_a_folder(
+def test_every_command_on_a_missing_workspace_says_it_does_not_exist(
     tmp_path: Path, command: list[str]
 ) -> None:
     # restore, stats, routing and route ended in a NotADirectoryError traceback; status said
     # "not indexed yet; run `ocp-server index`", which then failed. Exit status 2, as for the
-    # same folder given as OCP_WORKSPACE (it was 1 from --workspace).
+    # same folder given as OCP_WORKSPACE (it was 1 from --workspace). A typo'd path said
+    # "is not a folder", as a file does: the user looked for a file of that name.
     done = run(tmp_path / "nope", *command)
     assert done.returncode == 2 and not done.stdout
-    assert done.stderr.strip() == f"error: workspace {tmp_path / 'nope'} is not a folder"
+    assert done.stderr.strip() == f"error: workspace {tmp_path / 'nope'} does not exist"
     from_env = run_env(tmp_path, {"OCP_WORKSPACE": str(tmp_path / "nope")}, *command)
     assert from_env.returncode == done.returncode, from_env.stderr
+    (tmp_path / "a-file").write_text("x")
+    a_file = run(tmp_path / "a-file", *command)
+    assert a_file.returncode == 2 and not a_file.stdout
+    assert a_file.stderr.strip() == f"error: workspace {tmp_path / 'a-file'} is not a folder"
 
 
 def test_index_of_a_path_that_is_no_folder_is_a_usage_error(tmp_path: Path) -> None:
+    # `ocp-server index /missing` said "is not a folder": a missing path does not exist
     done = run_env(tmp_path, {}, "index", str(tmp_path / "nope"))
-    assert done.returncode == 2 and "not a folder" in done.stderr
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"error: workspace {tmp_path / 'nope'} does not exist"
+    (tmp_path / "a-file").write_text("x")
+    a_file = run_env(tmp_path, {}, "index", str(tmp_path / "a-file"))
+    assert a_file.returncode == 2
+    assert a_file.stderr.strip() == f"error: workspace {tmp_path / 'a-file'} is not a folder"
 
 
 def test_index_of_a_path_and_another_workspace_names_both_and_indexes_neither(

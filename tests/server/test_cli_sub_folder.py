@@ -261,13 +261,18 @@ def test_a_proxy_started_in_a_sub_folder_traces_into_the_projects_store(indexed:
     assert json.loads(stats.stdout)["proxied_routes"] == 1, stats.stdout
 
 
-@pytest.mark.parametrize("path", ["no-such-folder", "README.md"])
-def test_index_naming_no_folder_inside_a_project_is_refused(indexed: Path, path: str) -> None:
+@pytest.mark.parametrize(
+    ("path", "said"), [("no-such-folder", "does not exist"), ("README.md", "is not a folder")]
+)
+def test_index_naming_no_folder_inside_a_project_is_refused(
+    indexed: Path, path: str, said: str
+) -> None:
     # `ocp-server index README.md` (or a typo) inside an indexed project said 'is inside ...:
-    # its index answers', updated the project and exited 0.
+    # its index answers', updated the project and exited 0. Then a typo said "is not a
+    # folder" as the file did.
     done = run_in_sub_folder(indexed, "index", path)
     assert done.returncode == 2, done.stderr
-    assert "is not a folder" in done.stderr and "is inside" not in done.stderr, done.stderr
+    assert said in done.stderr and "is inside" not in done.stderr, done.stderr
 
 
 @pytest.mark.parametrize("inside", [".git", ".git/refs"])

@@ -28,6 +28,7 @@ from ocp_server.hard_exit import end_process
 from ocp_server.mcp_config import CLIENTS
 from ocp_server.sdk_imports import import_server_sdk
 from ocp_server.settings import ServerSettings, workspace_setting
+from ocp_server.workspace_folder import not_a_folder
 from ocp_wire.restore import MAX_RESTORE_TOKENS, MIN_RESTORE_TOKENS
 from ocp_wire.search import DEFAULT_SEARCH_RESULTS
 
@@ -540,9 +541,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"ocp-server: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    if not own_check and not workspace.is_dir() and not _gone_and_kept(workspace, kept):
-        shown = redact_name(str(workspace)).text  # a folder's name can hold a token
-        print(f"error: workspace {shown} is not a folder", file=sys.stderr)
+    problem = None if own_check or _gone_and_kept(workspace, kept) else not_a_folder(workspace)
+    if problem is not None:
+        print(f"error: {redact_name(problem).text}", file=sys.stderr)  # a name can hold a token
         return EXIT_USAGE  # as for a bad OCP_WORKSPACE: a usage error (argparse's status)
     try:
         if refused := _refused(args, workspace):

@@ -30,6 +30,7 @@ from ocp_server.render import hit_part, members_line
 from ocp_server.settings import ServerSettings, tool_names_setting
 from ocp_server.status import index_report, render_report, routing_line
 from ocp_server.views import search_answer
+from ocp_server.workspace_folder import not_a_folder
 from ocp_server.workspaces import open_index
 from ocp_wire import MAX_SEARCH_RESULTS, IndexReport, SearchArgs, SearchHit
 
@@ -59,10 +60,10 @@ async def first_run_check(workspace: Path, settings: ServerSettings, force: bool
     """Before a first index (nothing indexed yet), refuse /, the home folder and folders with
     more than OCP_MAX_FILES files unless forced. Runs before the database is created. A
     folder that is not there with its database kept is read as it was (WorkspaceIndex.open)."""
-    if not workspace.is_dir():
+    if (problem := not_a_folder(workspace)) is not None:
         if settings.db_path_for(workspace).is_file():
             return
-        raise NotADirectoryError(f"workspace {workspace} is not a folder")
+        raise NotADirectoryError(problem)
     in_git_folder(workspace)  # an index of it made before answers nothing either
     if force or await _files_indexed(workspace) > 0:
         return

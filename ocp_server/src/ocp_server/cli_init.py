@@ -31,6 +31,7 @@ from ocp_server.mcp_config import (
     write_config,
 )
 from ocp_server.settings import git_folder_work_tree
+from ocp_server.workspace_folder import not_a_folder
 
 CHECK_TIMEOUT = 300.0  # a first `uvx` run may download and build for a while
 
@@ -124,8 +125,8 @@ def _status_of(exc: ConfigFileError) -> int:
 def run_init(args: argparse.Namespace, workspace: Path) -> int:
     client = CLIENTS[args.client]
     workspace = workspace.resolve()
-    if not workspace.is_dir():
-        _say(f"error: the workspace {workspace} is not a folder", file=sys.stderr)
+    if (problem := not_a_folder(workspace)) is not None:
+        _say(f"error: {problem}", file=sys.stderr)
         return EXIT_USAGE
     reason = refuse_reason(workspace, max_files=0, count=False, verb="serve")
     # --force accepts / or the home folder, never git's own folder (no server serves it)

@@ -27,6 +27,7 @@ from ocp_server.index.workspace_watch import WorkspaceWatch
 from ocp_server.path_text import path_text, text_path
 from ocp_server.settings import workspace_db_path
 from ocp_server.transactions import begin, rollback
+from ocp_server.workspace_folder import not_a_folder
 
 __all__ = ["WorkspaceIndex"]
 
@@ -54,7 +55,7 @@ class WorkspaceIndex(WorkspaceSearch, WorkspaceWatch):
         # as it was, said gone (status, searches) until an update finds the folder back
         gone = None if workspace.is_dir() else gone_reason(workspace, None, listed_nothing=True)
         if gone is not None and (os.path.lexists(workspace) or not db_path.is_file()):
-            raise NotADirectoryError(f"workspace {workspace} is not a folder")
+            raise NotADirectoryError(not_a_folder(workspace))
         db = await connect(db_path, naming)
         try:
             await _claim(db, workspace, db_path, gone=gone is not None)
@@ -92,7 +93,7 @@ async def _claim(
         recorded = str(rows[0][0]) if rows else None
         mine = path_text(workspace)
         if gone and recorded != mine:  # (a mistyped folder takes no other one's database)
-            raise NotADirectoryError(f"workspace {workspace} is not a folder")
+            raise NotADirectoryError(not_a_folder(workspace))
         # A workspace's own database (.ocp/ocp.db) follows it when the folder moves; any other
         # is taken over only when the workspace it holds is gone. Known by the file it is, not
         # by spelling: OCP_DB_PATH may spell it in another case (macOS, Windows) or by a link.

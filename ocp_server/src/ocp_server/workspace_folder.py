@@ -1,0 +1,29 @@
+"""What is wrong with a workspace path that is no folder, in the one wording every command
+and the index say: a path that is not there (a typo) does not exist, a file is not a folder.
+Imports nothing heavy: the CLI checks it before it opens anything."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from ocp_server.path_text import path_text
+
+__all__ = ["not_a_folder"]
+
+
+def not_a_folder(workspace: Path) -> str | None:
+    """`workspace /x does not exist`, `... is not a folder` or `... cannot be read (why)`;
+    None when `workspace` is a folder. Not redacted: a caller that prints it redacts it."""
+    try:
+        st = os.stat(workspace)
+    except (FileNotFoundError, NotADirectoryError):  # (the latter: a file on the way to it)
+        why = "does not exist"
+    except OSError as exc:
+        why = f"cannot be read ({exc.strerror or exc})"
+    else:
+        if stat.S_ISDIR(st.st_mode):
+            return None
+        why = "is not a folder"
+    return f"workspace {path_text(workspace)} {why}"
