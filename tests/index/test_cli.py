@@ -66,7 +66,7 @@ def test_a_filter_that_matches_no_file_is_named_as_the_option_typed(
 def test_an_option_past_a_limit_is_echoed_clipped_as_the_tool_echoes_it(workspace: Path) -> None:
     done = run(workspace, "search", "verify", "--glob", "g" * 501)
     assert done.returncode == 2
-    assert done.stderr.startswith("error: --glob: String should have at most 500 characters (got")
+    assert done.stderr.startswith("error: --glob: expected at most 500 characters (got")
     assert "(501 characters))" in done.stderr and len(done.stderr) < 300
 
 
@@ -83,12 +83,12 @@ def test_search_with_a_malformed_glob_fails_naming_the_option(workspace: Path) -
 @pytest.mark.parametrize(
     ("options", "said"),
     [
-        (["verify " * 4_000], "error: query: String should have at most 20000 characters"),
+        (["verify " * 4_000], "error: query: expected at most 20,000 characters"),
         (
             ["verify", "--glob", "a" * 600],
-            "error: --glob: String should have at most 500 characters",
+            "error: --glob: expected at most 500 characters",
         ),
-        (["verify", "--language", "l" * 41], "error: --language: String should have at most 40"),
+        (["verify", "--language", "l" * 41], "error: --language: expected at most 40 characters"),
     ],
 )
 def test_search_options_past_the_tools_limits_fail_naming_the_option(

@@ -111,7 +111,7 @@ async def test_true_or_false_for_an_integer_is_named_by_its_field_not_read_as_1_
 @pytest.mark.parametrize(
     ("arguments", "said"),
     [
-        ({"query": "verify token", "k": None}, "`k`: Input should be a valid integer (got null)"),
+        ({"query": "verify token", "k": None}, "`k`: expected an integer (got null)"),
         ({"query": "verify token", "k": True}, "(got true)"),
         ({"query": "verify token", "max_tokens": False}, "(got false)"),
     ],

@@ -165,7 +165,7 @@ async def test_a_bad_state_key_is_named_as_a_key_of_state(
         )
     assert empty.is_error and long.is_error
     assert text_of(empty) == (
-        "invalid arguments: `state`: a key: String should have at least 1 character (got '')"
+        "invalid arguments: `state`: a key: expected text that is not blank (got '')"
     )
-    assert "`state`: a key: String should have at most" in text_of(long), text_of(long)
+    assert "`state`: a key: expected at most 200 characters" in text_of(long), text_of(long)
     assert "[key]" not in text_of(empty) + text_of(long)

@@ -116,19 +116,72 @@ def _union_errors(errors: list[Any]) -> list[Any]:
     return out
 
 
+#: pydantic's error types said as what was expected, in the words of the tools' own errors
+#: (pydantic's "String should have at least 1 character" names its own types, not the user's)
+_EXPECTED = {
+    "string_type": "expected a string",
+    "int_type": "expected an integer",
+    "int_parsing": "expected an integer",
+    "int_from_float": "expected an integer",
+    "float_type": "expected a number",
+    "float_parsing": "expected a number",
+    "bool_type": "expected true or false",
+    "bool_parsing": "expected true or false",
+    "list_type": "expected a list",
+    "dict_type": "expected an object",
+    "model_type": "expected an object",
+    "model_attributes_type": "expected an object",
+    "missing": "is required",
+}
+#: a bound's ctx key and how it is said
+_BOUNDS = {"ge": "at least", "gt": "more than", "le": "at most", "lt": "less than"}
+
+
+def expected(err: Any) -> str:
+    """What one pydantic error says the field expected, in plain words: `expected text that
+    is not blank`, `expected at most 500 characters`, `expected at least 1`; pydantic's own
+    message for a kind not listed, and a check's own (ValueError) without pydantic's prefix.
+    The tools (over MCP) and the CLI's options say it alike."""
+    kind, ctx = err["type"], err.get("ctx") or {}
+    if kind in _EXPECTED:
+        return _EXPECTED[kind]
+    if kind == "string_too_short":
+        least = int(ctx["min_length"])
+        return (
+            "expected text that is not blank"
+            if least == 1
+            else f"expected at least {least:,} characters"
+        )
+    if kind == "string_too_long":
+        return f"expected at most {int(ctx['max_length']):,} characters"
+    if kind in ("too_short", "too_long"):
+        bound = "at least" if kind == "too_short" else "at most"
+        count = int(ctx["min_length" if kind == "too_short" else "max_length"])
+        return f"expected {bound} {count:,} item{'s' * (count != 1)}"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        key = next(k for k in _BOUNDS if k in ctx)
+        bound = ctx[key]
+        return f"expected {_BOUNDS[key]} {f'{bound:,}' if isinstance(bound, int) else bound}"
+    if kind in ("literal_error", "enum"):
+        return f"expected {ctx['expected']}"
+    if kind == "string_pattern_mismatch":
+        return f"expected text matching {ctx['pattern']}"
+    return str(err["msg"]).removeprefix("Value error, ")
+
+
 def problems(
     exc: ValidationError,
     *,
     extra: str = "is not an argument of this tool",
     under: str | None = None,
 ) -> str:
-    """`k`: expected an integer <= 50 (got 99) — one per problem, naming the field; `extra`
+    """`k`: expected at most 50 (got 99) — one per problem, naming the field; `extra`
     is what a field the model does not know is told; `under`: the member every field is named
     from (`params`), added where a location starts below it."""
     lines = []
     errors = _union_errors(list(exc.errors()))
     for err in errors[:MAX_ARGUMENT_ERRORS]:
-        loc, message = tuple(err["loc"]), err["msg"]
+        loc, message = tuple(err["loc"]), expected(err)
         if under is not None and loc[:1] != (under,):
             loc = (under, *loc)
         if loc[-1:] == ("[key]",):  # a mapping's key itself (pydantic: `state`, key, "[key]")
@@ -138,12 +191,10 @@ def problems(
         shown = f" (got {echo(got)})" if err["type"] != "missing" else ""
         if err["type"] == "extra_forbidden":
             message = extra
-        elif err["type"] == "value_error":
+        elif err["type"] == "value_error" and not field:
             # A check across fields already names them: `request` and `messages`: …
-            message = message.removeprefix("Value error, ")
-            if not field:
-                lines.append(message)
-                continue
+            lines.append(message)
+            continue
         lines.append(f"`{field or 'arguments'}`: {message}{shown}")
     if len(errors) > MAX_ARGUMENT_ERRORS:
         lines.append(f"and {len(errors) - MAX_ARGUMENT_ERRORS} more")

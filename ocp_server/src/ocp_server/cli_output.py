@@ -30,7 +30,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from ocp_server.argument_errors import echo
+from ocp_server.argument_errors import echo, expected
 from ocp_server.settings import columns_set
 
 PIPE_WIDTH = 100_000  # "no wrapping" for rich, which needs some width
@@ -41,11 +41,11 @@ QUIET_INTERVAL = 5.0  # a pipe gets a line this often even when nothing moved
 def option_problems(exc: ValidationError, options: Mapping[str, str]) -> str:
     """A value a tool's arguments refuse, said as the option typed (`options`: field to
     option) with what was expected and what was given, as the tool says it: `--max-tokens:
-    Input should be greater than or equal to 300 (got 5)`."""
+    expected at least 300 (got 5)`."""
     problems = []
     for err in exc.errors():
         field = ".".join(str(p) for p in err["loc"])
-        message = err["msg"].removeprefix("Value error, ")
+        message = expected(err)
         got = f" (got {echo(err['input'])})" if err["type"] != "missing" else ""
         problems.append(f"{options.get(field, field)}: {message}{got}")
     return "; ".join(problems)
