@@ -196,7 +196,7 @@ async def test_the_smallest_restore_budget_holds_a_short_memory_and_a_smaller_on
         ["Job queue"],
     ]
     assert refused.is_error and "`max_tokens`" in tool_text(refused)
-    assert f"greater than or equal to {minimum}" in tool_text(refused)
+    assert f"expected at least {minimum}" in tool_text(refused)
 
 
 async def test_restore_never_returns_more_than_max_tokens(
