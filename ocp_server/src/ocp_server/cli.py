@@ -30,7 +30,7 @@ from ocp_server.sdk_imports import import_server_sdk
 from ocp_server.settings import ServerSettings, workspace_setting
 from ocp_server.workspace_folder import not_a_folder
 from ocp_wire.restore import MAX_RESTORE_TOKENS, MIN_RESTORE_TOKENS
-from ocp_wire.search import DEFAULT_SEARCH_RESULTS
+from ocp_wire.search import DEFAULT_SEARCH_RESULTS, MAX_SEARCH_RESULTS
 
 OUR_LOGGERS = ("ocp_server", "ocp_router", "ocp_client")
 
@@ -241,10 +241,16 @@ def add_index_commands(sub: Any, common: argparse.ArgumentParser) -> None:
         "-k",
         type=int,
         default=DEFAULT_SEARCH_RESULTS,
-        help="number of results (default %(default)s)",
+        metavar="N",
+        help=f"number of results, 1 to {MAX_SEARCH_RESULTS} (default %(default)s)",
     )
     search.add_argument("--json", action="store_true", help="print a JSON list of results")
-    search.add_argument("--glob", dest="path_glob", help="only paths matching this glob")
+    search.add_argument(
+        "--glob",
+        dest="path_glob",
+        metavar="GLOB",
+        help="only paths matching this glob, relative to the workspace ('src/**/*.py')",
+    )
     search.add_argument("--language", help="only this language (python, go, …)")
     add_force(search)
     search.set_defaults(handler="ocp_server.cli_index:run_search")
@@ -283,11 +289,12 @@ def add_server_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     route.add_argument("--json", action="store_true", help="print the full result as JSON")
     route.set_defaults(handler="ocp_server.cli_server:run_route")
     restore = add_command(sub, "restore", common, help="print what earlier sessions left")
-    restore.add_argument("--query", help="put what relates to this first")
+    restore.add_argument("--query", metavar="TEXT", help="put what relates to this first")
     restore.add_argument(
         "--max-tokens",
         type=int,
         default=2000,
+        metavar="N",
         help=f"token budget of the whole result, {MIN_RESTORE_TOKENS} to {MAX_RESTORE_TOKENS} "
         "(default 2000)",
     )
@@ -296,7 +303,9 @@ def add_server_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     stats = add_command(
         sub, "stats", common, help="the savings report: tiers, cost, savings, latency"
     )
-    stats.add_argument("--since", help="only this recent: 7d, 12h, 30m (default: all)")
+    stats.add_argument(
+        "--since", metavar="AGE", help="only this recent: 7d, 12h, 30m (default: all)"
+    )
     stats.add_argument("--json", action="store_true", help="print the report as JSON")
     stats.add_argument(
         "--html", metavar="FILE", type=Path, help="also write a self-contained HTML report"
