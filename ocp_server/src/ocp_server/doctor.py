@@ -26,6 +26,7 @@ from ocp_router.env import env_value
 from ocp_router.errors import BackendError, ConfigError
 from ocp_router.tokens import CHARS_PER_TOKEN
 from ocp_server import __version__
+from ocp_server.doctor_settings import misspelt_note, paid_key_missing
 from ocp_server.enclosing import answering_index
 from ocp_server.errors import DatabaseError, WorkspaceError
 from ocp_server.first_run import git_folder_refusal, refuse_reason
@@ -362,7 +363,10 @@ NO_PAID = (
 
 async def _paid_checks(rs: RouterSettings) -> list[Check]:
     if not rs.paid_configured:
-        return [Check("paid model", "ok", NO_PAID)]
+        missing = paid_key_missing(rs)
+        return [
+            Check("paid model", "warn", missing) if missing else Check("paid model", "ok", NO_PAID)
+        ]
     try:
         backend = build_paid(rs)
     except ConfigError as exc:
@@ -563,6 +567,8 @@ async def run_checks(
         )
     names = ", ".join(t.name_in(settings.tool_names) for t in TOOL_SHAPES)
     checks.append(Check("tool names", "ok", f"{settings.tool_names}: {names}"))
+    if misspelt := misspelt_note(env):
+        checks.append(Check("settings", "warn", misspelt))
     ws_checks = await _workspace_checks(settings, workspace_flag)
     checks.extend(ws_checks)
     if rs is not None:
