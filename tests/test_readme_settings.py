@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ocp_router.config import RouterSettings
 from ocp_server.proxy.settings import ProxySettings
+from ocp_server.setting_names import SETTING_NAMES, misspelt_settings
 from ocp_server.settings import ServerSettings, tool_names_setting
 from ocp_wire.tools import TOOL_NAME_STYLES
 
@@ -104,3 +105,25 @@ def test_the_tool_names_setting_takes_each_style_and_defaults_to_the_first() -> 
     assert ServerSettings().tool_names == tool_names_setting({}) == TOOL_NAME_STYLES[0]
     for style in TOOL_NAME_STYLES:
         assert tool_names_setting({"OCP_TOOL_NAMES": style.upper()}) == style
+
+
+# The names `doctor` knows as settings (setting_names.py) are the OCP_* names the code reads:
+# one missing there would be reported as a misspelling of another.
+def test_the_setting_names_are_the_names_the_code_reads() -> None:
+    assert sorted(SETTING_NAMES) == sorted(_named_in_code())
+
+
+def test_a_misspelt_setting_is_taken_for_the_one_it_looks_like() -> None:
+    env = {
+        "OCP_LOCAL_MODLE": "qwen3",  # swapped letters
+        "OCP_OLAMA_URL": "http://x",  # a letter missing
+        "OCP_local_model": "qwen3",  # another case: names are case-sensitive
+        "OCP_LOCAL_MODEL": "llama3.2",  # a real one
+        "OCP_VERSION": "4.14",  # OpenShift's, like no setting of OCP's
+        "PATH": "/usr/bin",
+    }
+    assert misspelt_settings(env) == {
+        "OCP_LOCAL_MODLE": "OCP_LOCAL_MODEL",
+        "OCP_OLAMA_URL": "OCP_OLLAMA_URL",
+        "OCP_local_model": "OCP_LOCAL_MODEL",
+    }

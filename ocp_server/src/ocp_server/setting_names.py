@@ -1,6 +1,6 @@
 """The OCP_* variables OCP reads, to tell a misspelt one: an unknown name is ignored as any
 variable is, and `OCP_LOCAL_MODLE=qwen3` left the default model in use with nothing said.
-tests/test_setting_names.py keeps this list equal to the names the code reads."""
+tests/test_readme_settings.py keeps this list equal to the names the code reads."""
 
 from __future__ import annotations
 
