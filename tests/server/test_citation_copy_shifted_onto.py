@@ -80,3 +80,58 @@ async def test_a_short_block_whose_line_below_changed_stays_valid_beside_its_twi
     brief = await repo.memory.restore()
     (cited,) = brief.decisions[0].citations
     assert (cited.status, cited.citation) == ("valid", "src/env.py:5-5")
+
+
+# A copy pasted a few lines above the cited line together with one of its neighbours, the
+# lines between making up the shift: the copy sits at the cited place with that neighbour as
+# it was and the other not; the cited line, below, has both, as many lines from the file's
+# end as when confirmed. (text, cited line, lines inserted after line k, where it went)
+ONE_SIDE_KEPT = {
+    "above kept, outside any": (
+        "import os\n\n\nA = 0\nx = 1\nz = 3\n",
+        5,
+        (4, "x = 1\ny = 2\nA = 0\n"),
+        8,
+    ),
+    "below kept, outside any": (
+        "import os\n\n\nA = 0\nx = 1\nz = 3\n",
+        5,
+        (3, "w = 9\nx = 1\nz = 3\n"),
+        8,
+    ),
+    "above kept, in a function": (
+        "import os\n\n\ndef load():\n    env = os.environ\n    x = 1\n    return env\n",
+        6,
+        (5, "    x = 1\n    y = 2\n    env = os.environ\n"),
+        9,
+    ),
+    "below kept, in a function": (
+        "import os\n\n\ndef load():\n    env = os.environ\n    x = 1\n"
+        "    path = env['PATH']\n    return path\n",
+        6,
+        (4, "    w = 0\n    x = 1\n    path = env['PATH']\n"),
+        9,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(ONE_SIDE_KEPT.values()), ids=list(ONE_SIDE_KEPT))
+async def test_a_copy_shifted_onto_a_short_block_with_one_of_its_neighbours_is_not_it(
+    repo: Repo, case: tuple[str, int, tuple[int, str], int]
+) -> None:
+    text, line, (after, inserted), went = case
+    repo.write("src/env.py", text)
+    await repo.reindex()
+    await repo.decide(f"src/env.py:{line}-{line}", title="x", decision="x is set")
+    rows = text.splitlines(keepends=True)
+    edited = "".join(rows[:after]) + inserted + "".join(rows[after:])
+    assert edited.splitlines()[line - 1] == text.splitlines()[line - 1]  # the copy is there
+    repo.write("src/env.py", edited)
+    await repo.reindex()
+    brief = await repo.memory.restore()
+    assert brief.stale == (), brief.stale[0].citations
+    (cited,) = brief.decisions[0].citations
+    assert (cited.status, cited.citation) == ("moved", f"src/env.py:{went}-{went}")
+    again = await repo.memory.restore()
+    (cited,) = again.decisions[0].citations
+    assert (cited.status, cited.citation) == ("moved", f"src/env.py:{went}-{went}")

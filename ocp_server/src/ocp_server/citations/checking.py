@@ -17,7 +17,7 @@ from ocp_server.citations.blocks import (
     place_by_context,
 )
 from ocp_server.citations.changes import what_changed
-from ocp_server.citations.context import neither_side_as_it_was
+from ocp_server.citations.context import after_place, context_of, sides_as_they_were
 from ocp_server.citations.definitions import matches
 from ocp_server.citations.lines import content_hash, describe_change, normalized
 from ocp_server.citations.namesakes import changed_namesake
@@ -81,22 +81,38 @@ async def check(view: CodeView, c: Stored) -> Check:
 
 async def _shifted(view: CodeView, c: Stored, lines: list[str], now: str | None) -> Located | None:
     """Where the cited lines went when those at their old place read as cited but are a copy
-    shifted onto it (`x = 1` twice, two lines apart, two lines added above both): neither line
-    around the old place (`now`, `context_of`'s) is one the block had (context.py, m048), and
-    one other place has both: within the definitions of the cited name for lines cited in one,
-    anywhere in the file for lines outside any. None when the old place keeps either (a line
-    beside it edited; the file may repeat it with the same lines around, which its context
-    never told apart), or no other place or several have them: the lines are where they were.
-    (A whole definition is told by its name: a copy of it is another of that name,
-    namesakes.py.)"""
-    if c.whole or not c.context or not now or not neither_side_as_it_was(now, c.context):
+    shifted onto it (`x = 1` twice, two lines apart, two lines added above both). Neither
+    line around the old place (`now`, `context_of`'s) is one the block had (context.py, m048),
+    and one other place has both: within the definitions of the cited name for lines cited in
+    one, anywhere in the file for lines outside any. Or one is (the copy went in with that
+    neighbour), and the place with as many lines after it as the block had has both: it went
+    down by the lines added above. None when the old place keeps both, or keeps one and that
+    place is not it (a line beside it edited; the file may repeat it with the same lines
+    around, which its context never told apart), or no other place or several have them: the
+    lines are where they were. (A whole definition is told by its name: a copy of it is
+    another of that name, namesakes.py.)"""
+    if c.whole or not c.context or not now:
+        return None
+    kept = sides_as_they_were(now, c.context)
+    if kept == 2:
+        return None
+    at = after_place(lines, c.end_line - c.start_line + 1, c.context) if kept == 1 else None
+    if kept == 1 and (
+        at is None
+        or at[0] <= c.start_line
+        or content_hash(lines[at[0] - 1 : at[1]]) != c.content_hash
+        or sides_as_they_were(context_of(lines, *at), c.context) != 2
+    ):
         return None
     if c.symbol:
         named = [d for d in await view.definitions_of(c.path, c.symbol) if matches(d, c.symbol)]
         spans = [(d.start_line, d.end_line) for d in named]
     else:
         named, spans = await view.definitions(c.path), [(1, len(lines))]
-    if (at := place_by_context(lines, c, spans)) is None:
+    if at is not None:
+        if not any(lo <= at[0] and at[1] <= hi for lo, hi in spans):
+            return None
+    elif (at := place_by_context(lines, c, spans)) is None:
         return None
     holder = holder_of(named, at[0], at[1])
     return located(c.path, lines, at[0], at[1], holder.name if holder else None, False)
