@@ -2,7 +2,7 @@
 
     uv run python bench/bench_memory.py [--memories 1000] [--edits 100] [--seed 16]
         [--max-saves 4] [--part all|refactoring|saves] [--sources pinned|current] [--file-moves]
-        [--short-repeats]
+        [--short-repeats] [--extracts]
 
 A sample repository (a git copy of this repository's Python sources, as of commit SNAPSHOT:
 pinned, so that figures stay comparable across rounds; `--sources current` takes the working
@@ -15,7 +15,9 @@ a plain `mv` into a new folder and edited before the index sees them, and files 
 original goes in a later batch, and a fifth of the memories cite a line or two outside any
 definition; with `--short-repeats`, a fourth of the memories cite one short line alone in its
 file, which edits then repeat nearer its old place, in one update or spread over three, or
-repeat a few lines above it and then shift the copy onto its place: short_repeats.py). After
+repeat a few lines above it and then shift the copy onto its place: short_repeats.py; with
+`--extracts`, also functions split in two: a stretch of a body goes to a new function at the
+end of its file, called from where it was). After
 each restore every memory served as a fact (valid or moved) is compared with the file on disk
 at the place it names, by an oracle written here, independent of OCP's checks: the lines
 there must be the lines saved.
@@ -40,6 +42,7 @@ texts name, and a digest of them (field, citation, symbol, kind).
 from __future__ import annotations
 
 import argparse
+import ast
 import asyncio
 import io
 import random
@@ -165,9 +168,14 @@ class Editor:
     """Random refactoring steps on the sample repository."""
 
     def __init__(
-        self, root: Path, rnd: random.Random, file_moves: bool = False, repeats: bool = False
+        self,
+        root: Path,
+        rnd: random.Random,
+        file_moves: bool = False,
+        repeats: bool = False,
+        extracts: bool = False,
     ) -> None:
-        self.root, self.rnd = root, rnd
+        self.root, self.rnd, self.extracts = root, rnd, extracts
         self.repeats = Repeats(root, rnd, self.write) if repeats else None
         self.edited: set[str] = set()
         self.moves = 0
@@ -233,6 +241,8 @@ class Editor:
             kinds, weights = [*kinds, "mvedit", "cprm"], [*weights, 8, 8]
         if self.repeats is not None:
             kinds, weights = [*kinds, "repeat", "staged", "onto"], [*weights, 10, 10, 10]
+        if self.extracts:
+            kinds, weights = [*kinds, "extract"], [*weights, 20]
         kind = self.rnd.choices(kinds, weights=weights)[0]
         if kind in ("repeat", "staged", "onto") and self.repeats is not None:
             return self.repeats.step(kind)
@@ -274,8 +284,42 @@ class Editor:
             target.parent.mkdir(exist_ok=True)
             before = target.read_text("utf-8").splitlines() if target.exists() else []
             self.write(target, [*before, "", "", *block])
+        elif kind == "extract" and not self.extract(lines, name, head, end):
+            return "none"
         self.write(path, lines)
         return kind
+
+    def extract(self, lines: list[str], name: str, head: int, end: int) -> bool:
+        """A function split in two: 2 to 5 lines of its body go, dedented, to a new function
+        at the end of the file, and a call to it takes their place. A split no one makes is
+        not taken: of a class's body, or one after which the file does not parse or defines
+        other names than before and the new one (a string cut in two swallows definitions)."""
+        if not lines[head].lstrip().startswith(("def ", "async def ")):
+            return False
+        before = _defined("\n".join(lines))
+        for _ in range(20):
+            n = self.rnd.randrange(head + 1, end)
+            m = min(end, n + self.rnd.randint(2, 5))
+            stretch = textwrap.dedent("\n".join(lines[n:m])).splitlines()
+            indent = lines[n][: len(lines[n]) - len(lines[n].lstrip())] or "    "
+            helper = f"_{name}_part{self.moves + 1}"
+            split = [*lines[:n], f"{indent}{helper}()", *lines[m:], "", ""]
+            split += [f"def {helper}():", *(f"    {ln}" if ln else ln for ln in stretch)]
+            if before is not None and _defined("\n".join(split)) == before + Counter([helper]):
+                self.moves += 1
+                lines[:] = split
+                return True
+        return False
+
+
+def _defined(text: str) -> Counter[str] | None:
+    """The names a module's functions and classes bear, None when it does not parse."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return None
+    kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    return Counter(node.name for node in ast.walk(tree) if isinstance(node, kinds))
 
 
 def _lines(path: Path) -> list[str]:
@@ -361,13 +405,14 @@ async def run(
     sources: str = "pinned",
     file_moves: bool = False,
     short_repeats: bool = False,
+    extracts: bool = False,
 ) -> None:
     root = make_repo(sources)
     try:
         if part in ("all", "saves"):
             await run_saves(root, saves)
         if part in ("all", "refactoring"):
-            await run_refactoring(root, memories, edits, seed, file_moves, short_repeats)
+            await run_refactoring(root, memories, edits, seed, file_moves, short_repeats, extracts)
     finally:
         if keep:
             print(f"the sample repository and its database are kept in {root.parent}")
@@ -416,6 +461,7 @@ async def run_refactoring(
     seed: int,
     file_moves: bool = False,
     short_repeats: bool = False,
+    extracts: bool = False,
 ) -> None:
     rnd = random.Random(seed)
     db_path = root.parent / "ocp.db"
@@ -428,7 +474,7 @@ async def run_refactoring(
     short: list[tuple[str, str]] | None = [] if short_repeats else None
     saved = await save_memories(memory, conn, root, memories, rnd, file_moves, short)
     save_ms = (time.perf_counter() - t0) * 1000 / memories
-    editor = Editor(root, rnd, file_moves, short_repeats)
+    editor = Editor(root, rnd, file_moves, short_repeats, extracts)
     if editor.repeats is not None and short is not None:
         editor.repeats.targets = short
     copies: list[str] = []  # served at a copy of the cited line, not the line (short_repeats)
@@ -545,6 +591,11 @@ def main() -> None:
         help="also short cited lines repeated in their file, in one update or over three, "
         "or repeated above and then shifted onto their place",
     )
+    parser.add_argument(
+        "--extracts",
+        action="store_true",
+        help="also functions split in two: a stretch of a body moved to a new function",
+    )
     args = parser.parse_args()
     asyncio.run(
         run(
@@ -557,6 +608,7 @@ def main() -> None:
             sources=args.sources,
             file_moves=args.file_moves,
             short_repeats=args.short_repeats,
+            extracts=args.extracts,
         )
     )
 
