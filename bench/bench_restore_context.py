@@ -10,8 +10,12 @@ change and a restore checks every citation (its CPU time, this process's):
 - `appended`: a line is added at the end of each file: the lines around each are as kept, the
   comparison is all the new check does;
 - `beside` (after `appended`): the line above each cited line is edited (a new text each
-  round): every cited line is unchanged where it was but the lines around it are not, so the
-  file is searched for another place that has them (none does: each stays valid).
+  round): every cited line is unchanged where it was, the line below it as kept: it stays
+  where it is, looked for at one other place only (as many lines from the file's end as it
+  was; from 8403a997 to a37ba80c the file or the cited name's definitions were searched);
+- `around` (after `beside`): the lines above and below each cited line are edited: neither
+  line around is as kept, so the cited name's definitions, or the file for a line outside
+  any, are searched for one other place with both (none has: each stays valid).
 Reported: citations checked per second of CPU (median of the rounds), and how many came back
 valid, moved and stale (the same on both versions, or a version behaves differently).
 `--against REV`: REV's sources (`git archive REV ocp_server/src`) first on PYTHONPATH in turn
@@ -36,7 +40,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-SCENARIOS = ("appended", "beside")  # the lines around as saved first
+SCENARIOS = ("appended", "beside", "around")  # the lines around as saved first
 
 
 def _sample(i: int) -> list[str]:
@@ -89,9 +93,14 @@ async def one(tmp: Path, files: int, rounds: int) -> dict[str, Any]:
             for r in range(rounds):
                 for rel, lines in texts.items():
                     now = list(lines)
-                    if scenario == "beside":
+                    if scenario in ("beside", "around"):
                         for n in _cited(lines):
                             now[n - 2] = f"{now[n - 2]}  # edited {r}"
+                    if scenario == "around":
+                        for n in _cited(lines):
+                            below = next((i for i in range(n, len(now)) if now[i].strip()), n)
+                            if below < len(now):
+                                now[below] = f"{now[below]}  # edited {r}"
                     else:
                         now += [f"# appended {r}"]
                     (root / rel).write_text("\n".join(now) + "\n", "utf-8")

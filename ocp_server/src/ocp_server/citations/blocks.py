@@ -113,11 +113,13 @@ def only_place(lines: Sequence[str], c: Stored) -> tuple[int, int] | None:
 
 
 def place_by_context(
-    lines: Sequence[str], c: Stored, spans: Sequence[tuple[int, int]]
+    lines: Sequence[str], c: Stored, spans: Sequence[tuple[int, int]], but: tuple[int, int]
 ) -> tuple[int, int] | None:
-    """The one place of the cited block within `spans` with the lines around it as they were
-    (context.py); None when none or several have. (Spans may nest: a place is counted once.)"""
+    """The one place of the cited block within `spans`, `but` the one known not to have the
+    lines around it as they were (its own are not hashed again), that has them (context.py);
+    None when none or several have. (Spans may nest: a place is counted once.)"""
     places = dict.fromkeys(p for lo, hi in spans for p in _places(lines, c, lo, hi))
+    places.pop(but, None)
     return by_context(lines, list(places), c.context)
 
 

@@ -112,7 +112,7 @@ async def _shifted(view: CodeView, c: Stored, lines: list[str], now: str | None)
     if at is not None:
         if not any(lo <= at[0] and at[1] <= hi for lo, hi in spans):
             return None
-    elif (at := place_by_context(lines, c, spans)) is None:
+    elif (at := place_by_context(lines, c, spans, (c.start_line, c.end_line))) is None:
         return None
     holder = holder_of(named, at[0], at[1])
     return located(c.path, lines, at[0], at[1], holder.name if holder else None, False)
