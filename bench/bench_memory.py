@@ -42,7 +42,6 @@ texts name, and a digest of them (field, citation, symbol, kind).
 from __future__ import annotations
 
 import argparse
-import ast
 import asyncio
 import io
 import random
@@ -71,6 +70,7 @@ from ocp_server.memory import MemoryStore, NoteIn  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
 from cited_lines import lines_at, same_lines  # noqa: E402
+from extracts import split_function  # noqa: E402
 from memory_saves import SHAPES, SaveRun, max_saves  # noqa: E402
 from short_repeats import Repeats, a_copy, short_line  # noqa: E402
 
@@ -290,36 +290,10 @@ class Editor:
         return kind
 
     def extract(self, lines: list[str], name: str, head: int, end: int) -> bool:
-        """A function split in two: 2 to 5 lines of its body go, dedented, to a new function
-        at the end of the file, and a call to it takes their place. A split no one makes is
-        not taken: of a class's body, or one after which the file does not parse or defines
-        other names than before and the new one (a string cut in two swallows definitions)."""
-        if not lines[head].lstrip().startswith(("def ", "async def ")):
+        if not split_function(self.rnd, lines, name, head, end, self.moves + 1):
             return False
-        before = _defined("\n".join(lines))
-        for _ in range(20):
-            n = self.rnd.randrange(head + 1, end)
-            m = min(end, n + self.rnd.randint(2, 5))
-            stretch = textwrap.dedent("\n".join(lines[n:m])).splitlines()
-            indent = lines[n][: len(lines[n]) - len(lines[n].lstrip())] or "    "
-            helper = f"_{name}_part{self.moves + 1}"
-            split = [*lines[:n], f"{indent}{helper}()", *lines[m:], "", ""]
-            split += [f"def {helper}():", *(f"    {ln}" if ln else ln for ln in stretch)]
-            if before is not None and _defined("\n".join(split)) == before + Counter([helper]):
-                self.moves += 1
-                lines[:] = split
-                return True
-        return False
-
-
-def _defined(text: str) -> Counter[str] | None:
-    """The names a module's functions and classes bear, None when it does not parse."""
-    try:
-        tree = ast.parse(text)
-    except SyntaxError:
-        return None
-    kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-    return Counter(node.name for node in ast.walk(tree) if isinstance(node, kinds))
+        self.moves += 1
+        return True
 
 
 def _lines(path: Path) -> list[str]:
