@@ -1,7 +1,8 @@
-"""Does the UTF-16 test of index/source_text.py (no byte-order mark: told by its NUL bytes)
-take a binary for text? Every regular file up to 1 MB under the given folders (default /usr
-and this checkout's .venv) with a NUL in its first 8 KB and no UTF-16/32 mark is a binary the
-index skipped; counted: how many of them utf8_bytes now reads as text, and which.
+"""Do the UTF-16 and UTF-32 tests of index/source_text.py (no byte-order mark: told by its NUL
+bytes, then by the scripts of its text) take a binary for text? Every regular file up to 1 MB
+under the given folders (default /usr and this checkout's .venv) with a NUL in its first 8 KB
+and no UTF-16/32 mark is a binary the index skipped, or such a text; counted: how many of
+them utf8_bytes reads as text, and which.
 
     uv run python bench/bench_unmarked_utf16.py [FOLDER ...]
 """
@@ -35,7 +36,7 @@ def main(folders: list[str]) -> None:
                     binaries += 1
                     if utf8_bytes(data) is not data:
                         taken.append(path)
-    print(f"files {seen}, binaries (a NUL, no mark) {binaries}, read as UTF-16 {len(taken)}")
+    print(f"files {seen}, a NUL and no mark {binaries}, read as UTF-16 or UTF-32 {len(taken)}")
     for path in taken:
         print("  ", path)
 

@@ -1,6 +1,6 @@
 """Source files saved in an encoding other than plain UTF-8 are indexed as their text: UTF-8
-with a byte-order mark (the mark is no character of line 1), UTF-16 without a mark (told by
-its NUL bytes, a binary's never taken for it), and Windows-1252 (`café` kept, not a
+with a byte-order mark (the mark is no character of line 1), UTF-16 or UTF-32 without a mark
+(told by its NUL bytes, a binary's never taken for it), and Windows-1252 (`café` kept, not a
 replacement character). Lines count as in the file, and every secret check sees that text.
 
 Secrets are assembled at run time, so this file holds no literal secret."""
@@ -77,6 +77,61 @@ async def test_a_utf16_file_without_a_mark_is_found_at_the_lines_of_its_text(
     top = result.results[0]
     assert (top.path, top.start_line, top.end_line) == ("rows.py", 6, 7)
     assert top.text.startswith("def entrée_totale(rows):") and "\x00" not in top.text
+
+
+CJK_MODULE = """# 仓库报表：读取整张表，逐行汇总金额，再按月份分组。
+# 这个模块的注释和字符串大多是中文，只有名字是英文。
+
+
+def ledger_total(rows):
+    \"\"\"把每一行的金额加起来，返回总数；空表返回零。\"\"\"
+    return sum(row.amount for row in rows)
+
+
+连接失败 = "数据库连接失败，请检查网络设置以后再试一次。"
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "codec"),
+    [
+        (CJK_MODULE, "utf-16-le"),
+        (CJK_MODULE, "utf-16-be"),
+        (MODULE, "utf-32-le"),
+        (CJK_MODULE, "utf-32-be"),
+    ],
+    ids=["cjk-utf-16-le", "cjk-utf-16-be", "utf-32-le", "cjk-utf-32-be"],
+)
+async def test_a_file_without_a_mark_whose_nul_bytes_are_not_mostly_ascii_is_read_as_text(
+    app: AppState, workspace: Path, text: str, codec: str
+) -> None:
+    # UTF-16 of mostly CJK has NUL high bytes only where it is ASCII; UTF-32 has NULs in
+    # every unit: both read as binaries, skipped
+    (workspace / "rows.py").write_bytes(text.encode(codec))
+    name, lines = ("ledger_total", (5, 7)) if text is CJK_MODULE else ("entrée_totale", (6, 7))
+    ws = await opened(app, workspace)
+    result = await app.search(ws, wire.SearchArgs(query=name))
+    top = result.results[0]
+    assert (top.path, top.start_line, top.end_line) == ("rows.py", *lines)
+    assert top.text.startswith(f"def {name}(rows):") and "\x00" not in top.text
+
+
+async def test_a_binary_of_numbers_read_as_utf32_or_cjk_utf16_stays_skipped(
+    app: AppState, workspace: Path
+) -> None:
+    # 32-bit numbers below U+110000 have UTF-32's NUL top bytes, and 16-bit ones decode as
+    # UTF-16 (a few with NUL high bytes): neither reads as lines of a few scripts
+    ids = [0x10000 + n * 7919 % 0xF0000 for n in range(512)]
+    (workspace / "ids.bin").write_bytes(struct.pack("<512I", *ids))
+    (workspace / "ids_be.bin").write_bytes(struct.pack(">512I", *ids))
+    glyphs = [0x100 + n * 241 % 0xD700 for n in range(511)] + [10]  # a line break: no text yet
+    (workspace / "glyphs.bin").write_bytes(struct.pack("<512H", *glyphs) + b"\x20\x00" * 9)
+    (workspace / "runs.bin").write_bytes(
+        struct.pack("<512I", *(0x20 + n % 0xFFE0 for n in range(512)))
+    )
+    reasons = await skip_reasons(app, workspace)
+    for name in ("ids.bin", "ids_be.bin", "glyphs.bin", "runs.bin"):
+        assert reasons.get(name, "binary") == "binary", name
 
 
 async def test_a_binary_with_a_utf16_like_pattern_of_nul_bytes_stays_skipped(

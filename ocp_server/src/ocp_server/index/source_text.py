@@ -1,7 +1,7 @@
 """A source file's bytes as UTF-8 text, whatever encoding its editor saved it in: UTF-8 with a
 byte-order mark (Visual Studio, Notepad), UTF-16 or UTF-32 with one (PowerShell scripts, .rc
-files, some C# and .reg files), UTF-16 without one, and Windows-1252 (Latin-1's superset: older
-editors on Windows, `café` in a comment).
+files, some C# and .reg files), UTF-16 or UTF-32 without one, and Windows-1252 (Latin-1's
+superset: older editors on Windows, `café` in a comment).
 
 Read as raw bytes, a UTF-8 mark stayed as `\\ufeff` before line 1's first word, UTF-16's NUL
 bytes read as a binary's (skipped), and a Windows-1252 `é` became a replacement character.
@@ -37,6 +37,17 @@ _HEAD = 8192
 _MIN_UNITS = 20
 _NUL_SHARE = 0.94
 _NOT_TEXT = re.compile("[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f\ufffe\uffff]")
+# Text whose NULs say less: UTF-16 of mostly CJK (its ASCII, the line breaks and spaces, alone
+# has NUL high bytes), UTF-32 (every unit's top byte is NUL, a binary's 32-bit numbers' too).
+# Taken only when it also reads as a text of a few scripts: a line break, and nearly every
+# character of its head ASCII or of the scripts below (Latin-1, Greek, Cyrillic, punctuation
+# and symbols, CJK with kana and its compatibility forms, Hangul, full-width forms); a
+# binary's numbers spread over the rest.
+_FEW_SCRIPTS_SHARE = 0.95
+_OTHER_SCRIPT = re.compile(
+    "[^\t\n\r\x20-\x7e\xa0-\xff\u0370-\u04ff\u2000-\u2bff\u3000-\u9fff"
+    "\uac00-\ud7a3\uf900-\ufaff\uff00-\uffef]"
+)
 
 
 def _cp1252(exc: UnicodeError) -> tuple[str, int]:
@@ -50,8 +61,9 @@ def _cp1252(exc: UnicodeError) -> tuple[str, int]:
 codecs.register_error("ocp-cp1252", _cp1252)
 
 
-def _utf16_unmarked(data: bytes) -> str | None:
-    """`data` as UTF-16 text without a byte-order mark, None when it is no such text."""
+def _unmarked(data: bytes) -> str | None:
+    """`data` as UTF-16 or UTF-32 text without a byte-order mark, None when it is no such
+    text."""
     head = data[:_HEAD]
     units = len(head) // 2
     if len(data) % 2 or units < _MIN_UNITS:
@@ -59,17 +71,39 @@ def _utf16_unmarked(data: bytes) -> str | None:
     low, high = head[0::2], head[1::2]
     for nuls, others, codec in ((high, low, "utf-16-le"), (low, high, "utf-16-be")):
         if nuls.count(0) >= _NUL_SHARE * units and others.count(0) <= (1 - _NUL_SHARE) * units:
-            try:
-                text = data.decode(codec)
-            except UnicodeDecodeError:  # a lone surrogate: not that text
-                return None
-            return None if _NOT_TEXT.search(text) else text
+            return _text(data, codec)
+    if len(data) % 4 == 0:
+        for top, codec in ((head[3::4], "utf-32-le"), (head[0::4], "utf-32-be")):
+            if not top.strip(b"\0"):
+                return _few_scripts(_text(data, codec))
+    for nuls, others, codec in ((high, low, "utf-16-le"), (low, high, "utf-16-be")):
+        if nuls.count(0) > others.count(0) <= (1 - _NUL_SHARE) * units:
+            return _few_scripts(_text(data, codec))
     return None
+
+
+def _text(data: bytes, codec: str) -> str | None:
+    """`data` decoded by `codec` when it is text in it: no lone surrogate (nor, in UTF-32, a
+    number past U+10FFFF), no character a text does not hold."""
+    try:
+        text = data.decode(codec)
+    except UnicodeDecodeError:
+        return None
+    return None if _NOT_TEXT.search(text) else text
+
+
+def _few_scripts(text: str | None) -> str | None:
+    """`text` when it has lines and its head is of a few scripts (`_OTHER_SCRIPT`)."""
+    if text is None or ("\n" not in text and "\r" not in text):
+        return None
+    head = text[: _HEAD // 2]
+    others = len(_OTHER_SCRIPT.findall(head))
+    return text if others <= (1 - _FEW_SCRIPTS_SHARE) * len(head) else None
 
 
 def utf8_bytes(data: bytes) -> bytes:
     """`data` as UTF-8: without a UTF-8 byte-order mark; decoded from UTF-16 or UTF-32 when it
-    starts with their mark, or from UTF-16 when its NUL bytes are those of such text; bytes
+    starts with their mark, or without one when its NUL bytes are those of such text; bytes
     that are no UTF-8 read as Windows-1252 when `data` holds no NUL. Else (a binary, also one
     that only starts like UTF-16: bytes no such text holds, a NUL character in it) `data` as
     it is."""
@@ -83,7 +117,7 @@ def utf8_bytes(data: bytes) -> bytes:
                 return data
             return data if "\0" in text else text.encode("utf-8")
     if b"\0" in data:
-        unmarked = _utf16_unmarked(data) if b"\0" in data[:_HEAD] else None
+        unmarked = _unmarked(data) if b"\0" in data[:_HEAD] else None
         return data if unmarked is None else unmarked.encode("utf-8")
     if data.isascii():
         return data
