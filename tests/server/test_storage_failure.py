@@ -6,7 +6,10 @@ ignores SIGXFSZ, so SQLite gets EFBIG: SQLITE_IOERR, "disk I/O error")."""
 
 from __future__ import annotations
 
+import os
 import resource
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -94,3 +97,25 @@ def test_a_first_build_the_disk_refuses_is_said_in_words_by_search_status_and_do
     assert _cli(capsys, ws, "index")[0] == 0
     said = _cli(capsys, ws, "status")[1]
     assert "storage" not in said and f"{FILES} files" in said
+
+
+def test_ocp_server_index_on_a_disk_that_refuses_its_writes_says_so_without_a_traceback(
+    tmp_path: Path,
+) -> None:
+    # The schema fits and the first batches' writes do not: `ocp-server index` ended in
+    # sqlite3.OperationalError's traceback (only the database's set-up was said in words).
+    ws = _workspace(tmp_path)
+    env = {**os.environ, "HOME": str(tmp_path), "OCP_OLLAMA_URL": "http://127.0.0.1:9"}
+    done = subprocess.run(
+        [sys.executable, "-m", "ocp_server.cli", "--workspace", str(ws), "index"],
+        capture_output=True,
+        text=True,
+        env=env,
+        preexec_fn=_limited,
+        timeout=300,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    said = done.stderr.replace("\n", " ")
+    assert "disk I/O error" in said and str(ws / ".ocp" / "ocp.db") in said
+    assert "OCP_DB_PATH" in said and "ocp-server index" in said

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sqlite3
 import sys
 import time
 from pathlib import Path
 
 from pydantic import ValidationError
+from rich.markup import escape
 from rich.table import Table
 
 from ocp_router.redact_names import redact_name
@@ -17,7 +19,7 @@ from ocp_server.cli_output import IndexProgress, console, option_problems
 from ocp_server.cli_waits import OtherIndexer
 from ocp_server.enclosing import answering_index
 from ocp_server.entry import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE
-from ocp_server.errors import DatabaseError, InputError
+from ocp_server.errors import DatabaseError, InputError, storage_cause, storage_failed
 from ocp_server.first_run import WorkspaceRefused, check_workspace, in_git_folder, refuse_reason
 from ocp_server.index.full_disk import updated_unless_full
 from ocp_server.index.globs import relative_glob
@@ -165,6 +167,13 @@ def run_index(args: argparse.Namespace, workspace: Path) -> int:
         return _status_of(exc)
     except WorkspaceGone as exc:  # its index kept: nothing to index until it is back
         err.print(f"[red]error:[/red] {exc}", soft_wrap=True)
+        return EXIT_FAILURE
+    except sqlite3.DatabaseError as exc:  # the disk refused a batch: the ones before are kept
+        if not storage_failed(exc):
+            raise
+        cause = storage_cause(exc, _settings().db_path_for(workspace))
+        kept = "the files indexed so far are kept: run `ocp-server index` again to finish"
+        err.print(f"[red]error:[/red] {escape(cause)}; {kept}", soft_wrap=True)
         return EXIT_FAILURE
     if isinstance(summary, OtherIndexer):
         print(f"ocp-server: {summary.outcome()}", file=sys.stderr)
