@@ -562,7 +562,22 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:  # an OCP_* variable: one line naming it, a usage error
         print(f"ocp-server: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except Exception as exc:  # noqa: BLE001 - only a busy database is said here; else raised
+        return _busy(exc, args.command, workspace)
     return result
+
+
+def _busy(exc: Exception, command: str, workspace: Path) -> int:
+    """Another process kept the database's write lock past the busy timeout (a second IDE
+    window's build, a `sqlite3` shell in a transaction): said as the server says it, in one
+    line naming the holder when it can be known, not as a traceback. Anything else is raised."""
+    from ocp_server.errors import busy_text, database_busy
+
+    if not database_busy(exc):
+        raise exc
+    db_path = ServerSettings.from_env().db_path_for(workspace)
+    print(f"ocp-server: {busy_text(f'ocp-server {command}', db_path)}", file=sys.stderr)
+    return EXIT_FAILURE
 
 
 if __name__ == "__main__":
