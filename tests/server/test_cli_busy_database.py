@@ -12,6 +12,8 @@ import pytest
 
 from ocp_server import db
 from ocp_server.cli import main
+from ocp_server.db_holders import named_holders
+from tests.server.held import held
 
 
 @pytest.mark.parametrize("command", [["status"], ["index"], ["search", "verify_token"]])
@@ -37,3 +39,20 @@ def test_a_command_on_a_database_another_process_keeps_locked_says_it_is_busy(
     said = capsys.readouterr().err
     assert status == 1, said
     assert "database is busy" in said and "held its write lock" in said and "try again" in said
+
+
+@pytest.mark.skipif(not Path("/proc/locks").exists(), reason="names holders from /proc/locks")
+async def test_a_holder_whose_command_line_has_line_breaks_is_named_on_one_line(
+    tmp_path: Path,
+) -> None:
+    # `python3 -c "<a script of several lines>"`: its lines went into the one-line message
+    db_path = tmp_path / "ocp.db"
+    made = sqlite3.connect(db_path)
+    made.execute("PRAGMA journal_mode = WAL")  # its -shm holds the locks named
+    made.execute("CREATE TABLE notes (id INTEGER)")
+    made.commit()
+    async with held(db_path, "write", "import sqlite3\nwhile True:\n\tpass") as holder:
+        named = named_holders(db_path)
+    made.close()
+    assert named is not None and f"pid {holder.pid} (" in named
+    assert "\n" not in named and "\t" not in named and "import sqlite3 while True: pass" in named

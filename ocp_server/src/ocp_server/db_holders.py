@@ -68,5 +68,7 @@ def _command(pid: int) -> str:
     if words:
         words[0] = Path(words[0]).name  # the program, not where it is installed
     # another program's arguments, shown to the agent and its model: `--token ghp_...`
-    text = redact(" ".join(words)).text or "?"
+    # one line (a `python3 -c` script's line breaks and tabs broke the message's), redacted
+    # as shown
+    text = redact(" ".join(" ".join(words).split())).text or "?"
     return text if len(text) <= 80 else text[:79] + "…"
