@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from ocp_server.brief import Brief, CitationState
 from ocp_server.db import connect
 from ocp_server.index.workspace import WorkspaceIndex
 from ocp_server.memory import DecisionIn, MemoryStore
@@ -16,6 +17,12 @@ OTHER = (
     "import os\n\n\nTIMEOUT = 10\nRETRIES = 3\n\n\n"
     "def fetch(url):\n    for attempt in range(RETRIES):\n        pass\n\n\n"
     "def retry_later(task):\n    task.delay(TIMEOUT)\n"
+)
+
+# `x = 1` twice in a function, at lines 6 and 8.
+IN_LOAD = (
+    "import os\n\n\ndef load():\n    env = os.environ\n    x = 1\n    path = env['PATH']\n"
+    "    x = 1\n    return path\n"
 )
 
 
@@ -66,6 +73,47 @@ class Repo:
             sid, decisions=[DecisionIn(title, decision, citations=tuple(citations))]
         )
         return result.decision_ids[0]
+
+    async def cite(
+        self,
+        rel: str,
+        text: str,
+        citation: str,
+        *,
+        title: str = "Token check",
+        decision: str = "compare tokens in constant time",
+    ) -> int:
+        """`rel` written as `text` and indexed, then a decision citing `citation` saved."""
+        self.write(rel, text)
+        await self.reindex()
+        return await self.decide(citation, title=title, decision=decision)
+
+    async def cite_timeouts(self) -> int:
+        """src/settings.py written as SETTINGS_PY and indexed, a decision citing its timeouts."""
+        return await self.cite(
+            "src/settings.py",
+            SETTINGS_PY,
+            "src/settings.py:3-6",
+            title="Timeouts",
+            decision="read waits 10 s",
+        )
+
+    async def reindexed(self) -> Brief:
+        """What a restore serves once the index has caught up."""
+        await self.reindex()
+        return await self.memory.restore()
+
+    async def rewritten(self, rel: str, text: str) -> Brief:
+        """`rel` rewritten as `text` and indexed: what a restore then serves."""
+        self.write(rel, text)
+        return await self.reindexed()
+
+
+def followed(brief: Brief, *, notes: bool = False) -> CitationState:
+    """The one citation of the first decision (or note) served, no memory having gone stale."""
+    assert brief.stale == (), brief.stale[0].citations
+    (cited,) = (brief.notes if notes else brief.decisions)[0].citations
+    return cited
 
 
 @contextlib.asynccontextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 from mcp import Client
 
 from tests.fakes import FakeAnthropic, FakeOllama
+from tests.server.citations import Repo, opened_repo
 from tests.server.inproc import PaidServer, inproc_client, paid_env
 
 
@@ -24,3 +26,10 @@ def paid_server(
         return inproc_client(workspace, monkeypatch, paid)
 
     return opened
+
+
+@pytest.fixture
+async def repo(workspace: Path) -> AsyncIterator[Repo]:
+    """The citation tests' workspace, indexed, with a memory store (a module may narrow it)."""
+    async with opened_repo(workspace) as opened:
+        yield opened

@@ -5,41 +5,24 @@ read as cited), though the cited line had gone down with the rest. The lines aro
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 
-from tests.server.citations import Repo, opened_repo
+from tests.server.citations import IN_LOAD, Repo, followed
 
-# `x = 1` at lines 6 and 8, two lines apart: in a function (cited within it, by its name) and
-# outside any definition.
-IN_LOAD = (
-    "import os\n\n\ndef load():\n    env = os.environ\n    x = 1\n    path = env['PATH']\n"
-    "    x = 1\n    return path\n"
-)
+# `x = 1` at lines 6 and 8, two lines apart: in a function (IN_LOAD, cited within it, by its
+# name) and outside any definition.
 AT_TOP = "import os\n\n\nA = 0\n\nx = 1\ny = 2\nx = 1\nz = 3\n"
 TWO_LINES = "# a new header\n# added by a refactor\n"
-
-
-@pytest.fixture
-async def repo(workspace: Path) -> AsyncIterator[Repo]:
-    async with opened_repo(workspace) as opened:
-        yield opened
+SET_AGAIN = "x is set again"
 
 
 @pytest.mark.parametrize("text", [IN_LOAD, AT_TOP], ids=["in a function", "outside any"])
 async def test_a_short_block_whose_copy_shifted_onto_its_lines_is_followed_not_valid(
     repo: Repo, text: str
 ) -> None:
-    repo.write("src/env.py", text)
-    await repo.reindex()
-    await repo.decide("src/env.py:8-8", title="Second x", decision="x is set again")
-    repo.write("src/env.py", TWO_LINES + text)  # both copies two lines down: 8 and 10
-    await repo.reindex()
-    brief = await repo.memory.restore()
-    assert brief.stale == (), brief.stale[0].citations
-    (cited,) = brief.decisions[0].citations
+    await repo.cite("src/env.py", text, "src/env.py:8-8", title="Second x", decision=SET_AGAIN)
+    # both copies two lines down: 8 and 10
+    cited = followed(await repo.rewritten("src/env.py", TWO_LINES + text))
     assert (cited.status, cited.citation, cited.moved_from) == (
         "moved",
         "src/env.py:10-10",
@@ -56,12 +39,8 @@ async def test_a_short_block_whose_line_above_changed_stays_valid_where_it_is(
 ) -> None:
     # The lines around the old place differ, but no other place has those the block had: an
     # edit beside it, not a shift; it is where it was.
-    repo.write("src/env.py", AT_TOP)
-    await repo.reindex()
-    await repo.decide("src/env.py:8-8", title="Second x", decision="x is set again")
-    repo.write("src/env.py", AT_TOP.replace("y = 2", "y = 3"))
-    await repo.reindex()
-    brief = await repo.memory.restore()
+    await repo.cite("src/env.py", AT_TOP, "src/env.py:8-8", title="Second x", decision=SET_AGAIN)
+    brief = await repo.rewritten("src/env.py", AT_TOP.replace("y = 2", "y = 3"))
     (cited,) = brief.decisions[0].citations
     assert (cited.status, cited.citation) == ("valid", "src/env.py:8-8")
 
@@ -72,12 +51,10 @@ async def test_a_short_block_whose_line_below_changed_stays_valid_beside_its_twi
     # The file repeats the block with the same lines around it: its context never told the
     # two apart, so a line edited beside the cited one is no sign that the other is it.
     twins = "import os\n\n\nif os.sep:\n    x = 1\n    y = 2\nif os.sep:\n    x = 1\n    y = 2\n"
-    repo.write("src/env.py", twins)
-    await repo.reindex()
-    await repo.decide("src/env.py:5-5", title="First x", decision="x is set first")
-    repo.write("src/env.py", twins.replace("y = 2", "y = 3", 1))
-    await repo.reindex()
-    brief = await repo.memory.restore()
+    await repo.cite(
+        "src/env.py", twins, "src/env.py:5-5", title="First x", decision="x is set first"
+    )
+    brief = await repo.rewritten("src/env.py", twins.replace("y = 2", "y = 3", 1))
     (cited,) = brief.decisions[0].citations
     assert (cited.status, cited.citation) == ("valid", "src/env.py:5-5")
 

@@ -14,7 +14,7 @@ import pytest
 
 from ocp_server.index import indexer
 from ocp_server.memory import NoteIn
-from tests.server.citations import OTHER, Repo, opened_repo
+from tests.server.citations import OTHER, Repo, followed, opened_repo
 
 CONFIG = "import os\n\n\nTIMEOUT = 10\nRETRIES = 3\n\n\ndef load():\n    return os.environ\n"
 
@@ -42,9 +42,7 @@ async def _config_cited(repo: Repo) -> None:
 
 async def _followed_to(repo: Repo, citation: str) -> None:
     """The note's citation of src/config.py:4-5 followed the file to `citation`."""
-    brief = await repo.memory.restore()
-    assert brief.stale == (), brief.stale[0].citations
-    (cited,) = brief.notes[0].citations
+    cited = followed(await repo.memory.restore(), notes=True)
     assert (cited.status, cited.citation, cited.moved_from) == (
         "moved",
         citation,
@@ -67,11 +65,9 @@ async def test_a_moved_file_edited_later_is_still_followed_to_its_new_name(repo:
     await _config_cited(repo)
     (repo.root / "src/config.py").rename(repo.root / "src/limits.py")
     await repo.reindex()
-    repo.write("src/limits.py", '"""Limits."""\n' + CONFIG)
-    await repo.reindex()
-    brief = await repo.memory.restore()
-    assert brief.stale == (), brief.stale[0].citations
-    (citation,) = brief.notes[0].citations
+    citation = followed(
+        await repo.rewritten("src/limits.py", '"""Limits."""\n' + CONFIG), notes=True
+    )
     assert (citation.status, citation.citation) == ("moved", "src/limits.py:5-6")
 
 
@@ -79,8 +75,7 @@ async def test_a_copy_is_not_followed_while_its_original_stays(repo: Repo) -> No
     await _config_cited(repo)
     shutil.copy(repo.root / "src/config.py", repo.root / "src/limits.py")
     repo.edit("src/config.py", "TIMEOUT = 10", "TIMEOUT = 30")
-    await repo.reindex()
-    brief = await repo.memory.restore()
+    brief = await repo.reindexed()
     assert brief.notes == ()
     (stale,) = brief.stale
     assert stale.citations[0].citation == "src/config.py:4-5"
@@ -106,9 +101,7 @@ async def test_a_file_that_merely_shares_the_cited_lines_is_not_taken_for_the_mo
     # The cited lines, and an import, in a file that is otherwise another: not the one moved.
     await _config_cited(repo)
     (repo.root / "src/config.py").unlink()
-    repo.write("src/defaults.py", OTHER)
-    await repo.reindex()
-    brief = await repo.memory.restore()
+    brief = await repo.rewritten("src/defaults.py", OTHER)
     (stale,) = brief.stale
     assert stale.citations[0].change == "src/config.py was deleted"
 
@@ -121,8 +114,7 @@ async def test_a_copy_is_followed_once_its_original_is_removed_in_a_later_update
     await _config_cited(repo)
     (repo.root / "lib").mkdir()
     shutil.copy(repo.root / "src/config.py", repo.root / "lib/limits.py")
-    await repo.reindex()
-    brief = await repo.memory.restore()
+    brief = await repo.reindexed()
     assert brief.notes[0].citations[0].citation == "src/config.py:4-5"  # the original stays
     (repo.root / "src/config.py").unlink()
     await repo.reindex()
@@ -137,8 +129,7 @@ async def test_a_file_moved_and_edited_into_two_alike_files_is_followed_to_neith
     (repo.root / "src/config.py").unlink()
     repo.write("src/limits.py", CONFIG + "\nDEBUG = False\n")
     repo.write("src/bounds.py", CONFIG + "\nDEBUG = True\n")
-    await repo.reindex()
-    brief = await repo.memory.restore()
+    brief = await repo.reindexed()
     (stale,) = brief.stale
     assert stale.citations[0].change == "src/config.py was deleted"
 
@@ -157,8 +148,7 @@ async def test_a_file_moved_unchanged_is_not_also_taken_for_a_deleted_look_alike
     (repo.root / "lib").mkdir()
     (repo.root / "src/config.py").rename(repo.root / "lib/limits.py")
     (repo.root / "src/config_old.py").unlink()
-    await repo.reindex()
-    brief = await repo.memory.restore()
+    brief = await repo.reindexed()
     (stale,) = brief.stale
     assert stale.citations[0].change == "src/config_old.py was deleted"
 
@@ -175,10 +165,7 @@ async def test_a_file_moved_beside_an_old_copy_of_it_is_followed_where_it_went(
     await _note(repo, "src/config.py:4-5")
     (repo.root / "lib").mkdir()
     (repo.root / "src/config.py").rename(repo.root / "lib/limits.py")
-    await repo.reindex()
-    brief = await repo.memory.restore()
-    assert brief.stale == (), brief.stale[0].citations
-    (citation,) = brief.notes[0].citations
+    citation = followed(await repo.reindexed(), notes=True)
     assert (citation.status, citation.citation) == ("moved", "lib/limits.py:4-5")
 
 
@@ -193,8 +180,5 @@ async def test_a_file_moved_and_edited_is_paired_with_its_most_alike_in_any_batc
     (repo.root / "src/config.py").unlink()
     repo.write("a/draft.py", "import os\nTIMEOUT = 10\nRETRIES = 3\nDEBUG = 1\nNAME = 'x'\n")
     repo.write("lib/limits.py", '"""Limits."""\n' + CONFIG)
-    await repo.reindex()
-    brief = await repo.memory.restore()
-    assert brief.stale == (), brief.stale[0].citations
-    (citation,) = brief.notes[0].citations
+    citation = followed(await repo.reindexed(), notes=True)
     assert (citation.status, citation.citation) == ("moved", "lib/limits.py:5-6")

@@ -3,19 +3,7 @@ its lines are neither read nor shown, before the index has caught up or after.""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-
-from tests.server.citations import SETTINGS_PY, Repo, opened_repo
-
-
-@pytest.fixture
-async def repo(workspace: Path) -> AsyncIterator[Repo]:
-    async with opened_repo(workspace) as opened:
-        yield opened
-
+from tests.server.citations import Repo
 
 SECRET_JSON = '{\n    "connect": "SECRETJSON456",\n    "read": "HIDDEN789",\n}\n'
 
@@ -25,9 +13,7 @@ async def test_a_cited_file_swapped_for_a_link_to_a_secret_file_is_never_shown(
 ) -> None:
     # Was: the stale summary diffed the cited lines with secrets.json's, values and all,
     # until the index caught up (it skips a link whose target is secret).
-    repo.write("src/settings.py", SETTINGS_PY)
-    await repo.reindex()
-    await repo.decide("src/settings.py:3-6", title="Timeouts", decision="read waits 10 s")
+    await repo.cite_timeouts()
     repo.write("secrets.json", SECRET_JSON)
     (repo.root / "src/settings.py").unlink()
     (repo.root / "src/settings.py").symlink_to(repo.root / "secrets.json")

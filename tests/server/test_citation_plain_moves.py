@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.server.citations import SETTINGS_PY, Repo, opened_repo
+from tests.server.citations import SETTINGS_PY, Repo, followed, opened_repo
 from tests.workspace_fixture import git
 
 
@@ -25,15 +25,10 @@ async def test_lines_follow_a_file_git_does_not_track_moved_to_a_new_folder_and_
     repo: Repo,
 ) -> None:
     # Was: stale, "src/settings.py was deleted" (neither git nor the name could tell).
-    repo.write("src/settings.py", SETTINGS_PY)
-    await repo.reindex()
-    await repo.decide("src/settings.py:3-6", title="Timeouts", decision="read waits 10 s")
+    await repo.cite_timeouts()
     (repo.root / "lib" / "net").mkdir(parents=True)
     os.rename(repo.root / "src/settings.py", repo.root / "lib/net/timeouts.py")
-    await repo.reindex()
-    brief = await repo.memory.restore()
-    assert brief.stale == (), brief.stale[0].citations
-    (citation,) = brief.decisions[0].citations
+    citation = followed(await repo.reindexed())
     assert (citation.status, citation.citation, citation.moved_from) == (
         "moved",
         "lib/net/timeouts.py:3-6",
@@ -44,15 +39,12 @@ async def test_lines_follow_a_file_git_does_not_track_moved_to_a_new_folder_and_
 async def test_lines_of_a_moved_file_edited_there_are_stale_not_found_in_another(
     repo: Repo,
 ) -> None:
-    repo.write("src/settings.py", SETTINGS_PY)
-    await repo.reindex()
-    await repo.decide("src/settings.py:3-6", title="Timeouts", decision="read waits 10 s")
+    await repo.cite_timeouts()
     (repo.root / "src/settings.py").unlink()
     # The lines live on only changed (read waits 20 s now), and in a file of another kind.
     repo.write("lib/timeouts.py", SETTINGS_PY.replace('"10"', '"20"'))
     repo.write("docs/settings.txt", SETTINGS_PY)
-    await repo.reindex()
-    brief = await repo.memory.restore()
+    brief = await repo.reindexed()
     assert brief.decisions == ()
     (stale,) = brief.stale
     # the file renamed and edited (much the same lines): where it went is said, not "deleted"

@@ -17,18 +17,11 @@ from ocp_server.git_commands import git_env
 from ocp_server.index.watched import git_watch
 from ocp_server.index.workspace import WorkspaceIndex
 from ocp_server.memory import DecisionIn, MemoryStore
+from tests.server.citations import SETTINGS_PY
 from tests.workspace_fixture import git
 
 SRC = Path(__file__).resolve().parents[2]
 PACKAGES = [SRC / p / "src" for p in ("ocp_server", "ocp_router", "ocp_client", "ocp_wire")]
-
-SETTINGS_PY = """import os
-
-TIMEOUTS = {
-    "connect": float(os.environ.get("CONNECT_TIMEOUT", "3")),
-    "read": float(os.environ.get("READ_TIMEOUT", "10")),
-}
-"""
 
 # Each program the repository names writes its own word to the trap file, then does its job.
 PROGRAMS = {

@@ -6,7 +6,6 @@ a deleted file makes its citations stale, and git is asked about gone files in b
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -14,14 +13,8 @@ import pytest
 
 from ocp_server import git_commands
 from ocp_server.citations import renames
-from tests.server.citations import SETTINGS_PY, Repo, opened_repo
+from tests.server.citations import SETTINGS_PY, Repo, followed
 from tests.workspace_fixture import AUTH_PY, git
-
-
-@pytest.fixture
-async def repo(workspace: Path) -> AsyncIterator[Repo]:
-    async with opened_repo(workspace) as opened:
-        yield opened
 
 
 def _move_verify_token_to_its_own_file(repo: Repo) -> None:
@@ -36,8 +29,7 @@ async def test_a_function_moved_to_another_file_is_found_there_through_the_index
 ) -> None:
     await repo.decide("verify_token")
     _move_verify_token_to_its_own_file(repo)
-    await repo.reindex()
-    brief = await repo.memory.restore()
+    brief = await repo.reindexed()
     (citation,) = brief.decisions[0].citations
     assert (citation.status, citation.citation, citation.moved_from) == (
         "moved",
@@ -56,16 +48,13 @@ async def test_a_move_noticed_before_the_index_caught_up_is_found_once_it_has(
     _move_verify_token_to_its_own_file(repo)
     early = await repo.memory.restore()
     assert early.stale and "no longer defined" in (early.stale[0].citations[0].change or "")
-    await repo.reindex()
-    late = await repo.memory.restore()
+    late = await repo.reindexed()
     assert late.stale == () and late.decisions[0].citations[0].citation == "src/tokens.py:4-6"
 
 
 async def test_a_renamed_function_is_stale_and_names_what_replaced_it(repo: Repo) -> None:
     await repo.decide("verify_token")
-    repo.write("src/auth.py", AUTH_PY.replace("verify_token", "check_token"))
-    await repo.reindex()
-    brief = await repo.memory.restore()
+    brief = await repo.rewritten("src/auth.py", AUTH_PY.replace("verify_token", "check_token"))
     (citation,) = brief.stale[0].citations
     assert citation.change == (
         "`verify_token` is no longer defined in src/auth.py or elsewhere in the index; most "
@@ -81,9 +70,7 @@ async def test_a_same_named_function_elsewhere_is_not_taken_for_the_cited_one(
     await repo.decide("src/auth.py:verify_token")
     repo.write("src/other.py", "def verify_token(raw):\n    return raw.startswith('tok_')\n")
     start, end = AUTH_PY.index("def verify_token"), AUTH_PY.index("class SessionStore")
-    repo.write("src/auth.py", AUTH_PY[:start] + AUTH_PY[end:])
-    await repo.reindex()
-    (stale,) = (await repo.memory.restore()).stale
+    (stale,) = (await repo.rewritten("src/auth.py", AUTH_PY[:start] + AUTH_PY[end:])).stale
     assert stale.citations[0].change == (
         "`verify_token` is no longer defined in src/auth.py (one in src/other.py is not alike)"
     )
@@ -111,8 +98,7 @@ async def test_a_file_renamed_with_its_cited_function_changed_says_where_it_is_n
     repo.write(
         "src/session.py", AUTH_PY.replace("hmac.compare_digest(token, secret)", "token == secret")
     )
-    await repo.reindex()
-    (stale,) = (await repo.memory.restore()).stale
+    (stale,) = (await repo.reindexed()).stale
     assert stale.citations[0].change == (
         # much the same lines under a new name: the file renamed (index/edited_moves.py)
         "src/auth.py was renamed to src/session.py; `verify_token` is now in "
@@ -124,17 +110,11 @@ async def test_a_file_renamed_with_its_cited_function_changed_says_where_it_is_n
 async def test_lines_outside_any_definition_follow_their_file_renamed_unchanged(
     repo: Repo,
 ) -> None:
-    repo.write("src/settings.py", SETTINGS_PY)
-    await repo.reindex()
-    await repo.decide("src/settings.py:3-6", title="Timeouts", decision="read waits 10 s")
+    await repo.cite_timeouts()
     # `git mv src/settings.py src/config/settings.py`, then `git mv` to another name.
     for old, new in (("src/settings.py", "src/config/settings.py"), (None, "src/config/env.py")):
         (repo.root / (old or "src/config/settings.py")).unlink()
-        repo.write(new, SETTINGS_PY)
-        await repo.reindex()
-        brief = await repo.memory.restore()
-        assert brief.stale == (), brief.stale[0].citations
-        (citation,) = brief.decisions[0].citations
+        citation = followed(await repo.rewritten(new, SETTINGS_PY))
         assert (citation.status, citation.citation) == ("moved", f"{new}:3-6")
 
 
@@ -145,8 +125,7 @@ async def test_a_whole_function_grown_in_a_renamed_file_is_stale_not_moved(repo:
     repo.write(
         "src/session.py", AUTH_PY.replace("return hmac.compare_digest(token, secret)\n", grown)
     )
-    await repo.reindex()
-    brief = await repo.memory.restore()
+    brief = await repo.reindexed()
     assert brief.decisions == ()
     assert "`verify_token` is now in src/session.py:6-9, changed" in (
         brief.stale[0].citations[0].change or ""
@@ -156,16 +135,12 @@ async def test_a_whole_function_grown_in_a_renamed_file_is_stale_not_moved(repo:
 async def test_lines_outside_any_definition_found_once_the_index_has_their_new_file(
     repo: Repo,
 ) -> None:
-    repo.write("src/settings.py", SETTINGS_PY)
-    await repo.reindex()
-    await repo.decide("src/settings.py:3-6", title="Timeouts", decision="read waits 10 s")
+    await repo.cite_timeouts()
     (repo.root / "src/settings.py").unlink()
     await repo.reindex()  # the index saw the file go first, then the new one come
     early = await repo.memory.restore()
     assert early.stale[0].citations[0].change == "src/settings.py was deleted"
-    repo.write("src/config.py", SETTINGS_PY)
-    await repo.reindex()
-    late = await repo.memory.restore()
+    late = await repo.rewritten("src/config.py", SETTINGS_PY)
     assert late.stale == () and late.decisions[0].citations[0].citation == "src/config.py:3-6"
 
 
@@ -178,16 +153,14 @@ async def test_lines_follow_their_file_renamed_into_another_folder_by_git(repo: 
     await repo.decide("src/settings.py:3-6", title="Timeouts", decision="read waits 10 s")
     (repo.root / "lib" / "net").mkdir(parents=True)
     git(repo.root, "mv", "src/settings.py", "lib/net/timeouts.py")  # staged
-    await repo.reindex()
-    staged = await repo.memory.restore()
+    staged = await repo.reindexed()
     assert staged.stale == (), staged.stale[0].citations
     assert staged.decisions[0].citations[0].citation == "lib/net/timeouts.py:3-6"
     git(repo.root, "commit", "-qm", "move the settings")  # and renamed again, committed
     (repo.root / "conf").mkdir()
     git(repo.root, "mv", "lib/net/timeouts.py", "conf/limits.py")
     git(repo.root, "commit", "-qm", "move them again")
-    await repo.reindex()
-    committed = await repo.memory.restore()
+    committed = await repo.reindexed()
     assert committed.stale == (), committed.stale[0].citations
     assert committed.decisions[0].citations[0].citation == "conf/limits.py:3-6"
 
@@ -225,8 +198,7 @@ async def test_lines_changed_in_their_function_before_a_rename_say_where_it_went
     (repo.root / "net").mkdir()
     git(repo.root, "mv", "src/retry.py", "net/sending.py")
     git(repo.root, "commit", "-qm", "move")
-    await repo.reindex()
-    (stale,) = (await repo.memory.restore()).stale
+    (stale,) = (await repo.reindexed()).stale
     assert stale.citations[0].change == (
         "src/retry.py was renamed to net/sending.py; `send_with_retries` is now in "
         "net/sending.py:4-15, its "

@@ -7,20 +7,13 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
 from ocp_server.memory import NoteIn
-from tests.server.citations import Repo, opened_repo
+from tests.server.citations import Repo
 from tests.workspace_fixture import AUTH_PY
-
-
-@pytest.fixture
-async def repo(workspace: Path) -> AsyncIterator[Repo]:
-    async with opened_repo(workspace) as opened:
-        yield opened
 
 
 async def test_an_edited_body_makes_the_memory_stale_with_what_changed(repo: Repo) -> None:

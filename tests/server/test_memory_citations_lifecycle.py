@@ -12,13 +12,7 @@ import pytest
 
 from ocp_server.db import connect
 from ocp_server.memory import DecisionIn, MemoryStore, NoteIn
-from tests.server.citations import Clock, Repo, opened_repo
-
-
-@pytest.fixture
-async def repo(workspace: Path) -> AsyncIterator[Repo]:
-    async with opened_repo(workspace) as opened:
-        yield opened
+from tests.server.citations import Clock, Repo
 
 
 async def test_stale_memories_can_be_counted_instead_of_listed(repo: Repo) -> None:

@@ -5,20 +5,12 @@ belong to; those that cannot be resolved refused, naming the field, with nothing
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from ocp_router.redact_names import redact_name
 from ocp_server.memory import DecisionIn, NoteIn
-from tests.server.citations import NESTED_PY, OVERLOADED_PY, Repo, opened_repo
-
-
-@pytest.fixture
-async def repo(workspace: Path) -> AsyncIterator[Repo]:
-    async with opened_repo(workspace) as opened:
-        yield opened
+from tests.server.citations import NESTED_PY, OVERLOADED_PY, Repo
 
 
 async def test_every_citation_form_resolves_to_lines_a_hash_and_the_symbol(repo: Repo) -> None:

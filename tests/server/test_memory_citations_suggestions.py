@@ -5,19 +5,11 @@ loop."""
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from ocp_server.memory import DecisionIn
-from tests.server.citations import OVERLOADED_PY, Repo, opened_repo
-
-
-@pytest.fixture
-async def repo(workspace: Path) -> AsyncIterator[Repo]:
-    async with opened_repo(workspace) as opened:
-        yield opened
+from tests.server.citations import OVERLOADED_PY, Repo
 
 
 async def test_a_short_name_marked_in_a_note_is_suggested_as_its_one_definition(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -14,13 +13,7 @@ import pytest
 from ocp_server.memory import DecisionIn, NoteIn
 from ocp_server.settings import ServerSettings
 from ocp_server.workspaces import close_workspace, open_workspace
-from tests.server.citations import Repo, opened_repo
-
-
-@pytest.fixture
-async def repo(workspace: Path) -> AsyncIterator[Repo]:
-    async with opened_repo(workspace) as opened:
-        yield opened
+from tests.server.citations import Repo
 
 
 async def test_a_cited_file_grown_past_the_size_limit_is_not_read_and_its_citation_is_stale(
