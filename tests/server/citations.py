@@ -10,7 +10,7 @@ from pathlib import Path
 from ocp_server.brief import Brief, CitationState
 from ocp_server.db import connect
 from ocp_server.index.workspace import WorkspaceIndex
-from ocp_server.memory import DecisionIn, MemoryStore
+from ocp_server.memory import DecisionIn, MemoryStore, NoteIn, SaveOutcome
 
 # Another module that happens to repeat the cited lines (and the import).
 OTHER = (
@@ -88,6 +88,18 @@ class Repo:
         await self.reindex()
         return await self.decide(citation, title=title, decision=decision)
 
+    async def note(self, text: str, *citations: str, session: str | None = None) -> SaveOutcome:
+        """A note citing `citations` saved in `session` (a new one by default)."""
+        sid = await self.memory.start_session(str(self.root), session)
+        return await self.memory.save(sid, notes=[NoteIn(text, citations)])
+
+    async def nested_followed(self) -> tuple[CitationState, ...]:
+        """The citations of the one note into NESTED_PY (src/retry.py), once lines are inserted
+        above its definitions."""
+        self.edit("src/retry.py", '"""Retries."""\n', '"""Retries."""\n\nimport time\n')
+        (note,) = (await self.memory.restore()).notes
+        return note.citations
+
     async def cite_timeouts(self) -> int:
         """src/settings.py written as SETTINGS_PY and indexed, a decision citing its timeouts."""
         return await self.cite(
@@ -163,6 +175,18 @@ class Client:
 
         return encode(body)
 '''
+
+# NESTED_PY's nested definitions as cited (lines and full names), then followed two lines down.
+NESTED_CITED = [
+    ("src/retry.py:7-8", "with_retries.backoff"),
+    ("src/retry.py:11-12", "with_retries.Budget.spend"),
+    ("src/retry.py:19-20", "Client.send.encode"),
+]
+NESTED_MOVED = [
+    ("moved", "src/retry.py:9-10"),
+    ("moved", "src/retry.py:13-14"),
+    ("moved", "src/retry.py:21-22"),
+]
 
 
 OVERLOADED_PY = """import typing as t

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from ocp_server.index import indexer
-from ocp_server.memory import NoteIn
 from tests.server.citations import OTHER, Repo, followed, opened_repo
 
 CONFIG = "import os\n\n\nTIMEOUT = 10\nRETRIES = 3\n\n\ndef load():\n    return os.environ\n"
@@ -28,9 +27,7 @@ async def repo(workspace: Path, request: pytest.FixtureRequest) -> AsyncIterator
 
 
 async def _note(repo: Repo, citation: str) -> None:
-    sid = await repo.memory.start_session(str(repo.root), "s1")
-    note = NoteIn("timeouts are 10 s, with 3 retries", citations=(citation,))
-    await repo.memory.save(sid, notes=[note])
+    await repo.note("timeouts are 10 s, with 3 retries", citation, session="s1")
 
 
 async def _config_cited(repo: Repo) -> None:

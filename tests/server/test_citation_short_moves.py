@@ -5,9 +5,12 @@ name in another folder (a plain `mv`) at the very same lines. It was stale, "was
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from mcp.types import CallToolResult
 
 import ocp_wire as wire
 from tests.server.citations import OTHER
@@ -32,26 +35,49 @@ def _move(workspace: Path, how: str) -> str:
     return "lib/settings.py:5-6"
 
 
-@pytest.mark.parametrize("how", ["git mv", "git commit", "mv"])
-async def test_a_short_cited_block_follows_its_file_renamed(
-    workspace: Path, monkeypatch: pytest.MonkeyPatch, how: str
-) -> None:
-    (workspace / "src" / "config.py").write_text(CONFIG)
+@dataclass(frozen=True)
+class Restored:
+    saved: CallToolResult  # the save's answer
+    raw: CallToolResult  # the restore's
+    changed: str | None  # what the change returned
+
+    @property
+    def result(self) -> wire.RestoreResult:
+        return wire.RestoreResult.model_validate(self.raw.structured_content)
+
+
+async def _restored_after(
+    workspace: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    text: str,
+    note: Mapping[str, object],
+    change: Callable[[], str | None],
+) -> Restored:
+    """src/config.py committed as `text`, indexed, `note` saved, `change` made and indexed:
+    the restore then."""
+    (workspace / "src" / "config.py").write_text(text)
     git(workspace, "add", "-A")
     git(workspace, "commit", "-qm", "config")
     async with inproc_client(workspace, monkeypatch) as client:
         await client.call_tool("ocp_context_search", {"query": "TIMEOUT"})  # indexed
-        saved = await client.call_tool("ocp_result_save", {"notes": [NOTE]})
-        assert "Cited (notes[0]): src/config.py:4-5" in text_of(saved), text_of(saved)
-        now = _move(workspace, how)
+        saved = await client.call_tool("ocp_result_save", {"notes": [note]})
+        changed = change()
         await client.call_tool("ocp_context_search", {"query": "TIMEOUT"})  # re-indexed
         raw = await client.call_tool("ocp_session_restore", {})
-    result = wire.RestoreResult.model_validate(raw.structured_content)
-    assert result.stale == [], text_of(raw)
-    (citation,) = result.notes[0].citations
+    return Restored(saved, raw, changed)
+
+
+@pytest.mark.parametrize("how", ["git mv", "git commit", "mv"])
+async def test_a_short_cited_block_follows_its_file_renamed(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    out = await _restored_after(workspace, monkeypatch, CONFIG, NOTE, lambda: _move(workspace, how))
+    assert "Cited (notes[0]): src/config.py:4-5" in text_of(out.saved), text_of(out.saved)
+    assert out.result.stale == [], text_of(out.raw)
+    (citation,) = out.result.notes[0].citations
     assert (citation.status, citation.citation, citation.moved_from) == (
         "moved",
-        now,
+        out.changed,
         "src/config.py:4-5",
     )
 
@@ -62,19 +88,14 @@ async def test_a_short_block_in_a_file_of_another_name_git_does_not_know_of_stay
     # Two lines found in some other file prove nothing: that file may only repeat them. (The
     # same bytes, or much the same lines, under another name are the file renamed:
     # test_citation_index_moves.py.)
-    (workspace / "src" / "config.py").write_text(CONFIG)
-    git(workspace, "add", "-A")
-    git(workspace, "commit", "-qm", "config")
-    async with inproc_client(workspace, monkeypatch) as client:
-        await client.call_tool("ocp_context_search", {"query": "TIMEOUT"})  # indexed
-        saved = await client.call_tool("ocp_result_save", {"notes": [NOTE]})
-        assert not saved.is_error, text_of(saved)
+
+    def replaced() -> None:
         (workspace / "src" / "config.py").unlink()
         (workspace / "src" / "defaults.py").write_text(OTHER)
-        await client.call_tool("ocp_context_search", {"query": "TIMEOUT"})  # re-indexed
-        raw = await client.call_tool("ocp_session_restore", {})
-    result = wire.RestoreResult.model_validate(raw.structured_content)
-    (stale,) = result.stale
+
+    out = await _restored_after(workspace, monkeypatch, CONFIG, NOTE, replaced)
+    assert not out.saved.is_error, text_of(out.saved)
+    (stale,) = out.result.stale
     assert stale.citations[0].change == "src/config.py was deleted"
 
 
@@ -93,21 +114,16 @@ async def test_a_short_block_its_renamed_file_holds_twice_is_followed_by_the_lin
     # Was followed to class Slow's lines: in the file git says it became, the cited defaults
     # sat five lines further down than before, Slow's copy four lines above the old place,
     # nearer. The lines around (`# defaults`, `def load():`) tell them apart.
-    (workspace / "src" / "config.py").write_text(TWICE)
-    git(workspace, "add", "-A")
-    git(workspace, "commit", "-qm", "config")
     note = {"text": "defaults: 10 s, 3 retries", "citations": ["src/config.py:9-10"]}
-    async with inproc_client(workspace, monkeypatch) as client:
-        await client.call_tool("ocp_context_search", {"query": "TIMEOUT"})  # indexed
-        saved = await client.call_tool("ocp_result_save", {"notes": [note]})
-        assert "Cited (notes[0]): src/config.py:9-10" in text_of(saved), text_of(saved)
+
+    def moved_and_grown() -> None:
         (workspace / "lib").mkdir()
         git(workspace, "mv", "src/config.py", "lib/settings.py")
         settings = workspace / "lib" / "settings.py"
         settings.write_text(TWICE.replace("\n# defaults", FIVE + "\n# defaults"))
-        await client.call_tool("ocp_context_search", {"query": "TIMEOUT"})  # re-indexed
-        raw = await client.call_tool("ocp_session_restore", {})
-    result = wire.RestoreResult.model_validate(raw.structured_content)
-    assert result.stale == [], text_of(raw)
-    (citation,) = result.notes[0].citations
+
+    out = await _restored_after(workspace, monkeypatch, TWICE, note, moved_and_grown)
+    assert "Cited (notes[0]): src/config.py:9-10" in text_of(out.saved), text_of(out.saved)
+    assert out.result.stale == [], text_of(out.raw)
+    (citation,) = out.result.notes[0].citations
     assert (citation.status, citation.citation) == ("moved", "lib/settings.py:14-15")

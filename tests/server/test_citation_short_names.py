@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ocp_server.memory import NoteIn
-from tests.server.citations import NESTED_PY, Repo, opened_repo
+from tests.server.citations import NESTED_CITED, NESTED_MOVED, NESTED_PY, Repo, opened_repo
 
 
 @pytest.fixture
@@ -24,29 +24,15 @@ async def test_a_nested_definition_is_cited_by_its_short_name_within_its_file(
     repo: Repo,
 ) -> None:
     # Was: "no definition named 'backoff' in src/retry.py" (only with_retries.backoff was).
-    sid = await repo.memory.start_session(str(repo.root))
-    result = await repo.memory.save(
-        sid,
-        notes=[
-            NoteIn(
-                "backoff doubles; the budget counts down",
-                ("src/retry.py:backoff", "src/retry.py:Budget.spend", "src/retry.py:encode"),
-            )
-        ],
+    result = await repo.note(
+        "backoff doubles; the budget counts down",
+        "src/retry.py:backoff",
+        "src/retry.py:Budget.spend",
+        "src/retry.py:encode",
     )
-    assert [(c.citation, c.symbol) for c in result.citations] == [
-        ("src/retry.py:7-8", "with_retries.backoff"),
-        ("src/retry.py:11-12", "with_retries.Budget.spend"),
-        ("src/retry.py:19-20", "Client.send.encode"),
-    ]
+    assert [(c.citation, c.symbol) for c in result.citations] == NESTED_CITED
     # Kept under the full name: followed when lines are inserted above, as before.
-    repo.edit("src/retry.py", '"""Retries."""\n', '"""Retries."""\n\nimport time\n')
-    (note,) = (await repo.memory.restore()).notes
-    assert [(c.status, c.citation) for c in note.citations] == [
-        ("moved", "src/retry.py:9-10"),
-        ("moved", "src/retry.py:13-14"),
-        ("moved", "src/retry.py:21-22"),
-    ]
+    assert [(c.status, c.citation) for c in await repo.nested_followed()] == NESTED_MOVED
 
 
 async def test_a_short_name_nested_in_two_functions_is_ambiguous_and_names_both(

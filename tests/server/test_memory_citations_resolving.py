@@ -10,7 +10,7 @@ import pytest
 
 from ocp_router.redact_names import redact_name
 from ocp_server.memory import DecisionIn, NoteIn
-from tests.server.citations import NESTED_PY, OVERLOADED_PY, Repo
+from tests.server.citations import NESTED_CITED, NESTED_MOVED, NESTED_PY, OVERLOADED_PY, Repo
 
 
 async def test_every_citation_form_resolves_to_lines_a_hash_and_the_symbol(repo: Repo) -> None:
@@ -125,33 +125,15 @@ async def test_functions_nested_in_functions_are_cited_by_their_dotted_name(repo
     repo.write("src/retry.py", NESTED_PY)
     repo.write("src/pacing.py", "def backoff(n):\n    return n\n")  # the same name, top level
     await repo.reindex()
-    sid = await repo.memory.start_session(str(repo.root))
-    result = await repo.memory.save(
-        sid,
-        notes=[
-            NoteIn(
-                "backoff doubles, capped at 30 s",
-                (
-                    "with_retries.backoff",
-                    "src/retry.py:with_retries.Budget.spend",
-                    "Client.send.encode",
-                ),
-            )
-        ],
+    result = await repo.note(
+        "backoff doubles, capped at 30 s",
+        "with_retries.backoff",
+        "src/retry.py:with_retries.Budget.spend",
+        "Client.send.encode",
     )
-    assert [(c.citation, c.symbol) for c in result.citations] == [
-        ("src/retry.py:7-8", "with_retries.backoff"),
-        ("src/retry.py:11-12", "with_retries.Budget.spend"),
-        ("src/retry.py:19-20", "Client.send.encode"),
-    ]
+    assert [(c.citation, c.symbol) for c in result.citations] == NESTED_CITED
     # Lines inserted above: the nested definitions are followed by their names.
-    repo.edit("src/retry.py", '"""Retries."""\n', '"""Retries."""\n\nimport time\n')
-    (note,) = (await repo.memory.restore()).notes
-    assert [(c.status, c.citation) for c in note.citations] == [
-        ("moved", "src/retry.py:9-10"),
-        ("moved", "src/retry.py:13-14"),
-        ("moved", "src/retry.py:21-22"),
-    ]
+    assert [(c.status, c.citation) for c in await repo.nested_followed()] == NESTED_MOVED
     # Its body edited: stale, saying what changed in it.
     repo.edit("src/retry.py", "min(2**n, 30)", "min(3**n, 60)")
     (stale,) = (await repo.memory.restore()).stale
