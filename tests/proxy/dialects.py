@@ -80,6 +80,30 @@ def chat_body(text: str = HARD, **extra: object) -> dict[str, object]:
     return {"model": "gpt-4o", "messages": [{"role": "user", "content": text}]} | extra
 
 
+# Where each dialect's clients post a request: the proxy, and the paid upstream it relays to.
+PATHS = {"anthropic": "/v1/messages", "openai": "/v1/chat/completions"}
+
+
+def request_in(
+    dialect: str, text: str = HARD, **extra: object
+) -> tuple[str, dict[str, object], dict[str, str]]:
+    """The path, body and headers of a request in `dialect` ("anthropic" or "openai")."""
+    if dialect == "anthropic":
+        return PATHS[dialect], messages_body(text=text) | extra, ANTHROPIC_HEADERS
+    return PATHS[dialect], chat_body(text, **extra), OPENAI_HEADERS
+
+
+def whole_and_streamed(
+    proxy: RunningProxy, path: str, headers: dict[str, str], body: dict[str, Any]
+) -> list[httpx.Response]:
+    """The proxy's answers to `body` at `path`, asked whole and then streamed."""
+    with httpx.Client(base_url=proxy.url, timeout=30) as http:
+        return [
+            http.post(path, json=body | {"stream": stream}, headers=headers)
+            for stream in (False, True)
+        ]
+
+
 def sse_events(text: str) -> list[tuple[str | None, str]]:
     """(event name, data) of each server-sent event."""
     out = []

@@ -18,9 +18,8 @@ from tests.proxy.conftest import RunningProxy
 from tests.proxy.cut_short import stream_from_an_upstream_that_stalls
 from tests.proxy.dialects import (
     ANTHROPIC_HEADERS,
-    OPENAI_HEADERS,
-    chat_body,
     messages_body,
+    request_in,
     sse_events,
 )
 from tests.proxy.recorded import last_row
@@ -41,13 +40,12 @@ def test_a_paid_stream_dropped_midway_names_the_upstream_and_its_setting(
     dialect: str,
 ) -> None:
     proxy = start_proxy(proxy_env)
+    path, body, headers = request_in(dialect, stream=True)
     if dialect == "anthropic":
         fake_anthropic.drop_mid_stream(after=2)
-        path, body, headers = "/v1/messages", messages_body(stream=True), ANTHROPIC_HEADERS
         url, setting = fake_anthropic.url + "/v1/messages", "OCP_PROXY_ANTHROPIC_UPSTREAM"
     else:
         fake_openai.drop_mid_stream(after=2)
-        path, body, headers = "/v1/chat/completions", chat_body(stream=True), OPENAI_HEADERS
         url, setting = fake_openai.base_url + "/chat/completions", "OCP_PROXY_OPENAI_UPSTREAM"
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
         response = http.post(path, json=body, headers=headers)

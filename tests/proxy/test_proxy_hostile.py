@@ -21,7 +21,14 @@ from tests.fakes.anthropic import FakeAnthropic
 from tests.fakes.ollama import FakeOllama
 from tests.fakes.openai import FakeOpenAI
 from tests.proxy.conftest import RunningProxy
-from tests.proxy.dialects import ANTHROPIC_HEADERS, HARD, OPENAI_HEADERS, SIMPLE, messages_body
+from tests.proxy.dialects import (
+    ANTHROPIC_HEADERS,
+    HARD,
+    OPENAI_HEADERS,
+    SIMPLE,
+    messages_body,
+    whole_and_streamed,
+)
 
 ROUTES = [
     ("/v1/messages", ANTHROPIC_HEADERS),
@@ -186,11 +193,9 @@ def test_wrong_types_in_fields_the_local_translation_reads_are_not_a_500(
 ) -> None:
     headers = ANTHROPIC_HEADERS if path == "/v1/messages" else OPENAI_HEADERS
     proxy = start_proxy(proxy_env, store=False)
-    with httpx.Client(base_url=proxy.url, timeout=30) as http:
-        for stream in (False, True):
-            response = http.post(path, json=body | {"stream": stream}, headers=headers)
-            assert response.status_code == 200, response.text
-            assert "llama3.2" in response.text  # answered by the local model
+    for response in whole_and_streamed(proxy, path, headers, body):
+        assert response.status_code == 200, response.text
+        assert "llama3.2" in response.text  # answered by the local model
 
 
 @pytest.mark.parametrize(

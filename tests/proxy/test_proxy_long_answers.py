@@ -18,7 +18,7 @@ from ocp_server.proxy.json_field import TopLevelField
 from tests.fakes.anthropic import FakeAnthropic
 from tests.fakes.openai import FakeOpenAI
 from tests.proxy.conftest import RunningProxy
-from tests.proxy.dialects import ANTHROPIC_HEADERS, JSON, OPENAI_HEADERS, chat_body, messages_body
+from tests.proxy.dialects import ANTHROPIC_HEADERS, JSON, PATHS, messages_body, request_in
 from tests.proxy.recorded import last_row
 
 _PIECE = b"x" * 65536
@@ -94,10 +94,9 @@ def _long_answer(dialect: str, mib: int) -> tuple[bytes, ...]:
 
 
 def _post(proxy: RunningProxy, dialect: str, **extra: Any) -> httpx.Response:
+    path, body, headers = request_in(dialect, **extra)
     with httpx.Client(base_url=proxy.url, timeout=60) as http:
-        if dialect == "anthropic":
-            return http.post("/v1/messages", json=messages_body(**extra), headers=ANTHROPIC_HEADERS)
-        return http.post("/v1/chat/completions", json=chat_body(**extra), headers=OPENAI_HEADERS)
+        return http.post(path, json=body, headers=headers)
 
 
 def _answer_next(
@@ -107,10 +106,10 @@ def _answer_next(
     chunks: tuple[bytes, ...],
     status: int = 200,
     content_type: str = JSON,
+    headers: dict[str, str] | None = None,
 ) -> None:
     fake = fake_anthropic if dialect == "anthropic" else fake_openai
-    path = "/v1/messages" if dialect == "anthropic" else "/v1/chat/completions"
-    fake.raw_stream_next(chunks, content_type, path=path, status=status)
+    fake.raw_stream_next(chunks, content_type, path=PATHS[dialect], status=status, headers=headers)
 
 
 @pytest.mark.parametrize("dialect", ["anthropic", "openai"])
@@ -144,9 +143,7 @@ def test_a_paid_error_body_too_long_to_be_honest_is_a_readable_error_with_its_st
     head = b'{"type": "error", "error": {"type": "overloaded_error", "message": "'
     chunks = (head, *(_PIECE,) * 128, b'"}}')  # 8 MiB; a broken upstream may send without end
     retry = {"retry-after": "7", "x-request-id": "req_1"}
-    fake = fake_anthropic if dialect == "anthropic" else fake_openai
-    path = "/v1/messages" if dialect == "anthropic" else "/v1/chat/completions"
-    fake.raw_stream_next(chunks, JSON, path=path, status=529, headers=retry)
+    _answer_next(dialect, fake_anthropic, fake_openai, chunks, 529, JSON, headers=retry)
     proxy = start_proxy(proxy_env)
     response = _post(proxy, dialect)
     assert response.status_code == 529

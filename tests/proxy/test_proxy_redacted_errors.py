@@ -17,10 +17,9 @@ from tests.fakes.openai import FakeOpenAI
 from tests.proxy.conftest import RunningProxy
 from tests.proxy.dialects import (
     ANTHROPIC_HEADERS,
-    OPENAI_HEADERS,
     SIMPLE,
-    chat_body,
     messages_body,
+    request_in,
     sse_events,
 )
 from tests.proxy.recorded import last_row
@@ -40,12 +39,10 @@ def test_a_paid_upstreams_error_event_mid_stream_reaches_the_client_redacted(
     # redacted): a key it quoted went to the client, whose agent's model reads it.
     proxy = start_proxy(proxy_env)
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        if dialect == "anthropic":
-            fake_anthropic.fail_mid_stream(f"invalid key {KEY}", after=2)
-            body, path, headers = messages_body(stream=True), "/v1/messages", ANTHROPIC_HEADERS
-        else:
-            fake_openai.fail_mid_stream(f"invalid key {KEY}", after=2)
-            body, path, headers = chat_body(stream=True), "/v1/chat/completions", OPENAI_HEADERS
+        (fake_anthropic if dialect == "anthropic" else fake_openai).fail_mid_stream(
+            f"invalid key {KEY}", after=2
+        )
+        path, body, headers = request_in(dialect, stream=True)
         answered = http.post(path, json=body, headers=headers)
     assert answered.status_code == 200
     assert KEY not in answered.text

@@ -16,7 +16,7 @@ from tests.fakes.anthropic import FakeAnthropic
 from tests.fakes.ollama import FakeOllama
 from tests.fakes.openai import FakeOpenAI
 from tests.proxy.conftest import RunningProxy
-from tests.proxy.dialects import ANTHROPIC_HEADERS, HARD, OPENAI_HEADERS, SIMPLE
+from tests.proxy.dialects import ANTHROPIC_HEADERS, HARD, OPENAI_HEADERS, SIMPLE, whole_and_streamed
 
 HUGE = 10**400  # a JSON integer no float holds
 
@@ -98,16 +98,14 @@ def test_an_openai_sampling_field_out_of_range_is_the_apis_400(
     words: str,
 ) -> None:
     proxy = start_proxy(proxy_env, store=False)
-    with httpx.Client(base_url=proxy.url, timeout=30) as http:
-        for stream in (False, True):
-            body = _body("gpt-4o", text, field, value) | {"stream": stream}
-            response = http.post("/v1/chat/completions", json=body, headers=OPENAI_HEADERS)
-            assert response.status_code == 400, response.text
-            error = response.json()["error"]
-            assert error["type"] == "invalid_request_error"
-            assert error["param"] in (field, "stop[1]")
-            assert words in error["message"], error["message"]
-            assert f"'{field}" in error["message"]
+    body = _body("gpt-4o", text, field, value)
+    for response in whole_and_streamed(proxy, "/v1/chat/completions", OPENAI_HEADERS, body):
+        assert response.status_code == 400, response.text
+        error = response.json()["error"]
+        assert error["type"] == "invalid_request_error"
+        assert error["param"] in (field, "stop[1]")
+        assert words in error["message"], error["message"]
+        assert f"'{field}" in error["message"]
     _asked_nobody(fake_ollama, fake_anthropic, fake_openai)
 
 
@@ -125,19 +123,17 @@ def test_an_anthropic_sampling_field_out_of_range_is_the_apis_400(
     words: str,
 ) -> None:
     proxy = start_proxy(proxy_env, store=False)
-    with httpx.Client(base_url=proxy.url, timeout=30) as http:
-        for stream in (False, True):
-            body = _body("claude-opus-5-5", text, field, value) | {"stream": stream}
-            response = http.post("/v1/messages", json=body, headers=ANTHROPIC_HEADERS)
-            assert response.status_code == 400, response.text
-            assert response.json() == {
-                "type": "error",
-                "error": {
-                    "type": "invalid_request_error",
-                    "message": response.json()["error"]["message"],
-                },
-            }
-            assert words in response.json()["error"]["message"]
+    body = _body("claude-opus-5-5", text, field, value)
+    for response in whole_and_streamed(proxy, "/v1/messages", ANTHROPIC_HEADERS, body):
+        assert response.status_code == 400, response.text
+        assert response.json() == {
+            "type": "error",
+            "error": {
+                "type": "invalid_request_error",
+                "message": response.json()["error"]["message"],
+            },
+        }
+        assert words in response.json()["error"]["message"]
     _asked_nobody(fake_ollama, fake_anthropic, fake_openai)
 
 
