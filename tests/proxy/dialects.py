@@ -93,6 +93,13 @@ def request_in(
     return PATHS[dialect], chat_body(text, **extra), OPENAI_HEADERS
 
 
+def post(proxy: RunningProxy, path: str, body: dict[str, Any]) -> httpx.Response:
+    """`body` posted to `path` with its dialect's headers (Anthropic's for /v1/messages)."""
+    headers = ANTHROPIC_HEADERS if path.startswith("/v1/messages") else OPENAI_HEADERS
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        return http.post(path, json=body, headers=headers)
+
+
 def whole_and_streamed(
     proxy: RunningProxy, path: str, headers: dict[str, str], body: dict[str, Any]
 ) -> list[httpx.Response]:

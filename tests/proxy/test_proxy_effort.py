@@ -17,9 +17,9 @@ import pytest
 from tests.fakes.ollama import FakeOllama
 from tests.fakes.openai import FakeOpenAI
 from tests.proxy.conftest import RunningProxy
-from tests.proxy.dialects import ANTHROPIC_HEADERS, SIMPLE, chat_body, messages_body
+from tests.proxy.dialects import ANTHROPIC_HEADERS, SIMPLE, chat_body, messages_body, post
 from tests.proxy.recorded import all_written, last_row
-from tests.proxy.thinking import openai_local, post
+from tests.proxy.thinking import openai_local
 
 DISABLED = {"type": "disabled"}
 

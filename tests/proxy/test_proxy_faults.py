@@ -33,6 +33,7 @@ from tests.proxy.dialects import (
     SIMPLE,
     chat_body,
     messages_body,
+    post,
     sse_events,
 )
 from tests.proxy.recorded import all_written, last_row, last_row_once_recorded
@@ -197,10 +198,7 @@ def test_a_malformed_local_answer_escalates_too(
 ) -> None:
     fake_ollama.malformed_next()
     proxy = start_proxy(proxy_env)
-    with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        response = http.post(
-            "/v1/messages", json=messages_body(text=SIMPLE), headers=ANTHROPIC_HEADERS
-        )
+    response = post(proxy, "/v1/messages", messages_body(text=SIMPLE))
     assert response.status_code == 200
     assert response.json()["content"][0]["text"].startswith("claude answer")
     row = proxy.call(last_row)

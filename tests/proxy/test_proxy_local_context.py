@@ -13,7 +13,7 @@ from tests.fakes.anthropic import FakeAnthropic
 from tests.fakes.ollama import FakeOllama
 from tests.fakes.openai import FakeOpenAI
 from tests.proxy.conftest import RunningProxy
-from tests.proxy.dialects import ANTHROPIC_HEADERS, SIMPLE, messages_body
+from tests.proxy.dialects import ANTHROPIC_HEADERS, SIMPLE, messages_body, post
 from tests.proxy.dialects import OPENAI_HEADERS as OPENAI
 from tests.proxy.recorded import last_row
 from tests.router.context_errors import LLAMA_CPP_CONTEXT
@@ -30,10 +30,7 @@ def test_a_request_over_the_local_context_escalates_instead_of_being_cut(
 ) -> None:
     fake_ollama.default_num_ctx = 3  # shorter than SIMPLE ("what is 2 + 2?")
     proxy = start_proxy(proxy_env)
-    with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        response = http.post(
-            "/v1/messages", json=messages_body(text=SIMPLE), headers=ANTHROPIC_HEADERS
-        )
+    response = post(proxy, "/v1/messages", messages_body(text=SIMPLE))
     assert response.status_code == 200
     assert response.json()["content"][0]["text"].startswith("claude answer")
     assert fake_ollama.requests_to("/api/chat")[0].body["truncate"] is False
@@ -49,10 +46,7 @@ def test_a_request_that_fits_is_still_answered_locally(
     fake_anthropic: FakeAnthropic,
 ) -> None:
     proxy = start_proxy(proxy_env)
-    with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        response = http.post(
-            "/v1/messages", json=messages_body(text=SIMPLE), headers=ANTHROPIC_HEADERS
-        )
+    response = post(proxy, "/v1/messages", messages_body(text=SIMPLE))
     assert response.json()["content"][0]["text"].startswith("local answer")
     assert fake_anthropic.requests_to("/v1/messages") == []
 
@@ -67,10 +61,7 @@ def test_llama_cpps_context_error_escalates_too(
     env = proxy_env | {"OCP_LOCAL_BACKEND": "openai", "OCP_LOCAL_BASE_URL": fake_openai.base_url}
     fake_openai.fail_next(400, LLAMA_CPP_CONTEXT, path="/v1/chat/completions")
     proxy = start_proxy(env)
-    with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        response = http.post(
-            "/v1/messages", json=messages_body(text=SIMPLE), headers=ANTHROPIC_HEADERS
-        )
+    response = post(proxy, "/v1/messages", messages_body(text=SIMPLE))
     assert response.json()["content"][0]["text"].startswith("claude answer")
     row = proxy.call(last_row)
     assert [a["outcome"] for a in row["attempts"]] == ["error", "ok"]
@@ -88,10 +79,7 @@ def test_an_older_ollama_that_cut_the_prompt_escalates_a_whole_answer(
     # the client yet, so the proxy escalates.
     fake_ollama.version, fake_ollama.default_num_ctx = "0.12.3", 20
     proxy = start_proxy(proxy_env)
-    with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        response = http.post(
-            "/v1/messages", json=messages_body(text=LISTED), headers=ANTHROPIC_HEADERS
-        )
+    response = post(proxy, "/v1/messages", messages_body(text=LISTED))
     assert response.json()["content"][0]["text"].startswith("claude answer")
     row = proxy.call(last_row)
     assert row["attempts"][0]["error"].startswith("the local model read 20 of about")
@@ -107,10 +95,7 @@ def test_an_older_ollama_that_cut_the_prompt_of_a_stream_is_noted_in_the_trace(
     # escalate, the trace says the model answered a prompt it did not read whole.
     fake_ollama.version, fake_ollama.default_num_ctx = "0.12.3", 20
     proxy = start_proxy(proxy_env)
-    with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        http.post(
-            "/v1/messages", json=messages_body(text=LISTED, stream=True), headers=ANTHROPIC_HEADERS
-        )
+    post(proxy, "/v1/messages", messages_body(text=LISTED, stream=True))
     row = proxy.call(last_row)
     assert row["answered_tier"] == "local"
     assert any(n.startswith("the local model read 20 of about") for n in row["notes"])
@@ -125,10 +110,7 @@ def test_a_short_prompt_counted_a_little_low_is_not_taken_for_a_cut(
     # tokens either way are the tokenizers differing, not a cut.
     fake_ollama.version, fake_ollama.default_num_ctx = "0.12.3", 3
     proxy = start_proxy(proxy_env)
-    with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        response = http.post(
-            "/v1/messages", json=messages_body(text=SIMPLE), headers=ANTHROPIC_HEADERS
-        )
+    response = post(proxy, "/v1/messages", messages_body(text=SIMPLE))
     assert response.json()["content"][0]["text"].startswith("local answer")
 
 

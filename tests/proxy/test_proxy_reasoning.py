@@ -23,6 +23,7 @@ from tests.proxy.dialects import (
     SIMPLE,
     chat_body,
     messages_body,
+    post,
 )
 from tests.proxy.recorded import last_row, recorded_rows
 from tests.proxy.thinking import (
@@ -30,7 +31,6 @@ from tests.proxy.thinking import (
     THOUGHT,
     openai_local,
     openai_reasoning,
-    post,
     sdk_message_with_thinking,
 )
 

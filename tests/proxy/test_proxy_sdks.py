@@ -14,7 +14,7 @@ import httpx
 from tests.fakes.anthropic import FakeAnthropic
 from tests.fakes.ollama import FakeOllama
 from tests.proxy.conftest import RunningProxy
-from tests.proxy.dialects import HARD, SIMPLE, TOOLS
+from tests.proxy.dialects import HARD, SIMPLE, TOOLS, messages_body
 from tests.proxy.recorded import recorded_rows
 from tests.proxy.sdk_clients import (
     anthropic_client,
@@ -205,11 +205,7 @@ def test_the_environment_key_is_used_only_when_the_client_sends_none(
 ) -> None:
     fake_anthropic.api_key = None  # accept any key; the test reads what arrived
     proxy = start_proxy(proxy_env | {"ANTHROPIC_API_KEY": "sk-ant-from-env"})
-    body = {
-        "model": "claude-opus-5-5",
-        "max_tokens": 50,
-        "messages": [{"role": "user", "content": HARD}],
-    }
+    body = messages_body(max_tokens=50)
     headers = {"anthropic-version": "2023-06-01"}
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
         assert http.post("/v1/messages", json=body, headers=headers).status_code == 200

@@ -14,14 +14,13 @@ import pytest
 from tests.fakes.ollama import FakeOllama
 from tests.fakes.openai import FakeOpenAI
 from tests.proxy.conftest import RunningProxy
-from tests.proxy.dialects import SIMPLE, chat_body, messages_body, sse_events
+from tests.proxy.dialects import SIMPLE, chat_body, messages_body, post, sse_events
 from tests.proxy.recorded import last_row
 from tests.proxy.thinking import (
     ADAPTIVE,
     THOUGHT,
     openai_local,
     openai_reasoning,
-    post,
     sdk_message_with_thinking,
 )
 

@@ -22,10 +22,11 @@ from tests.proxy.dialects import (
     SIMPLE,
     chat_body,
     messages_body,
+    post,
     sse_events,
 )
 from tests.proxy.recorded import last_row
-from tests.proxy.thinking import ADAPTIVE, openai_reasoning, post, sdk_message_with_thinking
+from tests.proxy.thinking import ADAPTIVE, openai_reasoning, sdk_message_with_thinking
 
 # A thinking block as the local model's answer carried it, and one the API signed.
 LOCAL_BLOCK = {"type": "thinking", "thinking": "local", "signature": LOCAL_SIGNATURE}

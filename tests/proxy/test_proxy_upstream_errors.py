@@ -15,7 +15,7 @@ from ocp_server.proxy.upstream import Outcome, _scan
 from tests.fakes._http import Request, Response
 from tests.fakes.anthropic import FakeAnthropic
 from tests.proxy.conftest import RunningProxy
-from tests.proxy.dialects import HARD
+from tests.proxy.dialects import messages_body
 
 ENV_KEY = "sk-ant-api03-" + "Qm7sVb2XkLp9Rt4WnZc8Yd3Fg6Hj1Ka5Ue0" * 2
 
@@ -34,11 +34,7 @@ def test_an_upstream_error_quoting_the_environment_key_is_relayed_redacted(
 ) -> None:
     _quoting_the_key(fake_anthropic)
     proxy = start_proxy(proxy_env | {"ANTHROPIC_API_KEY": ENV_KEY}, store=False)
-    body = {
-        "model": "claude-opus-5-5",
-        "max_tokens": 50,
-        "messages": [{"role": "user", "content": HARD}],
-    }
+    body = messages_body(max_tokens=50)
     headers = {"anthropic-version": "2023-06-01"}
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
         sent = http.post("/v1/messages", json=body, headers=headers)
@@ -75,11 +71,7 @@ def test_an_upstream_error_cut_short_inside_the_key_it_quotes_keeps_none_of_it(
 
     fake_anthropic._check_auth = refuse  # type: ignore[method-assign]
     proxy = start_proxy(proxy_env | {"ANTHROPIC_API_KEY": ENV_KEY}, store=False)
-    body = {
-        "model": "claude-opus-5-5",
-        "max_tokens": 50,
-        "messages": [{"role": "user", "content": HARD}],
-    }
+    body = messages_body(max_tokens=50)
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
         sent = http.post("/v1/messages", json=body, headers={"anthropic-version": "2023-06-01"})
     assert sent.status_code == 401

@@ -13,8 +13,6 @@ from anthropic.types import Message
 from tests.fakes.openai import FakeOpenAI
 from tests.proxy.conftest import RunningProxy
 from tests.proxy.dialects import (
-    ANTHROPIC_HEADERS,
-    OPENAI_HEADERS,
     messages_body,
     sdk_message,
     sse_events,
@@ -27,13 +25,6 @@ THOUGHT = "221 = 13 * 17, so it is not prime"
 def openai_local(proxy_env: dict[str, str], fake: FakeOpenAI) -> dict[str, str]:
     """A local llama.cpp or vLLM: an OpenAI-compatible server."""
     return proxy_env | {"OCP_LOCAL_BACKEND": "openai", "OCP_LOCAL_BASE_URL": fake.base_url}
-
-
-def post(proxy: RunningProxy, path: str, body: dict[str, Any]) -> httpx.Response:
-    """`body` posted to `path` with its dialect's headers (Anthropic's for /v1/messages)."""
-    headers = ANTHROPIC_HEADERS if path.startswith("/v1/messages") else OPENAI_HEADERS
-    with httpx.Client(base_url=proxy.url, timeout=20) as http:
-        return http.post(path, json=body, headers=headers)
 
 
 def sdk_message_with_thinking(proxy: RunningProxy, text: str, stream: bool) -> Message:

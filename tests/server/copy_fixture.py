@@ -69,6 +69,19 @@ async def saved(app: AppState, workspace: Path, decision: wire.DecisionArg) -> W
     return ws
 
 
+async def reindexed(app: AppState, ws: Workspace) -> wire.RestoreResult:
+    """The restore once the index has caught up with the workspace."""
+    await ws.index.update()
+    return await app.restore(ws, wire.RestoreArgs(max_tokens=2_000))
+
+
+def only_stale(out: wire.RestoreResult) -> wire.StaleOut:
+    """The one memory `out` lists as stale, none being served as a fact."""
+    assert not out.decisions, out.brief
+    (stale,) = out.stale
+    return stale
+
+
 async def restored(
     app: AppState, workspace: Path, after: str, *, before: str = MOD, cited: str = CITED
 ) -> wire.RestoreResult:
@@ -78,5 +91,4 @@ async def restored(
     mod.write_text(before)
     ws = await saved(app, workspace, handle_decision(cited))
     mod.write_text(after)
-    await ws.index.update()
-    return await app.restore(ws, wire.RestoreArgs(max_tokens=2_000))
+    return await reindexed(app, ws)

@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pytest
 
-import ocp_wire as wire
 from ocp_server.app import AppState
 from tests.server.copy_fixture import (
     CHANGED,
     copied_elsewhere_then_changed,
     moved_out,
+    only_stale,
+    reindexed,
     saved,
     token_decision,
 )
@@ -29,10 +30,8 @@ async def test_code_changed_in_place_is_stale_though_a_copy_elsewhere_still_read
 ) -> None:
     ws = await saved(app, workspace, token_decision(citation))
     copied_elsewhere_then_changed(workspace)
-    await ws.index.update()
-    out = await app.restore(ws, wire.RestoreArgs(max_tokens=2_000))
-    assert not out.decisions, out.brief
-    (stale,) = out.stale
+    out = await reindexed(app, ws)
+    stale = only_stale(out)
     assert stale.citations[0].citation.startswith("src/auth.py:"), out.brief
     assert CHANGED in out.brief
 
@@ -42,7 +41,6 @@ async def test_a_function_moved_out_of_its_file_is_found_where_it_went(
 ) -> None:
     ws = await saved(app, workspace, token_decision())
     moved_out(workspace)
-    await ws.index.update()
-    out = await app.restore(ws, wire.RestoreArgs(max_tokens=2_000))
+    out = await reindexed(app, ws)
     (served,) = out.decisions
     assert served.verified == "moved" and served.citations[0].citation == "src/tokens.py:4-6"

@@ -25,6 +25,8 @@ from tests.server.copy_fixture import (
     copied_elsewhere_then_changed,
     handle_decision,
     moved_out,
+    only_stale,
+    reindexed,
     saved,
     token_decision,
 )
@@ -75,8 +77,7 @@ async def test_a_citation_an_older_server_moved_to_a_copy_is_stale_after_the_upg
     assert [d.verified for d in before.decisions] == ["moved"], before.brief  # as it was
     assert await migrate(ws.memory.db) == [m041_rejudge_moved_citations.__name__]
     out = await app.restore(ws, wire.RestoreArgs(max_tokens=2_000))
-    assert not out.decisions, out.brief
-    (stale,) = out.stale
+    stale = only_stale(out)
     assert stale.citations[0].citation == "src/auth.py:6-8", out.brief
     assert CHANGED in out.brief
 
@@ -102,8 +103,7 @@ async def test_a_citation_an_older_server_moved_to_a_renamed_copy_in_its_file_is
     ws = await saved(app, workspace, handle_decision("mod.py:5-7"))
     mod.write_text(HEAD + "# kept for the old callers\n" + COPY + "\n\n" + EDITED)
     out = await _upgraded(app, ws, "mod.py", 6, 8, "handle_v1")
-    assert not out.decisions, out.brief
-    (stale,) = out.stale
+    stale = only_stale(out)
     assert stale.citations[0].citation == "mod.py:5-7", out.brief
     assert f"-`{REFUSAL}` +`return None`" in out.brief, out.brief
 
@@ -117,8 +117,7 @@ async def test_a_citation_an_older_server_moved_to_a_copy_is_stale_once_its_file
     copied_elsewhere_then_changed(workspace)
     git(workspace, "mv", "src/auth.py", "src/authn.py")
     out = await _upgraded(app, ws, "src/legacy_auth.py", 6, 8)
-    assert not out.decisions, out.brief
-    (stale,) = out.stale
+    stale = only_stale(out)
     assert stale.citations[0].citation.startswith("src/authn.py:"), out.brief
     assert CHANGED in out.brief
 
@@ -147,7 +146,6 @@ async def test_a_function_renamed_as_it_moved_in_its_file_stays_moved_beside_one
     served = HANDLE.replace("def handle", "def serve")
     for extra in ("", "\n\ndef later():\n    return 1\n"):
         mod.write_text("import settings\n\nLIMIT = 3\n\n\n" + served + "\n\n" + admin + extra)
-        await ws.index.update()
-        out = await app.restore(ws, wire.RestoreArgs(max_tokens=2_000))
+        out = await reindexed(app, ws)
         assert [d.verified for d in out.decisions] == ["moved"], out.brief
         assert out.decisions[0].citations[0].citation == "mod.py:7-9", out.brief

@@ -25,6 +25,8 @@ from tests.server.copy_fixture import (
     REFUSAL,
     TAIL,
     handle_decision,
+    only_stale,
+    reindexed,
     restored,
     saved,
 )
@@ -38,8 +40,7 @@ async def test_a_citation_is_stale_when_a_same_named_copy_sits_where_the_edited_
 ) -> None:
     after = HEAD + above + HANDLE + "\n\n" + EDITED + TAIL
     out = await restored(app, workspace, after, cited=cited)
-    assert not out.decisions, out.brief
-    (stale,) = out.stale
+    only_stale(out)
     assert f"-`{REFUSAL}` +`return None`" in out.brief, out.brief
 
 
@@ -102,13 +103,11 @@ async def test_a_citation_saved_before_namesakes_were_counted_is_counted_at_its_
     await db.execute("UPDATE memory_citations SET namesakes = NULL")  # as m042 left it
     await db.commit()
     mod.write_text(MOD + "\n\ndef later():\n    return 1\n")
-    await ws.index.update()
-    out = await app.restore(ws, wire.RestoreArgs(max_tokens=2_000))
+    out = await reindexed(app, ws)
     assert [d.verified for d in out.decisions] == ["valid"], out.brief
     assert list(await db.execute_fetchall("SELECT namesakes FROM memory_citations")) == [(1,)]
     mod.write_text(HEAD + HANDLE + "\n\n" + EDITED + TAIL)
-    await ws.index.update()
-    out = await app.restore(ws, wire.RestoreArgs(max_tokens=2_000))
+    out = await reindexed(app, ws)
     assert not out.decisions and len(out.stale) == 1, out.brief
 
 
@@ -129,6 +128,5 @@ async def test_a_citation_saved_before_namesakes_were_counted_is_counted_at_the_
     await app.restore(ws, wire.RestoreArgs(max_tokens=2_000))  # no edit since the save
     assert list(await db.execute_fetchall("SELECT namesakes FROM memory_citations")) == [(1,)]
     mod.write_text(HEAD + HANDLE + "\n\n" + EDITED + TAIL)
-    await ws.index.update()
-    out = await app.restore(ws, wire.RestoreArgs(max_tokens=2_000))
+    out = await reindexed(app, ws)
     assert not out.decisions and len(out.stale) == 1, out.brief
