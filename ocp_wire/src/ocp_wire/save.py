@@ -35,6 +35,7 @@ StateValue = Annotated[str, Field(max_length=MAX_STATE_VALUE_CHARS)]
 # Not empty: an empty note or open item was dropped without a word, while {"text": ""} was
 # refused.
 Item = Annotated[str, Field(min_length=1, max_length=MAX_ITEM_CHARS)]
+MAX_SAVE_LIST = 100  # notes, open items, or ids in one of a save's lists
 DbId = Annotated[int, Field(ge=1, le=MAX_DB_ID), NOT_A_BOOLEAN]
 
 
@@ -47,7 +48,7 @@ class DecisionArg(WireIn):
 
 
 class NoteArg(WireIn):
-    text: str = Field(min_length=1, max_length=5_000, description="What to remember")
+    text: str = Field(min_length=1, max_length=MAX_ITEM_CHARS, description="What to remember")
     citations: list[CitationArg] = Citations
 
 
@@ -87,25 +88,27 @@ class SaveArgs(WireIn):
     )
     notes: list[Item | NoteArg] = Field(
         default_factory=list,
-        max_length=100,
+        max_length=MAX_SAVE_LIST,
         description="Notes: plain strings, or {text, citations} to tie one to code",
     )
     open_items: list[Item] = Field(
         default_factory=list,
-        max_length=100,
+        max_length=MAX_SAVE_LIST,
         description="What is left to do: listed at every restore until closed by id (resolve)",
     )
     resolve: list[DbId] = Field(
-        default_factory=list, max_length=100, description="Ids of open items that are done"
+        default_factory=list,
+        max_length=MAX_SAVE_LIST,
+        description="Ids of open items that are done",
     )
     forget_decisions: list[DbId] = Field(
         default_factory=list,
-        max_length=100,
+        max_length=MAX_SAVE_LIST,
         description="Ids of decisions to forget: never served again, their text erased",
     )
     forget_notes: list[DbId] = Field(
         default_factory=list,
-        max_length=100,
+        max_length=MAX_SAVE_LIST,
         description="Ids of notes or open items to forget (their text erased)",
     )
     session_id: CallerId | None = Field(
