@@ -10,8 +10,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from mcp.types import CallToolResult
 
 from tests.server.inproc import inproc_client, text_of
+
+
+async def _saved(workspace: Path, monkeypatch: pytest.MonkeyPatch, citation: str) -> CallToolResult:
+    """The save's answer to a note citing `citation`, once the workspace is indexed."""
+    async with inproc_client(workspace, monkeypatch) as client:
+        await client.call_tool("ocp_context_search", {"query": "verify_token"})  # indexed
+        return await client.call_tool(
+            "ocp_result_save", {"notes": [{"text": "constant time", "citations": [citation]}]}
+        )
 
 
 @pytest.mark.parametrize(
@@ -31,11 +41,7 @@ from tests.server.inproc import inproc_client, text_of
 async def test_a_citation_spelled_unusually_cites_the_lines_it_names(
     workspace: Path, monkeypatch: pytest.MonkeyPatch, citation: str, cited: str
 ) -> None:
-    async with inproc_client(workspace, monkeypatch) as client:
-        await client.call_tool("ocp_context_search", {"query": "verify_token"})  # indexed
-        saved = await client.call_tool(
-            "ocp_result_save", {"notes": [{"text": "constant time", "citations": [citation]}]}
-        )
+    saved = await _saved(workspace, monkeypatch, citation)
     assert not saved.is_error, text_of(saved)
     assert f"Cited (notes[0]): {cited} `verify_token`" in text_of(saved), text_of(saved)
 
@@ -57,11 +63,7 @@ async def test_a_citation_spelled_unusually_cites_the_lines_it_names(
 async def test_a_citation_that_could_name_another_place_is_refused_saying_why(
     workspace: Path, monkeypatch: pytest.MonkeyPatch, citation: str, error: str
 ) -> None:
-    async with inproc_client(workspace, monkeypatch) as client:
-        await client.call_tool("ocp_context_search", {"query": "verify_token"})  # indexed
-        saved = await client.call_tool(
-            "ocp_result_save", {"notes": [{"text": "constant time", "citations": [citation]}]}
-        )
+    saved = await _saved(workspace, monkeypatch, citation)
     assert saved.is_error
     assert text_of(saved) == f"notes[0].citations[0]: {error}"
 
@@ -72,12 +74,7 @@ async def test_a_dotdot_through_a_symlink_is_refused_not_read_as_another_file(
     # `web/to_src/../auth.py` is src/auth.py spelled lexically, but the system reads it as
     # src/../auth.py (web/to_src is src): not a file it may guess.
     (workspace / "web" / "to_src").symlink_to(workspace / "src")
-    async with inproc_client(workspace, monkeypatch) as client:
-        await client.call_tool("ocp_context_search", {"query": "verify_token"})  # indexed
-        saved = await client.call_tool(
-            "ocp_result_save",
-            {"notes": [{"text": "constant time", "citations": ["web/to_src/../auth.py:6-8"]}]},
-        )
+    saved = await _saved(workspace, monkeypatch, "web/to_src/../auth.py:6-8")
     assert saved.is_error
     assert text_of(saved) == (
         "notes[0].citations[0]: 'web/to_src/../auth.py': '..' after a symbolic link "
