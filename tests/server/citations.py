@@ -25,6 +25,9 @@ IN_LOAD = (
     "    x = 1\n    return path\n"
 )
 
+# What a decision says when a test does not mind what.
+TITLE = "Token check"
+DECISION = "compare tokens in constant time"
 
 DAY = 86400.0
 
@@ -65,8 +68,8 @@ class Repo:
     async def decide(
         self,
         *citations: str,
-        title: str = "Token check",
-        decision: str = "compare tokens in constant time",
+        title: str = TITLE,
+        decision: str = DECISION,
     ) -> int:
         sid = await self.memory.start_session(str(self.root), "s1")
         result = await self.memory.save(
@@ -80,8 +83,8 @@ class Repo:
         text: str,
         citation: str,
         *,
-        title: str = "Token check",
-        decision: str = "compare tokens in constant time",
+        title: str = TITLE,
+        decision: str = DECISION,
     ) -> int:
         """`rel` written as `text` and indexed, then a decision citing `citation` saved."""
         self.write(rel, text)
