@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from ocp_router.redact import redact
+from ocp_router.redact import marker, redact
 
 PASSWORDS = ["Zkq" + "3pwXa91", "Kx9!" + "mQ2z", "Zkq" + "3pw"]
 
@@ -99,3 +99,21 @@ def test_the_separator_after_a_password_with_one_symbol_at_its_lines_end_stays(
     text = form.format(pw=pw)
     result = redact(text)
     assert [text[r.start : r.end] for r in result.redactions] == [pw], result.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{ user: u, password: {pw},q: }\n",
+        "{ user: u, password: {pw},q:}\n",
+        "user: u, password: {pw},q:\n",
+        "{ user: u, password: {pw};db= }\n",
+    ],
+)
+def test_a_password_ending_like_a_key_with_no_value_after_is_hidden_whole(text: str) -> None:
+    # `,q:` with nothing after it (the line's or the object's end) is the password's own tail:
+    # cut as a next key it was shown.
+    pw = "Kx9mQ" + "2vLp8"
+    out = redact(text.replace("{pw}", pw)).text
+    assert ",q:" not in out and ";db=" not in out, out
+    assert marker("password_assignment") in out

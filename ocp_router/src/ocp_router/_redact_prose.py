@@ -83,9 +83,14 @@ _CLOSING_RES = {
     ")": ("(", re.compile(r"\)[.,;:!?)}]*\Z")),
     "}": ("{", re.compile(r"\}[.,;:!?)}]*\Z")),
 }
-# `,` or `;`, then the next key and its `:` or `=` ending the word (`X, host: h`, `X,host: h`,
-# `X; user=app`): the fields' separator, no character of the password's (`a;o$G=Q`, `N;K=]`).
-_NEXT_KEY_RE = re.compile(r"[,;][ \t]*[A-Za-z_][\w.-]{0,63}[ \t]*(?::(?![:/])|=(?!=))")
+# `,` or `;`, then the next key and its `:` or `=` ending the word, and the key's value (`X,
+# host: h`, `X,host: h`, `X; user=app`): the fields' separator, no character of the password's
+# (`a;o$G=Q`, `N;K=]`, and `Xy7,q:` with nothing after it, at the line's or the object's end).
+_NEXT_KEY_RE = re.compile(
+    r"[,;][ \t]*[A-Za-z_][\w.-]{0,63}[ \t]*(?::(?![:/])|=(?!=))(?=[ \t]*[^\s,;})\]])"
+)
+
+_KEY_TAIL_RE = re.compile(r"[,;][A-Za-z_][\w.-]{0,63}:\Z")
 
 
 def _sentence_value(text: str, s: int, e: int) -> str:
@@ -107,7 +112,9 @@ def _sentence_value(text: str, s: int, e: int) -> str:
         return v
     e = s + len(v)
     after = text[e : e + 2]
-    if v[-1] in ".,;:)" and (not after.strip() or after[1:2].isupper()):
+    if _KEY_TAIL_RE.search(v):
+        pass  # `Xy7,q:` with no value after: the password's own tail, no key (_NEXT_KEY_RE)
+    elif v[-1] in ".,;:)" and (not after.strip() or after[1:2].isupper()):
         v = v.rstrip(".,;:)")
     elif v[-1] in ",;" and after[:1] in " \t" and _clause_after(text, e, v[-1]):
         v = v[:-1]  # "X, then restart": a clause goes on after the comma
