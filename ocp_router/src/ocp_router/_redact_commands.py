@@ -1,9 +1,10 @@
 """Passwords that commands take in forms of their own, which no name-and-value rule reads:
 keytool's `-storepass X`/`-keypass X`/`-new X`, openssl's `pass:X` (`env:VAR`, `file:path`,
 `fd:N` and `stdin` name where it is, and stay), FreeRDP's `/p:X`, htpasswd's last argument
-under `-b`, wget's, svn's and `docker`/`podman`/`helm`/`az login`'s `--password X`, SQL*Plus's
-`user/X@db` and `net use \\\\srv\\share X`. The option names it, so the value is a password
-though it reads as a word (tayeiapbu); variables and placeholders stay. One-letter flags
+under `-b`, ldappasswd's `-a X`/`-s X`, wget's, svn's and `docker`/`podman`/`helm`/`az login`'s
+`--password X`, SQL*Plus's `user/X@db` and `net use \\\\srv\\share X`. The option names it,
+so the value is a password though it reads as a word (tayeiapbu); variables and placeholders
+stay, and so does a sentence's word after a flag it names (`names_the_flag`). One-letter flags
 (openssl enc -k, rdesktop -p, `az login -p`, Samba's -U user%X among them) are
 `_redact_phrases`'.
 
@@ -22,7 +23,7 @@ from ocp_router import _redact_scan as _scan
 from ocp_router._redact_base import PRIORITY, Hit
 from ocp_router._redact_values import is_placeholder, is_reference
 
-__all__ = ["command_hits", "flag_password"]
+__all__ = ["command_hits", "flag_password", "names_the_flag"]
 
 _V = r"(?P<v>'[^'\n]+'|\"[^\"\n]+\"|[^\s'\"-][^\s'\"]*)"
 # (the tool's name, a literal of the lower-cased text without which it is not looked for, the
@@ -44,6 +45,11 @@ _TOOLS: tuple[tuple[re.Pattern[str], str, tuple[re.Pattern[str], ...]], ...] = (
             re.compile(r"[ \t]-pass(?:in|out|word)?[ \t]+pass:(?P<v>[^\s'\"]+)"),
             re.compile(r"[ \t]-pass(?:in|out|word)?[ \t]+(?P<q>['\"])pass:(?P<v>[^'\"\n]+)(?P=q)"),
         ),
+    ),
+    (
+        re.compile(r"ldappasswd"),  # OpenLDAP's: -a the old password, -s the new (-w: phrases')
+        "ldappasswd",
+        (re.compile(r"[ \t]-[as][ \t]*" + _V),),
     ),
     (
         re.compile(r"wget|svn|docker|podman|nerdctl|helm|az"),  # and `X login --password`
@@ -97,6 +103,46 @@ def flag_password(v: str, single_quoted: bool) -> bool:
     return not is_reference(v, ("password",), code=False)
 
 
+# Words that, unquoted after a password flag, start the sentence that names the flag instead of
+# giving its value ("Avoid wget --password because it shows in ps", "the keytool -storepass
+# option takes it", "unzip -P the prompt"): English's closed classes (no one picks "because"
+# for a password) and the nouns and verbs that describe an option. A word-like password
+# (raspberry, tayeiapbu) is none of them, so it stays hidden in a sentence too.
+_SENTENCE_WORDS = frozenset(
+    """a an the this that these those each every any some no all both either neither another
+    such its their our your my his her i you he she it we they me him us them which who what
+    whose about above across after against along among around as at before behind below
+    beside besides between beyond by despite during except for from in inside into like near
+    of off on onto out over past per since than through till to toward towards under unlike
+    until up upon via with within without and or but nor so yet because although though while
+    whereas unless whether if when whenever where wherever once then also otherwise instead
+    not never always only here there too is are was were be been being am has have had do
+    does did can could will would shall should may might must option options flag flags
+    switch argument arguments parameter parameters value values takes take sets set gives
+    expects accepts reads puts passes leaks shows exposes works""".split()
+)
+# A word in parentheses, closed or followed by a comma: "(keytool),", "(wget,".
+_ASIDE_RE = re.compile(r"\([a-z]+(?:\)[.,;:]?|,)")
+# The sentence goes on: a word after it on its line.
+_SENTENCE_GOES_ON_RE = re.compile(r"[ \t]+[(\"'`]?[A-Za-z]")
+
+
+def names_the_flag(text: str, s: int, e: int) -> bool:
+    """The unquoted value at [s, e) after a password flag is a sentence's word, the flag named
+    rather than given a value: a word of `_SENTENCE_WORDS` (with the punctuation closing its
+    sentence) that the sentence goes on after, on its line. At the line's end a word is read
+    as the password (`wget --password sunshine`): when unsure, redact."""
+    word = text[s:e]
+    if _ASIDE_RE.fullmatch(word):
+        return True  # "--password (wget, svn)": the tools it belongs to, in parentheses
+    core = word.rstrip(".,;:!?)")
+    if core.lower() not in _SENTENCE_WORDS or not core.isalpha():
+        return False
+    if core != word:
+        return True  # the sentence ends with it: "… the -storepass option."
+    return _SENTENCE_GOES_ON_RE.match(text, e) is not None
+
+
 def _unquoted(text: str, s: int, e: int) -> tuple[int, int]:
     if e - s >= 2 and text[s] in "'\"" and text[e - 1] == text[s]:
         return s + 1, e - 1
@@ -143,7 +189,8 @@ def _htpasswd_hits(text: str) -> Iterator[Hit]:
 
 def _wanted(lowered: str, spans: list[tuple[int, int]]) -> Iterator[str]:
     """The gates of the tools whose flags some "pass" among the keyword spans may belong to:
-    -storepass/-keypass (keytool), pass: (openssl), --password (wget, svn), htpasswd."""
+    -storepass/-keypass (keytool), pass: (openssl), --password (wget, svn), htpasswd,
+    ldappasswd."""
     for i, _ in spans:
         if not lowered.startswith("pass", i):
             continue
@@ -154,6 +201,8 @@ def _wanted(lowered: str, spans: list[tuple[int, int]]) -> Iterator[str]:
             yield "-password"
         elif before.endswith("ht"):
             yield "htpasswd"
+        elif before.endswith("ldap"):
+            yield "ldappasswd"
         if lowered.startswith(":", i + 4):
             yield "openssl"
 
@@ -183,6 +232,9 @@ def _flag_hits(
     for at, line in _tool_lines(text, name_re):
         for flag_re in flags:
             for f in flag_re.finditer(line):
-                s, e = _unquoted(text, at + f.start("v"), at + f.end("v"))
+                vs, ve = at + f.start("v"), at + f.end("v")
+                s, e = _unquoted(text, vs, ve)
+                if s == vs and names_the_flag(text, s, e):
+                    continue
                 if flag_password(text[s:e], text[s - 1] == "'"):
                     yield s, e, prio

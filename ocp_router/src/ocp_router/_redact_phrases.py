@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from ocp_router import _redact_scan as _scan
 from ocp_router._redact_base import PRIORITY, Hit, line_before
-from ocp_router._redact_commands import flag_password
+from ocp_router._redact_commands import flag_password, names_the_flag
 from ocp_router._redact_hashes import DIGEST_HINT, digest_hits
 from ocp_router._redact_name_class import NAME_WORD_RE
 from ocp_router._redact_values import (
@@ -190,10 +190,13 @@ _FLAG_VALUE = r"(?P<v>'[^'\n]+'|\"[^\"\n]+\"|[^\s'\"-][^\s'\"]*)"
 # Samba's `-U user%X`, `--user=user%X`, `--user user%X`
 _SAMBA_USER = re.compile(r"[ \t](?:-U[ \t]*|--user[= \t])['\"]?[^\s%'\"]+%(?P<v>[^\s'\"]+)")
 _GLUED = r"[ \t]-p" + _FLAG_VALUE  # 7z/rar -pX; `-p` alone asks, `-p-` sets none
+# Windows' switches may start with `/` (7-Zip's `/pX`, sqlcmd's `/P X`), as a Unix path does
+# (`7z a b.7z /projects/app`): see _slash_switch.
+_SLASH = r"(?P<sw>[-/])"
 # Matched on the text as written: the tools' flags are case-sensitive (mysql -P and mosquitto
 # -p are a port, unzip -p a pipe, sshpass -P the prompt; mysql's -p takes its password only
 # glued: `-p name` asks for it and names the database), but for 7-Zip's, read in either case
-# (`7z x -PX`); rar's -hpX encrypts the headers too.
+# (`7z x -PX`, `7z x /pX`), and RAR's (`-HPX`; -hpX encrypts the headers too).
 _COMMAND_FLAGS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("mysql", re.compile(r"[ \t]-p" + _FLAG_VALUE.replace("[^\\s'\"-]", "[^\\s'\"]"))),
     ("mariadb", re.compile(r"[ \t]-p" + _FLAG_VALUE.replace("[^\\s'\"-]", "[^\\s'\"]"))),
@@ -202,15 +205,15 @@ _COMMAND_FLAGS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("mongo", re.compile(r"[ \t]-p[ \t]+" + _FLAG_VALUE)),
     ("login", re.compile(r"[ \t]-p[ \t]+" + _FLAG_VALUE)),  # docker/podman/helm/oc/cf/az login
     ("ldap", re.compile(r"[ \t]-w[ \t]*" + _FLAG_VALUE)),  # OpenLDAP's ldapsearch, ldapadd…
-    ("sqlcmd", re.compile(r"[ \t]-P[ \t]*" + _FLAG_VALUE)),
+    ("sqlcmd", re.compile(r"[ \t]" + _SLASH + r"P[ \t]*" + _FLAG_VALUE)),
     ("bcp", re.compile(r"[ \t]-P[ \t]*" + _FLAG_VALUE)),
     ("osql", re.compile(r"[ \t]-P[ \t]*" + _FLAG_VALUE)),
     ("zip", re.compile(r"[ \t]-P[ \t]+" + _FLAG_VALUE)),
     ("unzip", re.compile(r"[ \t]-P[ \t]+" + _FLAG_VALUE)),
     ("mosquitto", re.compile(r"[ \t]-P[ \t]+" + _FLAG_VALUE)),
-    ("7z", re.compile(_GLUED.replace("-p", "-[pP]"))),
-    ("rar", re.compile(_GLUED.replace("-p", "-h?p"))),
-    ("unrar", re.compile(_GLUED)),
+    ("7z", re.compile(_GLUED.replace("-p", _SLASH + "[pP]"))),
+    ("rar", re.compile(_GLUED.replace("-p", "-(?:[hH]?[pP])"))),
+    ("unrar", re.compile(_GLUED.replace("-p", "-[pP]"))),
     ("openssl", re.compile(r"[ \t]-k[ \t]+" + _FLAG_VALUE)),  # enc's password (-kfile: a file)
     ("rdesktop", re.compile(r"[ \t]-p[ \t]*" + _FLAG_VALUE)),
     # Samba's `-U user%password` (DOMAIN\\user%password)
@@ -221,9 +224,9 @@ _COMMAND_FLAGS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 
-# " -p", "\t-a", " -w", " -k", " -U", " -hp", Samba's " --user"... from the dash (one scan, not
-# one a flag); on the lower-cased text
-_FLAG_RE = re.compile(r"-(?<=[ \t]-)(?:h?p|[awku]|-user)")
+# " -p", "\t-a", " -w", " -k", " -U", " -hp", Samba's " --user", Windows' " /p"... from the
+# dash or the slash (one scan, not one a flag); on the lower-cased text
+_FLAG_RE = re.compile(r"[-/](?<=[ \t][-/])(?:h?p|[awku]|-user)")
 _FLAG_WIDTH = 6  # its widest match: how far a window of a long text must reach (a test checks)
 
 
@@ -255,6 +258,18 @@ def _runs_command(lowered: str, at: int) -> bool:
         word = max(lowered.rfind(w, 0, at) for w in " \t\n") + 1
         return _COMMAND_DIR_RE.fullmatch(lowered, word, at) is not None
     return not (c.isalnum() or c in "_.-")
+
+
+_WINDOWS_LINE_RE = re.compile(r"\\|\.exe\b", re.I)
+
+
+def _slash_switch(line: str, v: str) -> bool:
+    """A value glued to a `/` switch, not a Unix path's tail (`/projects/app`, `/proc`): no `/`
+    in it, and a lower-case word only on a line Windows' (a `\\`, an `.exe`; p7zip reads `/`
+    as a path's)."""
+    if "/" in v:
+        return False
+    return not (v.isalpha() and v.islower()) or _WINDOWS_LINE_RE.search(line) is not None
 
 
 def _unquoted(text: str, s: int, e: int) -> tuple[int, int]:
@@ -310,7 +325,14 @@ def phrase_hits(text: str, lowered: str, password_words: bool) -> Iterator[Hit]:
             if family == "login" and cmd not in _LOGIN_COMMANDS:
                 continue
             for f in flag_re.finditer(line):
-                s, e = _unquoted(text, m.end() + f.start("v"), m.end() + f.end("v"))
+                if "sw" in flag_re.groupindex and f.group("sw") == "/":
+                    glued = f.start("v") == f.end("sw") + 1  # `/pX`, as a path's `/proc`
+                    if glued and not _slash_switch(line, f.group("v").strip("'\"")):
+                        continue
+                vs, ve = m.end() + f.start("v"), m.end() + f.end("v")
+                s, e = _unquoted(text, vs, ve)
+                if s == vs and names_the_flag(text, s, e):
+                    continue  # "unzip -P the prompt": the flag named in a sentence
                 if flag_password(text[s:e], text[s - 1] == "'"):
                     yield s, e, prio
             break

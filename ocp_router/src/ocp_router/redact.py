@@ -129,13 +129,15 @@ What is detected (kind in brackets):
   '...'``, ``ConvertTo-SecureString "..."``, netrc ``password ...``, .pgpass lines, and
   commands that take one: ``mysql -p...``, ``sshpass -p``, ``docker/podman/helm login -p``,
   ``redis-cli -a``, ``mongo -p``, ``ldapsearch -w``, ``sqlcmd/bcp/osql/zip/unzip/mosquitto_pub
-  -P``, ``7z/rar -p...``, ``openssl enc -k``, ``rdesktop -p``, Samba's ``-U user%...``, and in a
-  tool's own form (``_redact_commands``): ``keytool -storepass/-keypass/-new``, openssl's
-  ``pass:...`` (``env:``, ``file:``, ``fd:``, ``stdin`` stay), FreeRDP's ``/p:...``,
-  ``htpasswd -b``'s last argument, ``wget/svn --password ...`` (``password_assignment``);
-  ``--ask-password``/``--no-password`` take no value; a password's hash on an htpasswd,
-  htdigest or shadow line (``user:$apr1$...``, ``$2y$``, ``$6$``, ``{SHA}``, ``user:realm:<32
-  hex>``; ``_redact_hashes``).
+  -P`` (sqlcmd's ``/P`` too), ``7z/rar -p...`` (7-Zip's ``/p...``, RAR's ``-HP...``), ``openssl
+  enc -k``, ``rdesktop -p``, Samba's ``-U user%...``, and in a tool's own form
+  (``_redact_commands``): ``keytool -storepass/-keypass/-new``, openssl's ``pass:...``
+  (``env:``, ``file:``, ``fd:``, ``stdin`` stay), FreeRDP's ``/p:...``, ``htpasswd -b``'s last
+  argument, ``ldappasswd -a/-s``, ``wget/svn --password ...`` (``password_assignment``);
+  ``--ask-password``/``--no-password`` take no value, and a flag named in a sentence gives none
+  ("avoid wget --password because ...": ``_redact_commands.names_the_flag``); a password's hash
+  on an htpasswd, htdigest or shadow line (``user:$apr1$...``, ``$2y$``, ``$6$``, ``{SHA}``,
+  ``user:realm:<32 hex>``; ``_redact_hashes``).
 - High-entropy values under any name: 20+ characters with lower, upper and digits, not words,
   assigned (``"k": "0bK5..."``, ``signing: ZTzh...``, ``sessionid=6Wax...``), unless the name
   says it is random by nature (hash, digest, id, nonce, version...) (``high_entropy_string``).
