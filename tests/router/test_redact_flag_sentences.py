@@ -15,6 +15,7 @@ from ocp_router.redact import marker, redact
 
 SENTENCES = [
     "Avoid wget --password because it shows in ps\n",
+    "(`wget --password because ...`)\n",
     "Never use docker login --password since the shell history keeps it\n",
     "az login --password because it leaks\n",
     "The keytool -storepass option takes the password on the command line\n",

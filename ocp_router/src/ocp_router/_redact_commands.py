@@ -4,9 +4,9 @@ keytool's `-storepass X`/`-keypass X`/`-new X`, openssl's `pass:X` (`env:VAR`, `
 under `-b`, ldappasswd's `-a X`/`-s X`, wget's, svn's and `docker`/`podman`/`helm`/`az login`'s
 `--password X`, SQL*Plus's `user/X@db` and `net use \\\\srv\\share X`. The option names it,
 so the value is a password though it reads as a word (tayeiapbu); variables and placeholders
-stay, and so does a sentence's word after a flag it names (`names_the_flag`). One-letter flags
-(openssl enc -k, rdesktop -p, `az login -p`, Samba's -U user%X among them) are
-`_redact_phrases`'.
+stay, and so does a sentence's word after a flag it names (`flag_named_in_sentence`).
+One-letter flags (openssl enc -k, rdesktop -p, `az login -p`, Samba's -U user%X among them)
+are `_redact_phrases`'.
 
 Each tool but FreeRDP, SQL*Plus and `net use` is looked for only when a "pass" of its flags is
 among the keyword scan's spans (the word before it or the `:` after it says whose): a substring
@@ -23,7 +23,7 @@ from ocp_router import _redact_scan as _scan
 from ocp_router._redact_base import PRIORITY, Hit
 from ocp_router._redact_values import is_placeholder, is_reference
 
-__all__ = ["command_hits", "flag_password", "names_the_flag"]
+__all__ = ["command_hits", "flag_named_in_sentence", "flag_password"]
 
 _V = r"(?P<v>'[^'\n]+'|\"[^\"\n]+\"|[^\s'\"-][^\s'\"]*)"
 # (the tool's name, a literal of the lower-cased text without which it is not looked for, the
@@ -123,15 +123,15 @@ _SENTENCE_WORDS = frozenset(
 )
 # A word in parentheses, closed or followed by a comma: "(keytool),", "(wget,".
 _ASIDE_RE = re.compile(r"\([a-z]+(?:\)[.,;:]?|,)")
-# The sentence goes on: a word after it on its line.
-_SENTENCE_GOES_ON_RE = re.compile(r"[ \t]+[(\"'`]?[A-Za-z]")
+# The sentence goes on: a word after it on its line, or an ellipsis ("--password because ...").
+_SENTENCE_GOES_ON_RE = re.compile(r"[ \t]+(?:[(\"'`]?[A-Za-z]|\.\.\.|…)")
 
 
-def names_the_flag(text: str, s: int, e: int) -> bool:
+def flag_named_in_sentence(text: str, s: int, e: int) -> bool:
     """The unquoted value at [s, e) after a password flag is a sentence's word, the flag named
     rather than given a value: a word of `_SENTENCE_WORDS` (with the punctuation closing its
     sentence) that the sentence goes on after, on its line. At the line's end a word is read
-    as the password (`wget --password sunshine`): when unsure, redact."""
+    as the password (`wget --password` and a word, then nothing): when unsure, redact."""
     word = text[s:e]
     if _ASIDE_RE.fullmatch(word):
         return True  # "--password (wget, svn)": the tools it belongs to, in parentheses
@@ -234,7 +234,7 @@ def _flag_hits(
             for f in flag_re.finditer(line):
                 vs, ve = at + f.start("v"), at + f.end("v")
                 s, e = _unquoted(text, vs, ve)
-                if s == vs and names_the_flag(text, s, e):
+                if s == vs and flag_named_in_sentence(text, s, e):
                     continue
                 if flag_password(text[s:e], text[s - 1] == "'"):
                     yield s, e, prio

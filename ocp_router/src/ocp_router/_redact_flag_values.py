@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from ocp_router._redact_base import PRIORITY, Hit
-from ocp_router._redact_commands import names_the_flag
+from ocp_router._redact_commands import flag_named_in_sentence
 from ocp_router._redact_name_class import words_of_name
 from ocp_router._redact_values import assignment_kind, is_reference, plain_word
 
@@ -57,7 +57,9 @@ def cli_value(text: str, name_end: int, name: str, name_class: str) -> Hit | Non
     elif _OPENSSL_SOURCE_RE.match(v):
         return None
     if not quoted and (
-        is_reference(v, words, code=False) or plain_word(v) or names_the_flag(text, s, s + len(v))
+        is_reference(v, words, code=False)
+        or plain_word(v)
+        or flag_named_in_sentence(text, s, s + len(v))
     ):
         return None  # "use --password option": prose, not a value
     kind = assignment_kind(name_class, v, raw[0] in "\"'", words)

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from ocp_router import _redact_scan as _scan
 from ocp_router._redact_base import PRIORITY, Hit, line_before
-from ocp_router._redact_commands import flag_password, names_the_flag
+from ocp_router._redact_commands import flag_named_in_sentence, flag_password
 from ocp_router._redact_hashes import DIGEST_HINT, digest_hits
 from ocp_router._redact_name_class import NAME_WORD_RE
 from ocp_router._redact_values import (
@@ -339,7 +339,7 @@ def phrase_hits(text: str, lowered: str, password_words: bool) -> Iterator[Hit]:
                         continue
                 vs, ve = m.end() + f.start("v"), m.end() + f.end("v")
                 s, e = _unquoted(text, vs, ve)
-                if s == vs and names_the_flag(text, s, e):
+                if s == vs and flag_named_in_sentence(text, s, e):
                     continue  # "unzip -P the prompt": the flag named in a sentence
                 if flag_password(text[s:e], text[s - 1] == "'"):
                     yield s, e, prio

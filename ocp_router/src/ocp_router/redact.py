@@ -135,9 +135,9 @@ What is detected (kind in brackets):
   (``env:``, ``file:``, ``fd:``, ``stdin`` stay), FreeRDP's ``/p:...``, ``htpasswd -b``'s last
   argument, ``ldappasswd -a/-s``, ``wget/svn --password ...`` (``password_assignment``);
   ``--ask-password``/``--no-password`` take no value, and a flag named in a sentence gives none
-  ("avoid wget --password because ...": ``_redact_commands.names_the_flag``); a password's hash
-  on an htpasswd, htdigest or shadow line (``user:$apr1$...``, ``$2y$``, ``$6$``, ``{SHA}``,
-  ``user:realm:<32 hex>``; ``_redact_hashes``).
+  ("avoid wget --password because ...": ``_redact_commands.flag_named_in_sentence``); a
+  password's hash on an htpasswd, htdigest or shadow line (``user:$apr1$...``, ``$2y$``,
+  ``$6$``, ``{SHA}``, ``user:realm:<32 hex>``; ``_redact_hashes``).
 - High-entropy values under any name: 20+ characters with lower, upper and digits, not words,
   assigned (``"k": "0bK5..."``, ``signing: ZTzh...``, ``sessionid=6Wax...``), unless the name
   says it is random by nature (hash, digest, id, nonce, version...) (``high_entropy_string``).
