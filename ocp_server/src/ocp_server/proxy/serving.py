@@ -250,11 +250,14 @@ class Serving(Admission, LocalAnswer, PaidRelay):
     def _session(
         self, d: Dialect, body: Mapping[str, Any], headers: Mapping[str, str], payload: Any
     ) -> str:
-        hint = headers.get("x-ocp-session") or d.module.session_hint(body, headers)
-        if hint:
-            return _session_id(hint)
+        named = headers.get("x-ocp-session")
+        if named:
+            return _session_id(named)
+        # A client's own session id spans more than one conversation (Claude Code's title and
+        # other side requests carry its agent's): it only keeps apart two that start alike.
         first = next((m.text for m in payload.messages if m.role == "user"), "")
-        return _session_id(payload.system, first)
+        hint = d.module.session_hint(body, headers)
+        return _session_id(*([hint] if hint else []), payload.system, first)
 
     async def _paid_blocked(self, creds: dict[str, str]) -> str | None:
         if not creds:

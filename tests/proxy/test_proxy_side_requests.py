@@ -1,0 +1,64 @@
+"""A client's session id spans more than one conversation: Claude Code 2.1.197 sends the same
+`metadata.user_id` and `x-claude-code-session-id` on its agent turns and on its tool-less side
+requests (the session's title: another system prompt, another first message; seen through this
+proxy, docs/routing-rounds.md round 58). Floors (OCP_STICKY=upward, a wrong local answer) are
+kept per conversation, so a side request is routed on its own merits, not at the agent's tier."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from tests.proxy.conftest import RunningProxy
+from tests.proxy.dialects import ANTHROPIC_HEADERS, HARD, SIMPLE
+from tests.proxy.outcomes import phase1_only
+from tests.proxy.recorded import all_written, last_row
+
+SESSION = "0b6e3d4c-5a8f-4e21-9c7d-2f1a6b8e9d03"
+# Claude Code 2.1.197's metadata: one JSON text per session, on every request it sends.
+USER_ID = json.dumps({"device_id": "a4b8c0", "account_uuid": "", "session_id": SESSION})
+AGENT_SYSTEM = "You are an interactive agent that helps users with software engineering tasks."
+TITLE_SYSTEM = "Generate a concise, sentence-case title (3-7 words) for this session."
+
+
+def _asked(proxy: RunningProxy, system: str, messages: list[dict[str, Any]]) -> dict[str, Any]:
+    """The trace of a request of Claude Code's session SESSION, once it is stored."""
+    body = {
+        "model": "claude-opus-5-5",
+        "max_tokens": 100,
+        "system": system,
+        "messages": messages,
+        "metadata": {"user_id": USER_ID},
+    }
+    headers = ANTHROPIC_HEADERS | {"x-claude-code-session-id": SESSION}
+    with httpx.Client(base_url=proxy.url, timeout=20) as http:
+        answered = http.post("/v1/messages", json=body, headers=headers)
+    assert answered.status_code == 200, answered.text
+    proxy.call(all_written)
+    row: dict[str, Any] = proxy.call(last_row)
+    return row
+
+
+def _raised(row: dict[str, Any]) -> bool:
+    return "this conversation already needed it" in str(row["reason"])
+
+
+def test_a_side_request_of_a_session_is_not_kept_at_the_tier_its_agent_turns_reached(
+    start_proxy: Callable[..., RunningProxy], proxy_env: dict[str, str]
+) -> None:
+    proxy = start_proxy(phase1_only(proxy_env) | {"OCP_STICKY": "upward"})
+    first = [{"role": "user", "content": HARD}]
+    assert _asked(proxy, AGENT_SYSTEM, first)["tier"] == "top"
+    title = _asked(proxy, TITLE_SYSTEM, [{"role": "user", "content": f"<session>{SIMPLE}"}])
+    assert title["tier"] == "local" and not _raised(title), title
+    # The agent's own conversation keeps its floor: its next turn, simple as it is, stays top.
+    turn = first + [
+        {"role": "assistant", "content": "Here is the plan."},
+        {"role": "user", "content": SIMPLE},
+    ]
+    again = _asked(proxy, AGENT_SYSTEM, turn)
+    assert again["tier"] == "top" and _raised(again), again
+    assert again["session"] != title["session"]
