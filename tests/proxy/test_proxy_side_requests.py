@@ -14,7 +14,7 @@ import httpx
 
 from tests.proxy.conftest import RunningProxy
 from tests.proxy.dialects import ANTHROPIC_HEADERS, HARD, SIMPLE
-from tests.proxy.outcomes import phase1_only
+from tests.proxy.outcomes import NEAR, Outcomes, phase1_only
 from tests.proxy.recorded import all_written, last_row
 
 SESSION = "0b6e3d4c-5a8f-4e21-9c7d-2f1a6b8e9d03"
@@ -62,3 +62,23 @@ def test_a_side_request_of_a_session_is_not_kept_at_the_tier_its_agent_turns_rea
     again = _asked(proxy, AGENT_SYSTEM, turn)
     assert again["tier"] == "top" and _raised(again), again
     assert again["session"] != title["session"]
+
+
+async def test_a_wrong_local_answer_lifts_its_conversation_not_the_sessions_side_requests(
+    outcomes: Outcomes,
+) -> None:
+    """Under the default OCP_STICKY=off the only floor is a wrong local answer's (to mid)."""
+    proxy = outcomes.proxy()
+    first = [{"role": "user", "content": NEAR}]
+    answered = _asked(proxy, AGENT_SYSTEM, first)
+    assert answered["tier"] == "local", answered
+    saved = await outcomes.saved(str(answered["request_id"]), "bad: the fix it gave was wrong")
+    assert not any("no trace" in w for w in saved["warnings"]), saved["warnings"]
+    title = _asked(proxy, TITLE_SYSTEM, [{"role": "user", "content": f"<session>{NEAR}"}])
+    assert title["tier"] == "local" and not _raised(title), title
+    turn = first + [
+        {"role": "assistant", "content": "Try this."},
+        {"role": "user", "content": NEAR},
+    ]
+    again = _asked(proxy, AGENT_SYSTEM, turn)
+    assert again["tier"] == "mid" and _raised(again), again
