@@ -580,7 +580,7 @@ def redact(text: str, known: Mapping[str, str] | None = None) -> RedactionResult
         raise TypeError(_not_str(text))
     if known:
         return _redact(text, known)
-    if _redact_plain.plain_word(text):  # a word the detectors are proven to find nothing in
+    if _redact_plain.plain_text(text):  # words the detectors are proven to find nothing in
         return RedactionResult(text, ())
     result = _RECENT.get(text)
     if result is None:
@@ -607,7 +607,7 @@ def finds_secret(text: str) -> bool:
     """`redact(text)` would hide something. Not cached: for a caller that checks every text
     once (the index), whose texts would only evict the ones searches hand out again. Stops at
     the first hit outside a marker: `_detect` keeps those (repeats only add to them)."""
-    if _redact_plain.plain_word(text):
+    if _redact_plain.plain_text(text):
         return False
     markers = _marker_spans(text)
     return any(not markers or _outside([hit], markers) for hit in _hits(text))

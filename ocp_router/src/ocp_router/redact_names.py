@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ocp_router._redact_at_start import glued_after_at_start, tokens_at_start
 from ocp_router._redact_base import Hit
-from ocp_router._redact_plain import plain_word
+from ocp_router._redact_plain import plain_text
 from ocp_router._redact_values import wordy
 from ocp_router.redact import (
     KINDS,
@@ -151,7 +151,7 @@ def name_holds_secret(text: str) -> bool:
 def redact_name(text: str, known: Mapping[str, str] | None = None) -> RedactionResult:
     """`text`, a name or a caller's value quoted back, redacted as text and for tokens glued
     to a word; every redaction's offsets are in `text`. `known`: as `redact`'s."""
-    if not known and plain_word(text):  # neither finds anything in it (_redact_plain.py)
+    if not known and plain_text(text):  # neither finds anything in it (_redact_plain.py)
         return RedactionResult(text, ())
     first = redact(text, known)
     spans = [(r.start, r.end) for r in first.redactions]
