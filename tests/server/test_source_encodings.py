@@ -147,6 +147,26 @@ async def test_a_binary_with_a_utf16_like_pattern_of_nul_bytes_stays_skipped(
         assert reasons.get(name, "binary") == "binary", name
 
 
+async def test_a_utf8_text_with_nul_bytes_on_one_side_stays_skipped(
+    app: AppState, workspace: Path
+) -> None:
+    # NUL-separated records of UTF-8 (odd lengths with their NUL: every NUL on one side of
+    # the 16-bit units) read as UTF-16 pair their letters into CJK-looking characters; that is
+    # 8-bit text with NUL bytes, no UTF-16 (`xargs -0` input, a record file)
+    for name, words in (
+        ("ascii.dat", "alpha beta gamma delta epsilon zeta theta kappa lambda sigma omega"),
+        ("utf8.dat", "entrée plat café crème brûlée thé soupe pain vin fromage fruit"),
+    ):
+        listed = words.split()
+        records = [" ".join(listed[i % 11 : i % 11 + 1 + i % 3]).encode() for i in range(400)]
+        data = b"".join(r + b"\0" if len(r) % 2 else r + b"!\0" for r in records)
+        assert len(data) % 2 == 0 and data[0::2].count(0) == 0  # every NUL a high byte
+        (workspace / name).write_bytes(data[:200] + b"\n\0" + data[200:])
+    reasons = await skip_reasons(app, workspace)
+    for name in ("ascii.dat", "utf8.dat"):
+        assert reasons.get(name, "binary") == "binary", name
+
+
 async def test_a_secret_in_a_utf16_file_without_a_mark_is_hidden(
     app: AppState, workspace: Path
 ) -> None:

@@ -76,10 +76,24 @@ def _unmarked(data: bytes) -> str | None:
         for top, codec in ((head[3::4], "utf-32-le"), (head[0::4], "utf-32-be")):
             if not top.strip(b"\0"):
                 return _few_scripts(_text(data, codec))
+    if _utf8_with_nuls(head):
+        return None
     for nuls, others, codec in ((high, low, "utf-16-le"), (low, high, "utf-16-be")):
         if nuls.count(0) > others.count(0) <= (1 - _NUL_SHARE) * units:
             return _few_scripts(_text(data, codec))
     return None
+
+
+def _utf8_with_nuls(head: bytes) -> bool:
+    """`head` is UTF-8 text with NUL bytes (NUL-separated records): read as UTF-16, its
+    letters pair into CJK-looking characters of `_OTHER_SCRIPT`'s scripts. UTF-16 of those
+    scripts is no such text without its NULs: Cyrillic's and Greek's high bytes are control
+    characters (0x04, 0x03), CJK's and kana's bytes past 0x7f no UTF-8."""
+    try:  # not final: a character the head's end cuts is left out
+        text = codecs.getincrementaldecoder("utf-8")().decode(head.replace(b"\0", b""))
+    except UnicodeDecodeError:
+        return False
+    return _NOT_TEXT.search(text) is None
 
 
 def _text(data: bytes, codec: str) -> str | None:
