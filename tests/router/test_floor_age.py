@@ -5,6 +5,8 @@ monotonic clock: a jump of the wall clock neither keeps it for ever nor drops it
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from ocp_router import Tier
@@ -118,3 +120,18 @@ def test_the_age_limit_is_a_setting_in_hours_zero_meaning_none() -> None:
     assert RouterSettings.from_env({"OCP_FLOOR_HOURS": "0"}).floor_hours == 0
     with pytest.raises(ConfigError, match="OCP_FLOOR_HOURS"):
         RouterSettings.from_env({"OCP_FLOOR_HOURS": "-1"})
+
+
+@pytest.mark.skipif(not hasattr(time, "clock_gettime"), reason="no clock_gettime (Windows)")
+def test_a_floor_lapses_across_a_sleep_of_the_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A laptop closed overnight: time.monotonic stands still in sleep on Linux and macOS, the
+    wall clock and the clocks that count sleep (what a floor ages on) do not. A floor lifted
+    before 25 hours of sleep lapsed, as a restart's rebuild from the wall clock drops it."""
+    slept = [0.0]
+    awake = time.clock_gettime
+    monkeypatch.setattr(time, "clock_gettime", lambda clock: awake(clock) + slept[0])
+    floors = TierFloors(max_age=24 * HOUR)
+    floors.lift("a", Tier.MID)
+    assert floors.floor("a") is Tier.MID
+    slept[0] = 25 * HOUR
+    assert floors.floor("a") is None

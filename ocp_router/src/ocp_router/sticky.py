@@ -17,6 +17,7 @@ the routes'; a running one lifts them as other processes on its database store t
 
 from __future__ import annotations
 
+import sys
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -29,6 +30,26 @@ from ocp_router.tiers import Tier
 #: working day and the night after it, so a task picked up the next morning keeps its tier.
 FLOOR_HOURS: float = 24
 
+# The clock floors age on: monotonic (a jump of the wall clock does not move it), and counting
+# the time the machine slept, as the wall clock and a restart's rebuild of floors do.
+# time.monotonic stands still in sleep on Linux and macOS: a laptop closed overnight kept a
+# floor for the night on top of OCP_FLOOR_HOURS. Linux's CLOCK_BOOTTIME and macOS's
+# clock_gettime(CLOCK_MONOTONIC) count it; elsewhere time.monotonic (Windows' counts it).
+_SLEEP_COUNTING: int | None = (
+    getattr(time, "CLOCK_BOOTTIME", None)
+    if sys.platform.startswith("linux")
+    else getattr(time, "CLOCK_MONOTONIC", None)
+    if sys.platform == "darwin"
+    else None
+)
+
+
+def awake_or_asleep() -> float:
+    """Seconds on a monotonic clock that runs while the machine sleeps (where one is known)."""
+    if _SLEEP_COUNTING is None:
+        return time.monotonic()
+    return time.clock_gettime(_SLEEP_COUNTING)
+
 
 class Sticky(StrEnum):
     OFF = "off"
@@ -39,11 +60,12 @@ class TierFloors:
     """The lowest tier each recent conversation may be routed to, and when it was last lifted.
     `max_age`: seconds a floor lasts after its latest lift (None: until pushed out).
 
-    A floor's age runs on `ticks` (monotonic): a jump of the wall clock (`clock`) neither keeps
-    a floor for ever nor drops it at once. Lifts dated by the wall clock (stored ones, at start
-    and from other processes) are placed on it as they arrive; one dated after now (the clock
-    went back since it was stored, or its process's clock ran ahead) counts as lifted now, so
-    it lapses `max_age` from now at the latest."""
+    A floor's age runs on `ticks` (monotonic, counting sleep: `awake_or_asleep`): a jump of
+    the wall clock (`clock`) neither keeps a floor for ever nor drops it at once. Lifts dated
+    by the wall clock (stored ones, at start and from other processes) are placed on it as
+    they arrive; one dated after now (the clock went back since it was stored, or its
+    process's clock ran ahead) counts as lifted now, so it lapses `max_age` from now at the
+    latest."""
 
     def __init__(
         self,
@@ -51,7 +73,7 @@ class TierFloors:
         max_sessions: int = 1024,
         max_age: float | None = None,
         clock: Callable[[], float] = time.time,
-        ticks: Callable[[], float] = time.monotonic,
+        ticks: Callable[[], float] = awake_or_asleep,
     ) -> None:
         self.max_sessions = max_sessions
         self.max_age = max_age
