@@ -82,3 +82,27 @@ async def test_the_reader_skips_forced_and_unreadable_routes_and_reads_each_rout
         reader.lift_floors(floors)
     reader.close()
     assert floors.items() == []
+
+
+async def test_a_look_after_a_write_that_saved_no_note_reads_no_notes(tmp_path: Path) -> None:
+    """Notes of other kinds than outcomes (most of them) are passed over once: a look after a
+    route's write does not scan them again (the table whole, where no outcome was saved)."""
+    path = tmp_path / "ocp.db"
+    await (await connect(path)).close()
+    reader = FloorsElsewhere(path, since=FloorsRead(), routes=True)
+    floors = TierFloors()
+    read: list[str] = []
+    reader._db.set_trace_callback(read.append)
+    with sqlite3.connect(path, isolation_level=None) as other:
+        other.execute("PRAGMA foreign_keys = OFF")
+        other.executemany(
+            "INSERT INTO notes (session_id, created_at, kind, text) VALUES ('s', 0, 'note', ?)",
+            [(f"note {n}",) for n in range(3)],
+        )
+        reader.lift_floors(floors)
+        other.execute(_ROUTE, ("0" * 32, time.time(), json.dumps({"trace": {"session": "a"}})))
+        read.clear()
+        reader.lift_floors(floors)
+    reader.close()
+    assert floors.items() == [("a", Tier.TOP)]  # the route was read
+    assert not [sql for sql in read if "FROM notes AS n" in sql], read
