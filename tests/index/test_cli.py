@@ -158,6 +158,18 @@ def test_index_of_a_path_that_is_no_folder_is_a_usage_error(tmp_path: Path) -> N
     assert a_file.stderr.strip() == f"error: workspace {tmp_path / 'a-file'} is not a folder"
 
 
+def test_index_of_a_missing_path_whose_name_holds_a_token_does_not_print_it(
+    tmp_path: Path,
+) -> None:
+    # main's own check redacts the workspace it names; `index PATH`'s (first_run_check) was
+    # printed as raised: a folder's name can hold a token (built at run time)
+    token = "ghp_" + "aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dE3fG5"
+    done = run_env(tmp_path, {}, "index", str(tmp_path / f"backup_{token}"))
+    assert done.returncode == 2
+    assert token not in done.stderr and "[REDACTED:github_token]" in done.stderr
+    assert done.stderr.strip().endswith("does not exist")
+
+
 def test_index_of_a_path_and_another_workspace_names_both_and_indexes_neither(
     tmp_path: Path,
 ) -> None:

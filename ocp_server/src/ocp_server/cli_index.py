@@ -148,6 +148,12 @@ def _two_workspaces(args: argparse.Namespace) -> str | None:
     )
 
 
+def _shown(said: BaseException | str) -> str:
+    """An error as printed: the paths it names redacted as names (a folder's name can hold a
+    token, as `cli.main` redacts the workspace it names)."""
+    return redact_name(str(said)).text
+
+
 def run_index(args: argparse.Namespace, workspace: Path) -> int:
     if conflict := _two_workspaces(args):
         print(f"ocp-server index: error: {conflict}", file=sys.stderr)
@@ -160,18 +166,18 @@ def run_index(args: argparse.Namespace, workspace: Path) -> int:
     except KeyboardInterrupt:
         return interrupted(workspace)
     except WorkspaceRefused as exc:
-        print(f"ocp-server: {exc}", file=sys.stderr)
+        print(f"ocp-server: {_shown(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except (DatabaseError, NotADirectoryError) as exc:
-        err.print(f"[red]error:[/red] {exc}", soft_wrap=True)
+        err.print(f"[red]error:[/red] {escape(_shown(exc))}", soft_wrap=True)
         return _status_of(exc)
     except WorkspaceGone as exc:  # its index kept: nothing to index until it is back
-        err.print(f"[red]error:[/red] {exc}", soft_wrap=True)
+        err.print(f"[red]error:[/red] {escape(_shown(exc))}", soft_wrap=True)
         return EXIT_FAILURE
     except sqlite3.DatabaseError as exc:  # the disk refused a batch: the ones before are kept
         if not storage_failed(exc):
             raise
-        cause = storage_cause(exc, _settings().db_path_for(workspace))
+        cause = _shown(storage_cause(exc, _settings().db_path_for(workspace)))
         kept = "the files indexed so far are kept: run `ocp-server index` again to finish"
         err.print(f"[red]error:[/red] {escape(cause)}; {kept}", soft_wrap=True)
         return EXIT_FAILURE
@@ -301,13 +307,13 @@ def run_search(args: argparse.Namespace, workspace: Path) -> int:
     except KeyboardInterrupt:
         return interrupted(workspace)
     except WorkspaceRefused as exc:
-        print(f"ocp-server: {exc}", file=sys.stderr)
+        print(f"ocp-server: {_shown(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except InputError as exc:  # an option's value the tool refuses, or names nothing
         print(f"error: {_as_option(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except (DatabaseError, NotADirectoryError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_shown(exc)}", file=sys.stderr)
         return _status_of(exc)
     # What an agent running this in its shell reads goes to its cloud model, as the tool's
     # answer does: the same hits, redacted the same way.
@@ -369,7 +375,7 @@ def run_status(args: argparse.Namespace, workspace: Path) -> int:
     try:
         report = asyncio.run(_status(workspace))
     except (DatabaseError, NotADirectoryError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_shown(exc)}", file=sys.stderr)
         return _status_of(exc)
     routing_error = _routing_error()
     names = tool_names_setting()  # the route tool named as the server advertises it
