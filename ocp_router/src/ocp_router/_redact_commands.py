@@ -2,9 +2,10 @@
 keytool's `-storepass X`/`-keypass X`/`-new X`, openssl's `pass:X` (`env:VAR`, `file:path`,
 `fd:N` and `stdin` name where it is, and stay), FreeRDP's `/p:X`, htpasswd's last argument
 under `-b`, ldappasswd's `-a X`/`-s X`, wget's, svn's and `docker`/`podman`/`helm`/`az login`'s
-`--password X`, SQL*Plus's `user/X@db` and `net use \\\\srv\\share X`. The option names it,
-so the value is a password though it reads as a word (tayeiapbu); variables and placeholders
-stay, and so does a sentence's word after a flag it names (`flag_named_in_sentence`).
+`--password X`, SQL*Plus's `user/X@db` (its scripts' `CONNECT user/X`) and `net use
+\\\\srv\\share X`. The option names it, so the value is a password though it reads as a word
+(tayeiapbu); variables and placeholders stay, and so does a sentence's word after a flag it
+names (`flag_named_in_sentence`).
 One-letter flags (openssl enc -k, rdesktop -p, `az login -p`, Samba's -U user%X among them)
 are `_redact_phrases`'.
 
@@ -78,17 +79,35 @@ _SQLPLUS = (
         ),
     ),
 )
-# not an option, not `*` (asks); then an option or the line's end, not prose ("share command")
-_NET_V = r"(?P<v>'[^'\n]+'|\"[^\"\n]+\"|[^\s/*'\"]\S*)(?=[ \t]*(?:$|/))"
+# not an option, not `*` (asks), not code's keyword argument (`render=cmd_arg),`); then an
+# option or the line's end, not prose ("share command")
+_NET_V = r"(?![A-Za-z_]\w*=[\w.]*[),])(?P<v>'[^'\n]+'|\"[^\"\n]+\"|[^\s/*'\"]\S*)(?=[ \t]*(?:$|/))"
+# the share and the user: a word with no quote in it, or quoted whole; a quote closing code's
+# string that quotes the command (`"NET USE \\\\h\\s /USER:x\n", render=x`) ends the command
+_NET_WORD = r"(?:\"[^\"\n]*\"|'[^'\n]*'|[^\s'\"]+)"
 _NET_USE = (
     re.compile(r"(?i)net"),
     "net use",
     (
-        re.compile(r"(?i)^[ \t]+use(?:[ \t]+(?:[a-z]:|\*))?[ \t]+\\\\\S+[ \t]+" + _NET_V),
-        re.compile(r"(?i)^[ \t]+use\b[^\n]*?[ \t]/user:\S+[ \t]+" + _NET_V),
+        re.compile(
+            r"(?i)^[ \t]+use(?:[ \t]+(?:[a-z]:|\*))?[ \t]+(?=['\"]?\\\\)"
+            + _NET_WORD
+            + r"[ \t]+"
+            + _NET_V
+        ),
+        re.compile(r"(?i)^[ \t]+use\b[^\n]*?[ \t]/user:" + _NET_WORD + r"[ \t]+" + _NET_V),
     ),
 )
 _BY_NAME = (_FREERDP, _SQLPLUS, _NET_USE)
+# SQL*Plus's own `CONN[ECT] user/X[@db] [AS SYSDBA]` in a script, first on its line (after a
+# `SQL>` prompt); on the lower-cased text. Not prose: "connect to/from" (a closed-class word),
+# "conn/sec" (no space), a sentence going on after it.
+_CONNECT_RE = re.compile(
+    r"conn(?:ect)?[ \t]+['\"]?(?P<u>[a-z_][\w$#]*)/(?P<v>\"[^\"\n]+\"|[^\s@/'\";]+)"
+    r"(?=@|['\"]?[ \t]*(?:;|\r?$|as[ \t]))",
+    re.M,
+)
+_PROMPT_RE = re.compile(r"[ \t]*(?:sql>[ \t]*)?")
 _HTPASSWD_RE = re.compile(r"htpasswd")
 # A shell word, as htpasswd's arguments are read; the line ends at a pipe, a list or a redirect.
 _WORD_RE = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"|[^\s'\"|;&<>]+|[|;&<>]")
@@ -223,6 +242,23 @@ def command_hits(
             yield from _flag_hits(text, name_re, flags)
     if "htpasswd" in wanted:
         yield from _htpasswd_hits(text)
+    if _scan.contains(lowered, "conn"):
+        yield from _connect_hits(text, lowered)
+
+
+def _connect_hits(text: str, lowered: str) -> Iterator[Hit]:
+    """SQL*Plus's `CONNECT scott/X@orcl`, `conn sys/X as sysdba` (`&pw`: a substitution
+    variable; `/ as sysdba`: none)."""
+    for m in _CONNECT_RE.finditer(lowered):
+        line = lowered.rfind("\n", 0, m.start()) + 1
+        if _PROMPT_RE.fullmatch(lowered, line, m.start()) is None:
+            continue
+        if m.group("u") in _SENTENCE_WORDS or m.group("v") in _SENTENCE_WORDS:
+            continue  # "connect to/from the host"
+        s, e = _unquoted(text, *m.span("v"))
+        v = text[s:e]
+        if not v.startswith("&") and flag_password(v, False):
+            yield s, e, PRIORITY["password_assignment"]
 
 
 def _flag_hits(

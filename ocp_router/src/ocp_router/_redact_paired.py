@@ -36,6 +36,20 @@ _PAIR_TAIL_RE = re.compile(  # define('DB_PASSWORD', 'x'), setdefault("TOKEN", "
 )
 # One more string after a pair's value: the name and it are items of a list of strings
 _NEXT_STRING_RE = re.compile(r"""[ \t]*,\s*[bBrRuUfF]{0,2}["']""")
+# ... nor when strings come before the name in a bracket that opens no call's arguments
+# (`__all__ = ["command_hits", "flag_password", X]`; config.set("db", "password", X) is a
+# call), the list is `__all__`'s or `__slots__`', or X is a snake_case identifier in a list's
+# brackets (exclude = ["password", "last_login"]): read in the _LOOK_BACK characters before
+# the name's quote
+_PREV_STRINGS_RE = re.compile(
+    r"""(?P<open>[\[(])\s*(?:[bBrRuUfF]{0,2}(?:"[^"\n]*"|'[^'\n]*')\s*,\s*)+[bBrRuUfF]{0,2}$"""
+)
+_NAMES_LIST_RE = re.compile(
+    r"""\b__(?:all|slots)__[ \t]*(?::[^=\n]*)?[+]?=\s*[\[(]\s*[bBrRuUfF]{0,2}$"""
+)
+_OPEN_LIST_RE = re.compile(r"""\[\s*[bBrRuUfF]{0,2}$""")
+_SNAKE_NAME_RE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
+_LOOK_BACK = 200
 # A call that sets a constant or an environment variable to a literal: PHP's define('NAME',
 # 'x'), Go's os.Setenv, Rust's env::set_var, Python's os.putenv, os.environ.setdefault and
 # monkeypatch.setenv, .NET's SetEnvironmentVariable
@@ -151,10 +165,30 @@ def other_value(
         and not chosen_password(v)
     ):
         return None  # a lexer's keywords, cachemgr_passwd and then cache_peer: a list of strings
+    if name_class == "password" and before in "\"'" and _list_of_names(text, start - 1, v):
+        return None
     if UPPER_SNAKE_RE.fullmatch(v) or names_a_secret(v):
         return None  # ("DB_PASSWORD", "STRIPE_KEY"): a list of names
     kind = assignment_kind(name_class, v, True, words)
     return None if kind is None else (s, e, PRIORITY[kind])
+
+
+def _list_of_names(text: str, quote: int, v: str) -> bool:
+    """The quoted name opening at `quote` and the string after it, `v`, are items of a list of
+    strings, not a name and its value (see _PREV_STRINGS_RE). A chosen password is the name's
+    value in any of them, and a tuple of two is a pair (`("password", "x")` in settings and
+    headers): when unsure, redact."""
+    if chosen_password(v):
+        return False
+    before = text[max(0, quote - _LOOK_BACK) : quote]
+    if _NAMES_LIST_RE.search(before):
+        return True
+    if (m := _PREV_STRINGS_RE.search(before)) is not None:
+        opened = m.start("open")
+        ahead = before[:opened].rstrip()
+        if m.group("open") == "[" or not ahead or not (ahead[-1].isalnum() or ahead[-1] in "_)]"):
+            return True
+    return _SNAKE_NAME_RE.fullmatch(v) is not None and _OPEN_LIST_RE.search(before) is not None
 
 
 def _defined_value(
