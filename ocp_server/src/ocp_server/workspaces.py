@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,7 +17,7 @@ import anyio
 from ocp_router.calibration import Calibration
 from ocp_router.calibration_file import CalibrationFile
 from ocp_server.db import DatabaseNaming, connect
-from ocp_server.errors import WorkspaceError
+from ocp_server.errors import DatabaseError, WorkspaceError, storage_cause, storage_failed
 from ocp_server.index.workspace import WorkspaceIndex
 from ocp_server.memory import MemoryStore
 from ocp_server.path_text import path_text
@@ -139,8 +140,15 @@ async def open_workspace(
                 max_file_bytes=settings.max_file_bytes,
             )
             await memory.start_session(path_text(path), session_id)
-        except BaseException:
+        except BaseException as exc:
             await db.close()
+            if isinstance(exc, sqlite3.DatabaseError) and storage_failed(exc):
+                # the first write of a command or tool call: said, not a traceback or "internal"
+                db_path = settings.db_path_for(path)
+                raise DatabaseError(
+                    f"the OCP database at {db_path} could not record this session: "
+                    f"{storage_cause(exc, db_path)}"
+                ) from exc
             raise
     except BaseException:
         await index.close()
