@@ -24,6 +24,11 @@ FILE_LIMIT = 400_000
 FILES = 100
 
 
+# The limit would cut a child's bytecode file short too (importlib keeps a partial write), and
+# every later import of that module would fail: the children write none.
+NO_BYTECODE = {"PYTHONDONTWRITEBYTECODE": "1"}
+
+
 def _limited() -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_LIMIT, FILE_LIMIT))
 
@@ -63,6 +68,7 @@ def test_a_first_build_the_disk_refuses_is_said_in_words_by_search_status_and_do
             "OCP_WORKSPACE": str(ws),
             "OCP_OLLAMA_URL": "http://127.0.0.1:9",
             "OCP_FIRST_INDEX_WAIT": "50",
+            **NO_BYTECODE,
         },
         cwd=tmp_path,
         preexec=_limited,
@@ -106,6 +112,7 @@ def test_ocp_server_index_on_a_disk_that_refuses_its_writes_says_so_without_a_tr
     # sqlite3.OperationalError's traceback (only the database's set-up was said in words).
     ws = _workspace(tmp_path)
     env = {**os.environ, "HOME": str(tmp_path), "OCP_OLLAMA_URL": "http://127.0.0.1:9"}
+    env.update(NO_BYTECODE)
     done = subprocess.run(
         [sys.executable, "-m", "ocp_server.cli", "--workspace", str(ws), "index"],
         capture_output=True,
