@@ -47,7 +47,7 @@ def test_a_home_whose_gitignore_ignores_everything_is_said_once(
     said = told[0].getMessage()
     assert told[0].levelname == "WARNING"
     assert f"{home / '.gitignore'}:1:*" in said and f"in {home}" in said
-    assert "only the 2 file(s) git lists" in said
+    assert "only the 2 files git lists" in said
     assert "--workspace" in said and "negations" in said
 
 

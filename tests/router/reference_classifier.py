@@ -19,6 +19,7 @@ from ocp_router.classifier import (
     _load_weights,
 )
 from ocp_router.tiers import Route
+from ocp_router.words import counted
 
 
 def split_request(text: str) -> _text.SplitText:
@@ -80,7 +81,9 @@ def learned(
     rest = total - sum(s.weight for s in out)
     if abs(rest) >= 1e-4:
         out.append(
-            Signal("learned: other features", round(rest, 4), f"{len(found) - len(out)} features")
+            Signal(
+                "learned: other features", round(rest, 4), counted(len(found) - len(out), "feature")
+            )
         )
     return out
 
@@ -113,9 +116,11 @@ def classify(prompt: str, threshold: float = 0.5) -> dict[str, object]:
         signals.append(Signal("many files named", 0.35, f"{len(split.paths)} distinct paths"))
     signals += learned(split, prose_lower, words, fired)
     if split.code_lines:
-        signals.append(Signal("fenced code", 0.0, f"{split.code_lines} lines, not read"))
+        signals.append(Signal("fenced code", 0.0, f"{counted(split.code_lines, 'line')}, not read"))
     if split.pasted_lines:
-        signals.append(Signal("pasted log/code", 0.0, f"{split.pasted_lines} lines, not read"))
+        signals.append(
+            Signal("pasted log/code", 0.0, f"{counted(split.pasted_lines, 'line')}, not read")
+        )
     raw = sum(s.weight for s in signals)
     score = round(min(1.0, max(0.0, raw)), 4)
     route = Route.PAID if score >= threshold else Route.LOCAL

@@ -152,6 +152,21 @@ def test_progress_line_has_counts_files_per_second_and_an_eta() -> None:
     assert "ETA 0s" in progress.line()
 
 
+def test_progress_says_one_file_a_second_and_a_slow_rate_in_tenths() -> None:
+    # "1 files/s" was said at one a second, and "0 files/s" of one file in 3 s
+    clock = Clock()
+    progress = IndexProgress(Console(file=io.StringIO()), clock=clock)
+    progress.update(0, 1)
+    clock.now += 3
+    assert progress.line().startswith("indexing 0/1 file (0%), … files/s")
+    progress.update(1, 10)
+    assert progress.line().startswith("indexing 1/10 files (10%), 0.3 files/s, ETA 27s")
+    progress.update(3, 10)
+    assert "(30%), 1 file/s, ETA 7s" in progress.line()
+    progress.update(33, 100)
+    assert ", 11 files/s," in progress.line()
+
+
 def test_progress_is_due_every_half_second_while_files_move_and_every_five_when_stuck() -> None:
     clock = Clock()
     progress = IndexProgress(Console(file=io.StringIO()), clock=clock)

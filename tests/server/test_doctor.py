@@ -436,7 +436,7 @@ async def test_a_workspace_whose_git_rules_ignore_every_new_file_is_a_warning(
     assert not [r for r in caplog.records if "ignores every new file" in r.getMessage()]
     status, detail = found["git ignore"]  # said once, as a check (not in the log too)
     assert status == "warn" and f"{dots / '.gitignore'}:1:*" in detail, detail
-    assert "only the 1 file(s) git lists" in detail and "--workspace" in detail, detail
+    assert "only the 1 file git lists" in detail and "--workspace" in detail, detail
     (dots / ".gitignore").write_text("*.log\n")
     assert "git ignore" not in await checks(dots, OCP_OLLAMA_URL=fake_ollama.url)
 

@@ -19,6 +19,7 @@ from ocp_router.errors import (
 from ocp_router.redact_names import redact_name_head
 from ocp_router.results import Attempt, Decision
 from ocp_router.tiers import Tier
+from ocp_router.words import counted
 
 # Paid errors the other paid model may not share: worth one more try across models.
 _RETRY_ACROSS: tuple[type[BackendError], ...] = (
@@ -126,6 +127,6 @@ def _empty(response: GenerateResponse) -> str:
     if not response.thinking.strip():
         return "empty answer"
     return (
-        f"empty answer: only thinking came ({response.reasoning_tokens} tokens, "
+        f"empty answer: only thinking came ({counted(response.reasoning_tokens, 'token')}, "
         f"stop reason {response.stop_reason or 'none'})"
     )

@@ -52,6 +52,7 @@ from ocp_router._tokens import estimate_tokens
 from ocp_router.errors import ConfigError
 from ocp_router.tiers import DEFAULT_ROUTE_THRESHOLD
 from ocp_router.tiers import Route as Route  # re-exported: Route was defined here
+from ocp_router.words import counted
 
 _CACHED_CHARS = 20_000
 # A request longer than this is judged on its start (where a request is asked; the keyword
@@ -187,12 +188,16 @@ class ClassifyResult:
             signals += shown
             if abs(rest) >= _LEARNED_REST_SHOWN:
                 signals.append(
-                    Signal("learned: other features", round(rest, 4), f"{n_rest} features")
+                    Signal("learned: other features", round(rest, 4), counted(n_rest, "feature"))
                 )
             if code_lines:
-                signals.append(Signal("fenced code", 0.0, f"{code_lines} lines, not read"))
+                signals.append(
+                    Signal("fenced code", 0.0, f"{counted(code_lines, 'line')}, not read")
+                )
             if pasted_lines:
-                signals.append(Signal("pasted log/code", 0.0, f"{pasted_lines} lines, not read"))
+                signals.append(
+                    Signal("pasted log/code", 0.0, f"{counted(pasted_lines, 'line')}, not read")
+                )
             self._signals = tuple(signals)
         return self._signals
 

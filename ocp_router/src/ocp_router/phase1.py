@@ -23,6 +23,7 @@ from ocp_router.hints import ROUTER_ARGUMENTS, RouterNames
 from ocp_router.payload import AgentPayload
 from ocp_router.tiers import Band, Tier
 from ocp_router.tokens import CHARS_PER_TOKEN
+from ocp_router.words import counted
 
 # Families (see _rules.py) that signal deep reasoning; two of them in one request force paid.
 DEEP_FAMILIES = frozenset(
@@ -208,7 +209,13 @@ def assess(
     if markers and local.tools:
         signals.append(Signal("agentic system prompt", _SHAPE_STEP))
     if tool_traffic and local.tools:
-        signals.append(Signal("tool traffic", _SHAPE_STEP, f"{tool_traffic} calls and results"))
+        signals.append(
+            Signal(
+                "tool traffic",
+                _SHAPE_STEP,
+                counted(tool_traffic, "call or result", "calls and results"),
+            )
+        )
     if 6 <= payload.turns <= local.max_turns:
         signals.append(Signal("long conversation", _SHAPE_STEP, f"{payload.turns} turns"))
     if local.context_chars // 2 < chars <= local.context_chars:
@@ -278,9 +285,3 @@ def assess(
 
 def _paid_tier(score: float, top_threshold: float, top_kind: bool) -> Tier:
     return Tier.TOP if score >= top_threshold and top_kind else Tier.MID
-
-
-def counted(n: int, one: str, many: str) -> str:
-    """`1 tool`, `2 tools`: a reason reads as a sentence ("1 tools offered" did not); phase 2's
-    prompt counts with it too."""
-    return f"{n} {one if n == 1 else many}"

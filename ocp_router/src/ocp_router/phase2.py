@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from ocp_router.backends.base import GenerateRequest, ModelBackend
 from ocp_router.errors import BackendError
 from ocp_router.payload import AgentPayload
-from ocp_router.phase1 import Assessment, counted
+from ocp_router.phase1 import Assessment
 from ocp_router.redact_names import redact_name_head
 from ocp_router.tiers import Phase, Tier
+from ocp_router.words import counted
 
 logger = logging.getLogger(__name__)
 

@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ocp_router.redact_names import redact_name
+from ocp_router.words import counted
 from ocp_server.cli_output import IndexProgress, console, option_problems
 from ocp_server.cli_waits import OtherIndexer
 from ocp_server.enclosing import answering_index
@@ -121,7 +122,7 @@ def interrupted(workspace: Path) -> int:
     so the index is consistent; the next `ocp-server index` completes it."""
     try:
         files = asyncio.run(_files_indexed(workspace))
-        kept = f"{files:,} files indexed so far"
+        kept = f"{counted(files, 'file')} indexed so far"
     except Exception:  # noqa: BLE001 - the one line must come out whatever happened
         kept = "what was indexed so far is kept"
     print(
@@ -281,8 +282,8 @@ async def _search(
         if build is not None and build.state == "building":
             full.append(
                 f"the first index of this workspace is still being built by another process "
-                f"({build.done:,} of {build.total:,} files so far): results may be incomplete; "
-                "ask again once it is done (`ocp-server status` shows it)"
+                f"({build.done:,} of {counted(build.total, 'file')} so far): results may be "
+                "incomplete; ask again once it is done (`ocp-server status` shows it)"
             )
         for note in full:
             console(stderr=True).print(f"[yellow]{note}[/yellow]", soft_wrap=True)

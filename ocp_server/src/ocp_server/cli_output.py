@@ -30,6 +30,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from ocp_router.words import counted, per_second
 from ocp_server.argument_errors import echo, expected
 from ocp_server.settings import columns_set
 
@@ -82,10 +83,13 @@ def format_seconds(seconds: float) -> str:
     return f"{hours}h{minutes:02d}m"
 
 
+def _files_per_second(rate: float | None) -> str:
+    return per_second(rate, "file") if rate else "… files/s"
+
+
 class FilesPerSecond(ProgressColumn):
     def render(self, task: Task) -> Text:
-        speed = task.speed
-        return Text(f"{speed:,.0f} files/s" if speed else "… files/s", style="progress.data.speed")
+        return Text(_files_per_second(task.speed), style="progress.data.speed")
 
 
 class IndexProgress:
@@ -181,9 +185,11 @@ class IndexProgress:
             return f"nothing changed to index ({elapsed})"
         rate = self.rate(now)
         pct = 100 * done / total
-        speed = f"{rate:,.0f} files/s" if rate else "… files/s"
         eta = format_seconds((total - done) / rate) if rate else "…"
-        return f"indexing {done:,}/{total:,} files ({pct:.0f}%), {speed}, ETA {eta}, {elapsed}"
+        return (
+            f"indexing {done:,}/{counted(total, 'file')} ({pct:.0f}%), "
+            f"{_files_per_second(rate)}, ETA {eta}, {elapsed}"
+        )
 
     def due(self, now: float) -> bool:
         """Whether a pipe should get a line now."""

@@ -22,6 +22,7 @@ from ocp_router.config import RouterSettings
 from ocp_router.errors import ConfigError
 from ocp_router.redact_names import redact_name
 from ocp_router.sticky import TierFloors
+from ocp_router.words import counted
 from ocp_server.app import AppState
 from ocp_server.cli_index import answering, first_run_check, interrupted
 from ocp_server.cli_output import console, option_problems
@@ -264,10 +265,6 @@ def run_stats(args: argparse.Namespace, workspace: Path) -> int:
     return 0
 
 
-def _counted(n: int, thing: str) -> str:
-    return f"{n:,} {thing}{'' if n == 1 else 's'}"
-
-
 def _usd(value: float) -> str:
     return f"${value:,.4f}"
 
@@ -283,8 +280,8 @@ def print_stats(stats: SavingsReport, console: Console, tool_names: ToolNameStyl
         return
     pct = stats["savings_pct"]
     console.print(
-        f"[bold]{_counted(stats['routes'], 'route')}[/], "
-        f"{_counted(stats['sessions'], 'session')} in "
+        f"[bold]{counted(stats['routes'], 'route')}[/], "
+        f"{counted(stats['sessions'], 'session')} in "
         f"{stats['workspace']}: answers cost {_usd(stats['answer_cost_usd'])} vs "
         f"{_usd(stats['counterfactual_usd'])} {counterfactual_label(stats)}"
         f" → saved [bold]{_usd(stats['savings_usd'])}[/]"

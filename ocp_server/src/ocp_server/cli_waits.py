@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ocp_router.words import counted
 from ocp_wire import IndexReport
 
 __all__ = ["DEFAULT_WAIT", "OtherIndexer"]
@@ -61,7 +62,7 @@ class OtherIndexer:
         return f"another ocp-server process (pid {self.pid})"
 
     def _so_far(self) -> str:
-        return f" ({self.done:,} of {self.total:,} files so far)" if self.total else ""
+        return f" ({self.done:,} of {counted(self.total, 'file')} so far)" if self.total else ""
 
     def waiting(self) -> str:
         """Said once when the wait starts."""
@@ -80,7 +81,7 @@ class OtherIndexer:
         if not self.building:
             return (
                 f"{self._who()} indexes and watches this workspace: its index is complete "
-                f"({self.files:,} files) and kept up to date as files change"
+                f"({counted(self.files, 'file')}) and kept up to date as files change"
             )
         after = f" after {self.waited:.0f} s" if self.waited else " (not waited for: --no-wait)"
         return (

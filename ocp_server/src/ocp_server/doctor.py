@@ -25,6 +25,7 @@ from ocp_router.config import RouterSettings, build_local, build_paid
 from ocp_router.env import env_value
 from ocp_router.errors import BackendError, ConfigError
 from ocp_router.tokens import CHARS_PER_TOKEN
+from ocp_router.words import counted
 from ocp_server import __version__
 from ocp_server.doctor_settings import misspelt_note, paid_key_missing
 from ocp_server.enclosing import answering_index
@@ -129,7 +130,7 @@ async def _workspace_checks(settings: ServerSettings, flag: Path | None) -> list
             report = await index_report(index)
     except (DatabaseError, OSError) as exc:
         return [*checks, Check("index", "fail", f"{db}: {exc}")]
-    state = f"{report.files:,} files, {report.chunks:,} chunks in {db}"
+    state = f"{counted(report.files, 'file')}, {counted(report.chunks, 'chunk')} in {db}"
     if report.build.state != "idle":
         state += f"; build {report.build.state} at {report.build.done:,}/{report.build.total:,}"
     why = "no update has finished" if report.last_update is None else "the git HEAD moved"

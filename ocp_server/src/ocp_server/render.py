@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 import ocp_wire as wire
 from ocp_router.tokens import estimate_tokens
+from ocp_router.words import counted
 from ocp_server.client_limits import STRUCTURED_ONLY_CLIENTS
 from ocp_server.prompt import one_line
 
@@ -116,16 +117,17 @@ _SAVED_WORDS = {
 
 
 def _count(key: str, n: int) -> str:
-    one, many = _SAVED_WORDS.get(key, (key.replace("_", " "),) * 2)
-    return f"{n} {one if n == 1 else many}"
+    return counted(n, *_SAVED_WORDS.get(key, (key.replace("_", " "),) * 2))
 
 
 def search_text(out: dict[str, Any]) -> str:
     """A search's text, from its structured content (`wire.SearchResult` dumped)."""
     idx = out["index"]
     files = out["files"]
-    count = f"{len(files)} file(s)" if files is not None else f"{len(out['results'])} result(s)"
-    lines = [f"{count} for {out['query']!r} ({idx['files']} files indexed)"]
+    count = (
+        counted(len(files), "file") if files is not None else counted(len(out["results"]), "result")
+    )
+    lines = [f"{count} for {out['query']!r} ({counted(idx['files'], 'file')} indexed)"]
     if out["note"]:
         lines.append(f"Note: {out['note']}")
     if out["redacted"]:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import ocp_wire as wire
 from ocp_router.redact_names import redact_name
+from ocp_router.words import counted
 from ocp_server.index import nested
 from ocp_server.index.file_pool import WORKERS_META_KEY, workers_failed
 from ocp_server.index.files import VENDORED_META_KEY, VENDORED_REASON
@@ -159,15 +160,14 @@ def render_report(report: wire.IndexReport, tool_names: ToolNameStyle) -> str:
     lines = [
         f"workspace  {report.workspace}",
         f"database   {report.database} ({report.db_bytes / 1e6:.1f} MB)",
-        f"indexed    {report.files:,} files, {report.chunks:,} chunks",
+        f"indexed    {counted(report.files, 'file')}, {counted(report.chunks, 'chunk')}",
         f"skipped    {skipped}",
     ]
     if count := report.skipped.get(nested.NESTED_REASON, 0):
         lines.append(f"nested     {nested.describe(count, report.nested_repositories)}")
     if count := report.skipped.get(VENDORED_REASON, 0):
-        files = "file" if count == 1 else "files"
         lines.append(
-            f"vendored   {count:,} {files} not indexed: "
+            f"vendored   {counted(count, 'file')} not indexed: "
             f"{nested.some(count, report.vendored_files)} (inside a dependency or tool "
             "folder such as node_modules, .venv or vendor: never indexed)"
         )
@@ -177,7 +177,7 @@ def render_report(report: wire.IndexReport, tool_names: ToolNameStyle) -> str:
     if b.state != "idle":
         pct = f" ({100 * b.done / b.total:.0f}%)" if b.total else ""
         note = "" if b.state == "building" else ": the next update completes it"
-        lines.append(f"build      {b.state}: {b.done:,}/{b.total:,} files{pct}{note}")
+        lines.append(f"build      {b.state}: {b.done:,}/{counted(b.total, 'file')}{pct}{note}")
     lines.append(f"watcher    {report.watcher.detail}")
     if (saved := report.saved_snapshot) is not None:
         lines.append(f"snapshot   {_snapshot_line(saved)}")

@@ -17,6 +17,7 @@ from ocp_router.boundary import redact_all
 from ocp_router.redact import MARKER_OPEN, RedactionResult, redact
 from ocp_router.redact_names import redact_name
 from ocp_router.tokens import estimate_tokens
+from ocp_router.words import counted
 from ocp_server.brief import (
     Brief,
     CitationState,
@@ -282,7 +283,10 @@ def _name_holds_secret(term: str) -> bool:
 
 def first_build(files: int, waited: str = "") -> str:
     """What a search's note and a save's citation error say of a first index not complete."""
-    return f"the first index of this workspace is still being built ({files} files so far{waited})"
+    return (
+        "the first index of this workspace is still being built "
+        f"({counted(files, 'file')} so far{waited})"
+    )
 
 
 def search_answer(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Final
 
+from ocp_router.words import counted
 from ocp_server.brief.items import Item
 from ocp_server.brief.values import StaleMode
 
@@ -96,7 +97,7 @@ def max_tokens_said(max_tokens: int) -> str:
 
 def _counted(n: int, one: str, many: str, *, at_least: bool = False) -> str:
     """`n` things in words: "1 state key", "2 state keys", "1+ state keys" (at least one)."""
-    return f"{n:,}{'+' * at_least} {one if n == 1 and not at_least else many}"
+    return f"{n:,}+ {many}" if at_least else counted(n, one, many)
 
 
 def kept_to(scope: str | None) -> str:

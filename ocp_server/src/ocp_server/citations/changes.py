@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ocp_router.words import counted
 from ocp_server.citations.blocks import located, most_alike, most_alike_stretch, region
 from ocp_server.citations.definitions import matches
 from ocp_server.citations.lines import describe_change, normalized
@@ -67,7 +68,10 @@ async def what_changed(
             + describe_change(old, text, await view.known(c.path))
         )
     if c.start_line > len(lines):
-        return None, f"{c.path} now has {len(lines)} lines; lines {c.start_line}- are gone"
+        return (
+            None,
+            f"{c.path} now has {counted(len(lines), 'line')}; lines {c.start_line}- are gone",
+        )
     end = min(c.end_line, len(lines))
     text = normalized(lines[c.start_line - 1 : end])
     known = await view.known(c.path)

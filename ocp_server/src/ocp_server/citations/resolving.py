@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ocp_router.redact_names import redact_name_head
+from ocp_router.words import counted
 from ocp_server.citations.blocks import located
 from ocp_server.citations.lines import trimmed
 from ocp_server.citations.parsing import parse_citation
@@ -73,7 +74,7 @@ async def _resolve_lines(view: CodeView, path: str, start: int, end: int) -> Loc
     if lines is None:
         raise CitationError(view.unreadable(path))
     if end > len(lines):
-        raise CitationError(f"{path}:{start}-{end}: the file has {len(lines)} lines")
+        raise CitationError(f"{path}:{start}-{end}: the file has {counted(len(lines), 'line')}")
     if end - start + 1 > MAX_CITED_LINES:
         raise CitationError(f"{path}:{start}-{end}: cite at most {MAX_CITED_LINES} lines")
     start, end = trimmed(lines, start, end)

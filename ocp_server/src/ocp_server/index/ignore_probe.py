@@ -16,6 +16,7 @@ import re
 import subprocess
 from pathlib import Path
 
+from ocp_router.words import counted
 from ocp_server.git_commands import run_git
 from ocp_server.index.gitdirs import find_git_dirs
 
@@ -55,8 +56,9 @@ def ignores_everything(workspace: Path) -> str | None:
 def ignores_everything_note(workspace: Path, rule: str, listed: int) -> str:
     """What to tell the user: why the index holds so few files, and what to change."""
     return (
-        f"git's ignore rule {rule} ignores every new file in {workspace}: only the {listed:,} "
-        "file(s) git lists (tracked, or not ignored) are indexed, as git's rules say. To index "
+        f"git's ignore rule {rule} ignores every new file in {workspace}: only the "
+        f"{counted(listed, 'file')} git lists (tracked, or not ignored) are indexed, as git's "
+        "rules say. To index "
         "a project, run ocp-server in its folder (--workspace PATH, OCP_WORKSPACE); to index "
         "more here, narrow that rule or add negations after it (`!*.py`, `!/src/**`)"
     )

@@ -23,6 +23,8 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
 
+from ocp_router.words import counted
+
 __all__ = [
     "IDLE_WAIT",
     "StoredStats",
@@ -167,7 +169,7 @@ def changed_note(changed: list[str]) -> str:
     """What an answer says of cited files that changed and could not be indexed first."""
     named = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
     return (
-        f"{len(changed)} cited file(s) changed on disk since they were indexed ({named}): "
+        f"{counted(len(changed), 'cited file')} changed on disk since they were indexed ({named}): "
         "their text and line numbers may be out of date; ask again in a second"
     )
 

@@ -9,6 +9,7 @@ import os
 import time
 from functools import partial
 
+from ocp_router.words import counted
 from ocp_server.db import moved_aside_note
 from ocp_server.index import nested
 from ocp_server.index.files import load_ocpignore
@@ -114,11 +115,8 @@ class WorkspaceSearch(WorkspaceUpdates):
         # An update running (the watcher's) may have listed the files before the edit: it is
         # waited for, briefly, and one more runs after it.
         if (changed or ignores) and refresh and await idle(self._lock) and await refreshed():
-            note = (
-                f"{len(changed)} cited file(s) changed since the last update: re-indexed first"
-                if changed
-                else f"{ignores[0]} changed since the last update: re-indexed first"
-            )
+            what = counted(len(changed), "cited file") if changed else ignores[0]
+            note = f"{what} changed since the last update: re-indexed first"
             meta = await self._meta()
             snap, results, terms = await search_at(meta.generation)
             changed = []
