@@ -369,12 +369,13 @@ async def test_a_desktop_config_passing_an_unexpanded_key_is_a_warning_not_paid_
 
 async def test_a_bad_workspace_flag_is_named_as_the_flag(tmp_path: Path) -> None:
     # `doctor --workspace /nope` said "OCP_WORKSPACE '/nope' is not an existing folder": a
-    # variable the user may not have set, while the flag they typed went unnamed.
+    # variable the user may not have set, while the flag they typed went unnamed. Then "is not
+    # an existing folder" while every other command said "workspace /nope does not exist".
     found = {c.name: (c.status, c.detail) for c in await run_checks(tmp_path / "nope", env={})}
-    assert found["workspace"] == (
-        "fail",
-        f"--workspace {str(tmp_path / 'nope')!r} is not an existing folder",
-    )
+    assert found["workspace"] == ("fail", f"--workspace {tmp_path / 'nope'} does not exist")
+    (tmp_path / "a-file").write_text("")
+    found = {c.name: (c.status, c.detail) for c in await run_checks(tmp_path / "a-file", env={})}
+    assert found["workspace"] == ("fail", f"--workspace {tmp_path / 'a-file'} is not a folder")
     found = {
         c.name: (c.status, c.detail)
         for c in await run_checks(None, env={"OCP_WORKSPACE": str(tmp_path / "nope")})

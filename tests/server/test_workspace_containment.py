@@ -119,12 +119,12 @@ def test_a_configured_folder_is_resolved_again_once_it_changes_between_calls(
     link.symlink_to(second)
     assert resolve_workspace(settings, None, None) == second.resolve()
     second.rmdir()
-    assert "is not an existing folder" in refused(settings, None)
+    assert refused(settings, None) == f"OCP_WORKSPACE {link} does not exist"
     second.mkdir()  # a new folder by the same name
     assert resolve_workspace(settings, None, None) == second.resolve()
     link.unlink()
     link.write_text("not a folder")
-    assert "is not an existing folder" in refused(settings, None)
+    assert refused(settings, None) == f"OCP_WORKSPACE {link} is not a folder"
     link.unlink()
     link.symlink_to(home)
     assert "is your home folder" in refused(settings, None)

@@ -63,7 +63,7 @@ async def test_a_server_whose_folder_is_missing_without_a_kept_index_still_refus
 ) -> None:
     env = server_env(tmp_path / "never", fake_ollama)
     async with OCPClient(env=env) as client:
-        with pytest.raises(OCPToolError, match="is not an existing folder"):
+        with pytest.raises(OCPToolError, match="does not exist"):
             await client.search("anything")
     assert not (tmp_path / "never").exists() and not (tmp_path / "ocp.db").exists()
 

@@ -29,6 +29,7 @@ from ocp_router.errors import ConfigError
 from ocp_server.errors import WorkspaceError as WorkspaceError  # re-exported
 from ocp_server.index.gitdirs import find_git_dirs
 from ocp_server.index.limits import DEFAULT_HISTORY_COMMITS, DEFAULT_MAX_FILE_BYTES
+from ocp_server.workspace_folder import not_a_folder
 
 # The tools' own bounds of the budgets these settings stand in for: a default may not be what a
 # caller could not ask for. Re-exported.
@@ -364,8 +365,8 @@ def _usable(path: Path, source: str, kept: Kept | None = None) -> Path:
         missing = path.resolve()
         if refusal(missing) is None and kept(missing):
             return missing
-    if resolved is None:
-        raise WorkspaceError(f"{source} {str(path)!r} is not an existing folder")
+    if resolved is None:  # (a folder again by now: said as a folder that is not there)
+        raise WorkspaceError(not_a_folder(path, source) or f"{source} {path} does not exist")
     if why := refusal(resolved):
         shown = str(path) if resolved == path else f"{path} ({resolved})"
         raise WorkspaceError(

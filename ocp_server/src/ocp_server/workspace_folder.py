@@ -13,9 +13,10 @@ from ocp_server.path_text import path_text
 __all__ = ["not_a_folder"]
 
 
-def not_a_folder(workspace: Path) -> str | None:
+def not_a_folder(workspace: Path, name: str = "workspace") -> str | None:
     """`workspace /x does not exist`, `... is not a folder` or `... cannot be read (why)`;
-    None when `workspace` is a folder. Not redacted: a caller that prints it redacts it."""
+    None when `workspace` is a folder. `name` is what gave the path where the user set it
+    (`--workspace`, OCP_WORKSPACE). Not redacted: a caller that prints it redacts it."""
     try:
         st = os.stat(workspace)
     except (FileNotFoundError, NotADirectoryError):  # (the latter: a file on the way to it)
@@ -26,4 +27,4 @@ def not_a_folder(workspace: Path) -> str | None:
         if stat.S_ISDIR(st.st_mode):
             return None
         why = "is not a folder"
-    return f"workspace {path_text(workspace)} {why}"
+    return f"{name} {path_text(workspace)} {why}"
