@@ -499,5 +499,9 @@ def test_init_says_a_project_config_naming_this_machines_path_is_not_the_teams(
     assert done.returncode == 0, done.stderr
     said = " ".join(done.stdout.split())
     assert ".mcp.json names this machine's ocp-server, a path your team may not have" in said
+    # It said a config init writes through `uvx ocp-server@VERSION` "runs on any machine with
+    # uv": not before that version is on PyPI (the README: 0.4.0 is not yet), uv finds none.
+    assert f"once ocp-server {__version__} is on PyPI, init run through `uvx" in said, said
+    assert f"ocp-server@{__version__}` writes a config that runs on any machine with uv" in said
     glob = init(workspace, "--client", "windsurf", "--no-check", home=home)  # not the team's
     assert "your team" not in glob.stdout, glob.stdout

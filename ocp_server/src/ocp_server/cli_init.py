@@ -13,10 +13,11 @@ from typing import Any, TextIO
 
 from ocp_router.env import env_value
 from ocp_router.redact_names import redact_name
+from ocp_server import __version__
 from ocp_server.entry import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE
 from ocp_server.first_run import refuse_reason
 from ocp_server.git_exclude import CLAUDE_LOCAL_SETTINGS, ensure_ignored
-from ocp_server.launcher import Launch, detect_launch
+from ocp_server.launcher import COMPILE_BYTECODE, Launch, detect_launch
 from ocp_server.mcp_config import (
     CLIENTS,
     KEY_PLACEHOLDER,
@@ -185,10 +186,13 @@ def run_init(args: argparse.Namespace, workspace: Path) -> int:
     _say(f"{client.title} starts ocp with: {launch.shown()}  ({launch.detail})")
     if client.project and launch.how != "uvx":
         # A project's config is the team's to commit; a path of this machine is not theirs.
+        # (not before: uvx finds the release on PyPI, and the README says when it is not)
+        release = f"{COMPILE_BYTECODE} ocp-server@{__version__}"
         _say(
             f"note: {results[0].path.name} names this machine's ocp-server, a path your team "
-            "may not have: commit it only if they install it there too (a config written by "
-            "init run through `uvx ocp-server@VERSION` runs on any machine with uv)"
+            "may not have: commit it only if they install it there too (once ocp-server "
+            f"{__version__} is on PyPI, init run through `uvx {release}` writes a config that "
+            "runs on any machine with uv)"
         )
     if args.paid:
         _say("paid calls: OCP reads ANTHROPIC_API_KEY (leave --paid out to never pay twice)")
