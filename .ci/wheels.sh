@@ -16,10 +16,12 @@
 #
 # Timing here (2 cores shared with other jobs, so noisy): 2-3 minutes in all: 35-50 s building
 # the wheels and downloading 54 locked ones, 30-40 s installing them, about 20 s the quick
-# start's `uv tool install`, 35-55 s the tests.
+# start's `uv tool install`, about 20 s the pip-only install (21 s of a 106 s run, load 5-7),
+# 35-55 s the tests.
 #
 # It also follows the README's quick start (`uv tool install --compile-bytecode ./ocp_server`,
-# `ocp-server init`).
+# `ocp-server init`), and its way without uv (`pip install ./ocp_wire ./ocp_router
+# ./ocp_server` in a fresh virtualenv, `ocp-server init`).
 #
 # Extra arguments are passed to pytest.
 set -euo pipefail
@@ -70,6 +72,28 @@ assert entry["command"] == sys.argv[2] and entry["args"] == [], entry
 assert "env" not in entry, "no API key without --paid"
 PY
 echo "wheels.sh: the quick start's install and init work after $((SECONDS - started))s"
+
+# The README's way without uv: pip, given the three folders ocp-server is made of (its
+# ocp-router and ocp-wire of this version are on no index), into a fresh virtualenv; then
+# `ocp-server init --client cursor` writes that venv's ocp-server and checks that it starts.
+# Built from the folders by pip (hatchling, the build backend, fetched into the wheelhouse),
+# their dependencies from the wheelhouse alone: the folders' metadata must resolve together.
+pip_started=$SECONDS
+"${pip[@]}" download --only-binary=:all: -d "$wheelhouse" "hatchling>=1.25"
+python3 -m venv "$work/pip-venv"
+PIP_CONFIG_FILE=/dev/null "$work/pip-venv/bin/pip" --disable-pip-version-check --quiet install \
+    --isolated --no-index --find-links "$wheelhouse" ./ocp_wire ./ocp_router ./ocp_server
+"$work/pip-venv/bin/pip" check
+pip_project="$work/pip-project"
+mkdir -p "$pip_project" && git -C "$pip_project" init -q
+(cd "$pip_project" && "$work/pip-venv/bin/ocp-server" init --client cursor)
+python3 - "$pip_project/.cursor/mcp.json" "$work/pip-venv/bin/ocp-server" <<'PY'
+import json, sys
+entry = json.load(open(sys.argv[1]))["mcpServers"]["ocp"]
+assert entry["command"] == sys.argv[2] and entry["args"] == [], entry
+PY
+echo "wheels.sh: the README's pip install and init work after $((SECONDS - started))s" \
+    "($((SECONDS - pip_started))s for them)"
 
 tests_started=$SECONDS
 WHEELS_VENV_BIN="$work/venv/bin" WHEELS_CLIENT_VENV_BIN="$work/client-venv/bin" uv run pytest -m wheels -q -n 0 -p no:cacheprovider "$@"
