@@ -69,8 +69,8 @@ def test_an_error_the_client_answers_roots_list_with_reaches_the_server_not_the_
 BAD_PROTOCOL_PARAMS: list[tuple[str, dict[str, Any], str, str]] = [
     ("tools/call", {}, "params.name", "required"),
     ("tools/call", {"name": 5}, "params.name", "string"),
-    ("tools/call", {"name": "ocp_context_search", "arguments": "q"}, "params.arguments", "an object"),
-    ("tools/call", {"name": "ocp_context_search", "arguments": [1]}, "params.arguments", "an object"),
+    ("tools/call", {"name": "ocp_context_search", "arguments": "q"}, "params.arguments", "object"),
+    ("tools/call", {"name": "ocp_context_search", "arguments": [1]}, "params.arguments", "object"),
     ("resources/read", {"uri": 5}, "params.uri", "string"),
     ("resources/read", {}, "params.uri", "required"),
     ("tools/list", {"cursor": 5}, "params.cursor", "string"),
