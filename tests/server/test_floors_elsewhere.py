@@ -5,6 +5,7 @@ database, with OCP_STICKY=upward, and the fake paid and local models."""
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import time
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 
 from ocp_router import Tier
 from ocp_router.sticky import TierFloors
+from ocp_server import floors_elsewhere
 from ocp_server.db import connect
 from ocp_server.floors_elsewhere import FloorsElsewhere
 from ocp_server.outcomes import FloorsRead
@@ -106,3 +108,52 @@ async def test_a_look_after_a_write_that_saved_no_note_reads_no_notes(tmp_path: 
     reader.close()
     assert floors.items() == [("a", Tier.TOP)]  # the route was read
     assert not [sql for sql in read if "FROM notes AS n" in sql], read
+
+
+async def test_a_look_while_another_connection_locks_the_database_waits_not_and_reads_later(
+    tmp_path: Path,
+) -> None:
+    """A look runs on the event loop before each route: one that finds the database locked
+    (here a rollback-journal writer's `BEGIN EXCLUSIVE`, what WAL recovery also does) neither
+    raises nor waits for the lock (busy timeout 0), and reads the floor once it is gone."""
+    path = tmp_path / "ocp.db"
+    await (await connect(path)).close()
+    with sqlite3.connect(path, isolation_level=None) as other:
+        assert other.execute("PRAGMA journal_mode = DELETE").fetchone() == ("delete",)
+    reader = FloorsElsewhere(path, since=FloorsRead(), routes=True)
+    floors = TierFloors()
+    with sqlite3.connect(path, isolation_level=None) as other:
+        other.execute("PRAGMA foreign_keys = OFF")
+        other.execute(_ROUTE, ("0" * 32, time.time(), json.dumps({"trace": {"session": "t"}})))
+        other.execute("BEGIN EXCLUSIVE")
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            reader._db.execute("PRAGMA data_version")  # the lock makes a look busy
+        reader.lift_floors(floors)
+        assert floors.items() == []
+        assert reader._db.execute("PRAGMA busy_timeout").fetchone() == (0,)  # it never waits
+        other.execute("ROLLBACK")
+        reader.lift_floors(floors)
+    reader.close()
+    assert floors.items() == [("t", Tier.TOP)]
+
+
+async def test_a_stored_row_no_reader_expected_fails_no_look_and_is_read_past(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A route whose time is no number (another version's, or a damaged row) lifts nothing
+    and raises nothing into the route; the routes stored after it are read."""
+    path = tmp_path / "ocp.db"
+    await (await connect(path)).close()
+    reader = FloorsElsewhere(path, since=FloorsRead(), routes=True)
+    floors = TierFloors()
+    with sqlite3.connect(path, isolation_level=None) as other:
+        other.execute("PRAGMA foreign_keys = OFF")
+        trace = json.dumps({"trace": {"session": "bad"}})
+        other.execute(_ROUTE, ("0" * 32, "not a time", trace))
+        with caplog.at_level(logging.WARNING, logger=floors_elsewhere.__name__):
+            reader.lift_floors(floors)
+        other.execute(_ROUTE, ("1" * 32, time.time(), json.dumps({"trace": {"session": "ok"}})))
+        reader.lift_floors(floors)
+    reader.close()
+    assert floors.items() == [("ok", Tier.TOP)]
+    assert "not all read" in caplog.text

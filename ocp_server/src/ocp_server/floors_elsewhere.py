@@ -45,10 +45,11 @@ class FloorsElsewhere:
     routes with OCP_STICKY=upward), else the outcomes alone."""
 
     def __init__(self, db_path: Path, *, since: FloorsRead, routes: bool = False) -> None:
-        # Autocommit (no read transaction held between looks); a writer's lock is never
-        # waited on long: a look that finds the database busy is tried at the next request.
+        # Autocommit (no read transaction held between looks). A look runs on the event loop
+        # before each route, so it waits for no lock (busy timeout 0): one that finds the
+        # database busy (WAL recovery, a rollback-journal writer) is tried at the next request.
         self._db = sqlite3.connect(
-            db_path, timeout=0.05, isolation_level=None, check_same_thread=False
+            db_path, timeout=0, isolation_level=None, check_same_thread=False
         )
         # None: the first look reads whatever the version, since a row stored after the
         # rebuild and before this connection opened changed no version this one saw.
@@ -95,10 +96,16 @@ class FloorsElsewhere:
             logger.debug("floors lifted elsewhere not read: %s", exc)
             return
         self._version = version
-        if routes is not None:
-            self._routes = lift_routes(floors, routes) or self._routes
-        # a note past `top` committed between the two reads was read too (ids only grow)
-        self._outcomes = max(top, lift_floors(floors, outcomes), self._outcomes)
+        try:
+            if routes is not None:
+                self._routes = lift_routes(floors, routes) or self._routes
+            # a note past `top` committed between the two reads was read too (ids only grow)
+            self._outcomes = max(top, lift_floors(floors, outcomes), self._outcomes)
+        except Exception:  # a row no reader expected: never a failed route, read past
+            logger.warning("floors lifted elsewhere not all read", exc_info=True)
+            self._outcomes = max(top, self._outcomes)
+            if routes:
+                self._routes = max(self._routes or 0, int(routes[-1][0]))
 
     def close(self) -> None:
         self._db.close()
