@@ -59,6 +59,28 @@ async def test_a_wrong_local_answer_saved_by_another_running_server_lifts_here(
     assert same["decision"] == "paid" and "already needed it" in same["decided_by"], same
 
 
+async def test_a_route_answers_past_a_row_another_process_stored_that_no_reader_expected(
+    paid_server: PaidServer, workspace: Path
+) -> None:
+    """A route whose time is no number (another version's, or a damaged row): the running
+    server routes on, a server started after it opens, and floors stored later lift."""
+    async with paid_server({"OCP_STICKY": "upward"}) as here:
+        await routed(here, EASY, "warm-up")  # its workspace (and reader) open before
+        # waiting as the server's own connections do for its index's writes
+        with sqlite3.connect(
+            workspace.parent / "ocp.db", timeout=60, isolation_level=None
+        ) as other:
+            other.execute("PRAGMA foreign_keys = OFF")
+            trace = json.dumps({"trace": {"session": "t"}})
+            other.execute(_ROUTE, ("0" * 32, "not a time", trace))
+        answered = await routed(here, EASY, "u")
+        async with paid_server({"OCP_STICKY": "upward"}) as elsewhere:
+            assert (await routed(elsewhere, HARD, "t"))["decision"] == "paid"
+        easy = await routed(here, EASY, "t")
+    assert answered["decision"] == "local", answered
+    assert easy["decision"] == "paid" and "already needed it" in easy["decided_by"], easy
+
+
 async def test_the_reader_skips_forced_and_unreadable_routes_and_reads_each_route_once(
     tmp_path: Path,
 ) -> None:
@@ -138,7 +160,7 @@ async def test_a_look_while_another_connection_locks_the_database_waits_not_and_
 
 
 async def test_a_stored_row_no_reader_expected_fails_no_look_and_is_read_past(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path,
 ) -> None:
     """A route whose time is no number (another version's, or a damaged row) lifts nothing
     and raises nothing into the route; the routes stored after it are read."""
@@ -150,10 +172,31 @@ async def test_a_stored_row_no_reader_expected_fails_no_look_and_is_read_past(
         other.execute("PRAGMA foreign_keys = OFF")
         trace = json.dumps({"trace": {"session": "bad"}})
         other.execute(_ROUTE, ("0" * 32, "not a time", trace))
-        with caplog.at_level(logging.WARNING, logger=floors_elsewhere.__name__):
-            reader.lift_floors(floors)
+        reader.lift_floors(floors)
         other.execute(_ROUTE, ("1" * 32, time.time(), json.dumps({"trace": {"session": "ok"}})))
         reader.lift_floors(floors)
     reader.close()
     assert floors.items() == [("ok", Tier.TOP)]
-    assert "not all read" in caplog.text
+
+
+class _Failing(TierFloors):
+    def lift(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a lift that fails")
+
+
+async def test_an_error_while_lifting_never_leaves_the_look_and_is_said_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The look runs before each route: whatever fails in it is logged, not raised, and the
+    rows it read are not read again at the next look."""
+    path = tmp_path / "ocp.db"
+    await (await connect(path)).close()
+    reader = FloorsElsewhere(path, since=FloorsRead(), routes=True)
+    with sqlite3.connect(path, isolation_level=None) as other:
+        other.execute("PRAGMA foreign_keys = OFF")
+        other.execute(_ROUTE, ("0" * 32, time.time(), json.dumps({"trace": {"session": "t"}})))
+    with caplog.at_level(logging.WARNING, logger=floors_elsewhere.__name__):
+        reader.lift_floors(_Failing())
+        reader.lift_floors(_Failing())
+    reader.close()
+    assert caplog.text.count("not all read") == 1, caplog.text

@@ -218,12 +218,13 @@ def _outcome_lifts(
     for note_id, text, trace_json, at in rows:
         try:
             trace = json.loads(trace_json).get("trace") or {}
+            when = float(at)
         except (ValueError, TypeError, AttributeError):
-            trace = None
+            trace, when = None, 0.0  # lifts nothing
         session = (
             lifted_session(trace, parse_outcome(str(text))) if isinstance(trace, dict) else None
         )
-        yield float(at), session, LIFTED_TO, int(note_id)
+        yield when, session, LIFTED_TO, int(note_id)
 
 
 def _route_lifts(rows: Iterable[RouteRow]) -> Iterator[tuple[float, str | None, Tier, int]]:
@@ -235,11 +236,12 @@ def _route_lifts(rows: Iterable[RouteRow]) -> Iterator[tuple[float, str | None, 
         try:
             reached = max((Tier(t) for t in (tier, answered) if t), key=lambda t: t.rank)
             said, forced = json.loads(facts) if facts else (None, None)
+            when = float(at)
         except (ValueError, TypeError):
-            reached = Tier.LOCAL
+            reached, when = Tier.LOCAL, 0.0  # lifts nothing
         else:
             session = str(said) if said and not forced else None
-        yield float(at), session, reached, int(rowid)
+        yield when, session, reached, int(rowid)
 
 
 async def _taken_back(ws: Workspace, trace_id: str) -> str:
