@@ -24,7 +24,13 @@ from ocp_router import _redact_scan as _scan
 from ocp_router._redact_base import PRIORITY, Hit
 from ocp_router._redact_values import is_placeholder, is_reference
 
-__all__ = ["command_hits", "flag_named_in_sentence", "flag_password"]
+__all__ = [
+    "command_hits",
+    "dollar_reference",
+    "flag_named_in_sentence",
+    "flag_password",
+    "single_quoted",
+]
 
 _V = r"(?P<v>'[^'\n]+'|\"[^\"\n]+\"|[^\s'\"-][^\s'\"]*)"
 # (the tool's name, a literal of the lower-cased text without which it is not looked for, the
@@ -113,13 +119,45 @@ _HTPASSWD_RE = re.compile(r"htpasswd")
 _WORD_RE = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"|[^\s'\"|;&<>]+|[|;&<>]")
 
 
-def flag_password(v: str, single_quoted: bool) -> bool:
+def flag_password(v: str, dollar_literal: bool) -> bool:
     """The value of a command's password flag (or a .netrc entry's) is a password, though it
     reads as a word (the flag names it); not a placeholder, a template or a variable the
-    shell expands (`$X`, `"$X"`; in single quotes `$` is a character like any other)."""
-    if is_placeholder(v, ("password",)) or (v[0] == "$" and not single_quoted):
+    shell expands (`$X`, `"$X"`). Where `$` is a character like any other (`dollar_literal`:
+    in single quotes, in cmd) `$Pf|>aI…` is the password, and `$X`, `${X}`, `$(cmd)` are
+    still references (is_placeholder's templates): what a script quoted for a later shell."""
+    if is_placeholder(v, ("password",)) or (v[0] == "$" and not dollar_literal):
         return False
-    return not is_reference(v, ("password",), code=False)
+    return not dollar_reference(v) and not is_reference(v, ("password",), code=False)
+
+
+# PowerShell's environment variable, which is_placeholder's templates leave out (a shell's
+# `$NAME` is one of them, unless the name looks random: `'$aB3xK9mQ2zT'` is a password)
+_POWERSHELL_ENV_RE = re.compile(r"\$env:[A-Za-z_]\w*", re.I)
+
+
+def dollar_reference(v: str) -> bool:
+    """`$env:NAME`, which PowerShell expands in double quotes (`net use … "$env:PW"`)."""
+    return _POWERSHELL_ENV_RE.fullmatch(v) is not None
+
+
+def single_quoted(text: str, s: int) -> bool:
+    """The shell reads `s` inside single quotes, pairing the quotes of its word before it
+    (`'backup%X'`, `'scott/"X"@orcl'`; not `"scott/'X"`): the quote just before the value
+    is not the only one that counts."""
+    i = max(text.rfind(c, 0, s) for c in " \t\n") + 1
+    quote = ""
+    while i < s:
+        c = text[i]
+        if quote == "'":
+            quote = "" if c == "'" else quote
+        elif c == "\\":
+            i += 1  # an escaped character, outside single quotes
+        elif c == quote:
+            quote = ""
+        elif not quote and c in "'\"":
+            quote = c
+        i += 1
+    return quote == "'"
 
 
 # Words that, unquoted after a password flag, start the sentence that names the flag instead of
@@ -202,7 +240,7 @@ def _htpasswd_hits(text: str) -> Iterator[Hit]:
         if "b" not in flags or len(args) < need:
             continue
         s, e = _unquoted(text, at + args[need - 1].start(), at + args[need - 1].end())
-        if s < e and flag_password(text[s:e], text[s - 1] == "'"):
+        if s < e and flag_password(text[s:e], single_quoted(text, s)):
             yield s, e, PRIORITY["password_assignment"]
 
 
@@ -239,7 +277,8 @@ def command_hits(
             yield from _flag_hits(text, name_re, flags)
     for name_re, gate, flags in _BY_NAME:
         if _scan.contains(lowered, gate):
-            yield from _flag_hits(text, name_re, flags)
+            # cmd expands `%X%`, not `$`: `net use … "$Pf|>aI…"` is the password
+            yield from _flag_hits(text, name_re, flags, cmd=gate == "net use")
     if "htpasswd" in wanted:
         yield from _htpasswd_hits(text)
     if _scan.contains(lowered, "conn"):
@@ -262,7 +301,7 @@ def _connect_hits(text: str, lowered: str) -> Iterator[Hit]:
 
 
 def _flag_hits(
-    text: str, name_re: re.Pattern[str], flags: tuple[re.Pattern[str], ...]
+    text: str, name_re: re.Pattern[str], flags: tuple[re.Pattern[str], ...], cmd: bool = False
 ) -> Iterator[Hit]:
     prio = PRIORITY["password_assignment"]
     for at, line in _tool_lines(text, name_re):
@@ -272,5 +311,5 @@ def _flag_hits(
                 s, e = _unquoted(text, vs, ve)
                 if s == vs and flag_named_in_sentence(text, s, e):
                     continue
-                if flag_password(text[s:e], text[s - 1] == "'"):
+                if flag_password(text[s:e], cmd or single_quoted(text, s)):
                     yield s, e, prio

@@ -14,7 +14,12 @@ from collections.abc import Iterator
 
 from ocp_router import _redact_scan as _scan
 from ocp_router._redact_base import PRIORITY, Hit, line_before
-from ocp_router._redact_commands import flag_named_in_sentence, flag_password
+from ocp_router._redact_commands import (
+    dollar_reference,
+    flag_named_in_sentence,
+    flag_password,
+    single_quoted,
+)
 from ocp_router._redact_hashes import DIGEST_HINT, digest_hits
 from ocp_router._redact_name_class import NAME_WORD_RE
 from ocp_router._redact_values import (
@@ -101,13 +106,12 @@ def auth_hits(text: str, lowered: str) -> Iterator[Hit]:
         for m in _CURL_USER_RE.finditer(text):
             if "curl" not in line_before(lowered, m.start()):
                 continue
-            s, e = m.span("v")
-            quote = text[s]
-            if quote in "'\"":
-                s, e = s + 1, e - 1
+            s, e = _unquoted(text, *m.span("v"))
             v = text[s:e]
             # in single quotes the shell expands nothing: '$Pf|>aI…' is the password itself
-            if not is_placeholder(v) and not (v.startswith("$") and quote != "'"):
+            if v.startswith("$") and (dollar_reference(v) or not single_quoted(text, s)):
+                continue
+            if not is_placeholder(v):
                 yield s, e, PRIORITY["basic_auth"]
 
 
@@ -344,7 +348,7 @@ def phrase_hits(text: str, lowered: str, password_words: bool) -> Iterator[Hit]:
                 s, e = _unquoted(text, vs, ve)
                 if s == vs and flag_named_in_sentence(text, s, e):
                     continue  # "unzip -P the prompt": the flag named in a sentence
-                if flag_password(text[s:e], text[s - 1] == "'"):
+                if flag_password(text[s:e], single_quoted(text, s)):
                     yield s, e, prio
             break
 
