@@ -14,6 +14,7 @@ from ocp_router._redact_prose import named_in_sentence
 from ocp_router._redact_values import (
     UPPER_SNAKE_RE,
     assignment_kind,
+    char_classes,
     chosen_password,
     is_placeholder,
     is_reference,
@@ -101,8 +102,27 @@ def _bare_argument(v: str, text: str, words: tuple[str, ...]) -> bool:
     if v[0].isdigit():
         return _NUMBER_RE.fullmatch(v) is None
     if is_reference(v, words, code=True):
-        return False
+        return _numbered_jumble(v, text)
     return assignment_kind("password", v, False, words) is not None
+
+
+# A name's letters between its digits: camelCase words (each with a vowel) after a lower-case
+# or an upper-case run (UTF8String, getUtf8Bytes, HTTP2Server, x509Cert, int32Value)
+_NAME_PART_RE = re.compile(r"(?:[a-z]+|[A-Z]+)?(?:[AEIOUY][a-z]+|[A-Z][a-z]*[aeiouy][a-z]*)*")
+_DIGITS_RE = re.compile(r"\d+")
+_DIGITS_INSIDE_RE = re.compile(r"[A-Za-z]\d+[A-Za-z]")
+
+
+def _numbered_jumble(v: str, text: str) -> bool:
+    """Letters of both cases with digits between them that no name's parts make
+    (hIUPODasgi040J8, r25EPICDm: `IUPODasgi`, `Dm`), used nowhere else in `text` (a
+    variable is defined or used near where it is passed). A constant's name (DEFAULTPW2,
+    ADMIN_PASSWORD) holds no lower-case letter."""
+    if char_classes(v) != 3 or not _DIGITS_INSIDE_RE.search(v):
+        return False
+    if all(_NAME_PART_RE.fullmatch(part) for part in _DIGITS_RE.split(v)):
+        return False
+    return len(re.findall(rf"(?<![\w$]){v}(?![\w$])", text)) == 1
 
 
 def other_value(
