@@ -161,21 +161,22 @@ def lift_floors(floors: TierFloors, rows: Iterable[tuple[int, str, str, float]])
     """Lift `floors` as each outcome of `rows` (trace_store.OUTCOMES_SINCE's, oldest first)
     lifts its conversation's (`lifted_session`), as of when it was saved; the last note id
     read (0: none)."""
-    last = 0
-    for at, session, tier, note_id in _outcome_lifts(rows):
-        last = note_id
-        if session is not None:
-            floors.lift(session, tier, at=at)
-    return last
+    return _lift_each(floors, _outcome_lifts(rows))
 
 
 def lift_routes(floors: TierFloors, rows: Iterable[RouteRow]) -> int:
     """Lift `floors` as OCP_STICKY=upward lifted them at each route of `rows`
     (trace_store.ROUTES_SINCE's, oldest first), as of when it was stored; the last rowid
     read (0: none)."""
+    return _lift_each(floors, _route_lifts(rows))
+
+
+def _lift_each(floors: TierFloors, lifts: Iterable[tuple[float, str | None, Tier, int]]) -> int:
+    """Lift `floors` by each of `lifts` (when, conversation or None, tier, id) in its order;
+    the last id read (0: none)."""
     last = 0
-    for at, session, tier, rowid in _route_lifts(rows):
-        last = rowid
+    for at, session, tier, read in lifts:
+        last = read
         if session is not None:
             floors.lift(session, tier, at=at)
     return last
@@ -205,9 +206,7 @@ async def restore_floors(memory: TraceStore, floors: TierFloors, sticky: Sticky)
     routes, routes_read = await memory.recent_routes(floors.max_sessions, floors.oldest_alive())
     if sticky is Sticky.UPWARD:
         lifts += _route_lifts(routes)
-    for at, session, tier, _ in sorted(lifts, key=lambda lift: lift[0]):
-        if session is not None:
-            floors.lift(session, tier, at=at)
+    _lift_each(floors, sorted(lifts, key=lambda lift: lift[0]))
     return FloorsRead(outcomes, routes_read)
 
 
