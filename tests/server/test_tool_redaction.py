@@ -509,3 +509,26 @@ async def test_a_value_named_only_in_the_lines_a_budget_cut_off_is_hidden_in_tho
     assert result.results[0].truncated
     assert "login(" in result.results[0].text
     assert value not in dumped(result)
+
+
+async def test_a_chunk_the_index_found_clean_is_redacted_again_once_a_budget_cut_it(
+    state: AppState, workspace: Path
+) -> None:
+    # Whole, `Zkq3pw` is used again further down: a variable, and the chunk is clean. The lines
+    # a budget keeps use it nowhere else: six random characters after a password's name, a
+    # secret (`_redact_values.short_random`). A line prefix of a clean text is not clean
+    # (tests/router/test_redact_line_prefixes.py).
+    value = "Zkq" + "3pw"
+    body = "".join(f"    total += step_{i}(records)\n" for i in range(60))
+    source = (
+        f"def reconcile_ledger(records):\n    password = {value}\n{body}"
+        f'    return login("ledger", {value})\n'
+    )
+    (workspace / "src" / "ledger.py").write_text(source)
+    ws = await opened(state, workspace)
+    whole = await state.search(ws, wire.SearchArgs(query="reconcile_ledger", k=1))
+    assert f"password = {value}" in whole.results[0].text  # the rules leave it as it is
+    cut = await state.search(ws, wire.SearchArgs(query="reconcile_ledger", k=1, max_tokens=120))
+    assert cut.results[0].truncated
+    assert "password = [REDACTED:password_assignment]" in cut.results[0].text
+    assert value not in dumped(cut)

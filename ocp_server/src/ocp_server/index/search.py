@@ -461,7 +461,9 @@ def _trimmed(r: SearchResult, room: int, whole: int | None = None) -> SearchResu
         text=kept,
         end_line=r.start_line + lo - 1,
         truncated=True,
-        clean=False,  # found for the whole text: a part is redacted again
+        # found for the whole text: a part is redacted again (its first lines may use once a
+        # value the whole uses twice, a secret then: tests/router/test_redact_line_prefixes.py)
+        clean=False,
         # a value named only in the lines cut off (or elsewhere in the file) is still hidden
         # where it recurs in these
         known=tuple(
