@@ -81,11 +81,17 @@ main()
 class Server:
     """One `ocp-server` over stdio, spoken to line by line."""
 
-    def __init__(self, cmd: str, root: Path, db: Path, *, memo: bool = False) -> None:
+    def __init__(
+        self, cmd: str, root: Path, db: Path, *, memo: bool = False, code: str | None = None
+    ) -> None:
+        """`memo`: the search answered from a memo (MEMO_SERVER); `code`: this Python code
+        run instead of the command (it starts the server itself)."""
         env = {**os.environ, "OCP_WORKSPACE": str(root), "OCP_DB_PATH": str(db)}
         argv = [str(Path(cmd).resolve()) if os.sep in cmd else cmd]
-        if memo:  # the Python of the command's environment (its .venv/bin)
-            argv = [str(Path(argv[0]).parent / "python"), "-c", MEMO_SERVER]
+        if memo and code is None:
+            code = MEMO_SERVER
+        if code is not None:  # the Python of the command's environment (its .venv/bin)
+            argv = [str(Path(argv[0]).parent / "python"), "-c", code]
         self.proc = subprocess.Popen(
             argv,
             stdin=subprocess.PIPE,
