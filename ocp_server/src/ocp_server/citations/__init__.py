@@ -27,10 +27,11 @@ stale until it shrinks.
 
 The package: `parsing` reads a citation, `view` (CodeView) reads the workspace's code as the
 index allows, `resolving` resolves a citation against it, `checking` checks a saved one
-(`changes` says what happened to one gone stale), `blocks` finds cited lines again within a
-file, `definitions` names a file's definitions (`nested` those in function bodies, which the
-index does not name), `namesakes` tells a copy under the cited name from the cited code,
-`lines` compares and hashes lines, `suggestions` proposes citations for a text.
+(`changes` says what happened to one gone stale), `blocks` finds cited lines again within a file
+(`extracted`: in a function split off from the cited one), `definitions` names a file's
+definitions (`nested` those in function bodies, which the index does not name), `namesakes`
+tells a copy under the cited name from the cited code, `lines` compares and hashes lines,
+`suggestions` proposes citations for a text.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ __all__ = [
     "most_alike_stretch",
     "only_place",
     "place_by_context",
+    "places_in",
     "region",
 ]
 
@@ -118,9 +119,14 @@ def place_by_context(
     """The one place of the cited block within `spans`, `but` the one known not to have the
     lines around it as they were (its own are not hashed again), that has them (context.py);
     None when none or several have. (Spans may nest: a place is counted once.)"""
-    places = dict.fromkeys(p for lo, hi in spans for p in _places(lines, c, lo, hi))
-    places.pop(but, None)
-    return by_context(lines, list(places), c.context)
+    return by_context(lines, [p for p in places_in(lines, c, spans) if p != but], c.context)
+
+
+def places_in(
+    lines: Sequence[str], c: Stored, spans: Sequence[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """The places of the cited block within `spans`, each once (spans may nest)."""
+    return list(dict.fromkeys(p for lo, hi in spans for p in _places(lines, c, lo, hi)))
 
 
 def _places(lines: Sequence[str], c: Stored, lo: int, hi: int) -> Iterator[tuple[int, int]]:

@@ -19,6 +19,7 @@ from ocp_server.citations.blocks import (
 from ocp_server.citations.changes import what_changed
 from ocp_server.citations.context import after_place, context_of, sides_as_they_were
 from ocp_server.citations.definitions import matches
+from ocp_server.citations.extracted import extracted_place
 from ocp_server.citations.lines import content_hash, describe_change, normalized
 from ocp_server.citations.namesakes import changed_namesake
 from ocp_server.citations.values import Check, Located, Status, Stored
@@ -157,6 +158,11 @@ async def _find(view: CodeView, c: Stored, path: str, lines: list[str]) -> Locat
                 return located(path, lines, at[0], at[1], d.name, False)
         if c.whole or path != c.path:
             return None
+        if (found := await _find_loose(view, c, path, lines)) is not None or not holders:
+            return found
+        # split off into a function it calls: found through its name, which it keeps
+        at = extracted_place(defs, lines, c, holders)
+        return None if at is None else located(path, lines, at[0], at[1], holders[0].name, False)
     return await _find_loose(view, c, path, lines) if path == c.path else None
 
 

@@ -11,8 +11,9 @@ from ocp_server.citations.values import Definition
 from ocp_server.index.chunking import chunk_text
 from ocp_server.index.languages import detect_language
 
-__all__ = ["bare_name", "definitions", "matches", "overload_stub"]
+__all__ = ["FUNCTION_KINDS", "bare_name", "definitions", "matches", "overload_stub"]
 
+FUNCTION_KINDS = frozenset({"function", "method"})  # what the index does not look into
 _OVERLOAD = re.compile(r"\s*@(?:\w+\.)*overload\b")
 
 

@@ -12,7 +12,13 @@ from pathlib import Path, PurePosixPath
 import aiosqlite
 
 from ocp_server.citations import checking, resolving
-from ocp_server.citations.definitions import bare_name, definitions, matches, overload_stub
+from ocp_server.citations.definitions import (
+    FUNCTION_KINDS,
+    bare_name,
+    definitions,
+    matches,
+    overload_stub,
+)
 from ocp_server.citations.lines import split_lines
 from ocp_server.citations.namesakes import count_namesakes
 from ocp_server.citations.nested import defining_lines, nested_definitions
@@ -28,7 +34,6 @@ from ocp_server.index.source_text import source_text
 
 __all__ = ["CodeView"]
 
-FUNCTION_KINDS = frozenset({"function", "method"})  # what the index does not look into
 FILES_NAMING = 50  # files looked in for a definition the index names (as files_defining)
 RENAME_TRIES = 20  # files looked in for lines whose file is gone (git mv)
 # Then, for a plain `mv` git was not told of (a new name in a new folder): the files of its
