@@ -10,7 +10,7 @@ from ocp_router.redact import MARKER_OPEN
 from ocp_server.citations.context import by_context, context_of
 from ocp_server.citations.definitions import matches
 from ocp_server.citations.lines import content_hash, normalized
-from ocp_server.citations.values import MAX_CONTENT, Definition, Located, Stored
+from ocp_server.citations.values import MAX_CONTENT, Definition, FileLines, Located, Stored
 
 __all__ = [
     "MIN_LOOSE_BLOCK",
@@ -139,7 +139,10 @@ def _places(lines: Sequence[str], c: Stored, lo: int, hi: int) -> Iterator[tuple
         starts = list(span)
     else:
         k, text, how = anchor
-        starts = [i for i in span if _fits(lines[i - 1 + k].strip(), text, how)]
+        if how != "within" and isinstance(lines, FileLines):
+            starts = [n - k for n in lines.reading(text, how) if lo <= n - k < span.stop]
+        else:
+            starts = [i for i in span if _fits(lines[i - 1 + k].strip(), text, how)]
     for i in sorted(starts, key=lambda i: abs(i - c.start_line)):
         if content_hash(lines[i - 1 : i - 1 + size]) == c.content_hash:
             yield i, i + size - 1

@@ -62,9 +62,14 @@ def _definitions(path: str, text: str) -> tuple[Definition, ...]:
 
 def matches(d: Definition, symbol: str) -> int:
     """2: the qualified name; 1: the bare name (a function moved into a class); 0: no."""
-    if d.name == symbol or d.name.endswith(f".{symbol}"):
-        return 2
-    return 1 if d.symbol == symbol.rsplit(".", 1)[-1].rsplit(" > ", 1)[-1] else 0
+    if d.name.endswith(symbol):
+        if d.name == symbol or d.name.endswith(f".{symbol}"):
+            return 2
+    elif not symbol.endswith(d.symbol):
+        # (told cheaply, as of most definitions a check goes through: the bare name is a tail
+        # of the symbol)
+        return 0
+    return 1 if d.symbol == bare_name(symbol) else 0
 
 
 def bare_name(symbol: str) -> str:

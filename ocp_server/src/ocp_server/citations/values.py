@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from itertools import islice
 from typing import Literal
 
 __all__ = ["Check", "Definition", "FileLines", "Located", "Stored", "Suggestion"]
@@ -20,6 +22,27 @@ class FileLines(list[str]):
     def __init__(self, lines: Iterable[str], known: Mapping[str, str]) -> None:
         super().__init__(lines)
         self.known = known
+        self._reading: dict[str, list[int]] | None = None
+        self._texts: list[str] = []  # the lines' texts, stripped, sorted (each once)
+
+    def reading(self, text: str, how: str) -> list[int]:
+        """The numbers (1-based, in order) of the lines whose text, stripped, is `text`
+        (`how` "equal") or starts with it ("start"): a block's places are looked up by its
+        anchor line (blocks.py), not each line compared with it for each citation of the
+        file a restore checks."""
+        if self._reading is None:
+            self._reading = {}
+            for n, line in enumerate(self, 1):
+                self._reading.setdefault(line.strip(), []).append(n)
+            self._texts = sorted(self._reading)
+        if how == "equal":
+            return self._reading.get(text, [])
+        found: list[int] = []
+        for line in islice(self._texts, bisect_left(self._texts, text), None):
+            if not line.startswith(text):
+                break
+            found += self._reading[line]
+        return sorted(found)
 
 
 @dataclass(frozen=True, slots=True)

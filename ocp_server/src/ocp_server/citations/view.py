@@ -70,7 +70,7 @@ class CodeView:
         self._defining: dict[str, list[str]] = {}
         self._renamed: dict[str, list[str]] = {}
         self._newest: dict[str, list[str]] = {}
-        self._nested: dict[tuple[str, str], list[Definition]] = {}
+        self._nested: dict[tuple[str, str], list[Definition]] = {}  # definitions_of
         self._known: dict[str, dict[str, str]] = {}
         self.newest_searches = 0  # looked for in the files indexed last (checking.py)
         self.moves = Renames(workspace, db)  # where git, or the index, says a gone file went
@@ -161,11 +161,14 @@ class CodeView:
         `Local.method`, the tail of a nested name). Only then are functions walked for
         them, and only those the name leads into: `outer` of `outer.inner`, or those whose
         lines define the short name's first part (`def inner`, `class Local`)."""
+        if not symbol:
+            return await self.definitions(path)
+        if (path, symbol) in self._nested:  # a check asks again for each step, a stale one
+            return self._nested[path, symbol]  # for each place
         defs = await self.definitions(path)
-        if not symbol or any(matches(d, symbol) == 2 for d in defs):
+        if any(matches(d, symbol) == 2 for d in defs):
+            self._nested[path, symbol] = defs
             return defs
-        if (path, symbol) in self._nested:  # a stale citation asks again for each place
-            return self._nested[path, symbol]
         found = defs
         lines = await self.lines(path)
         functions = [d for d in defs if d.kind in FUNCTION_KINDS]
