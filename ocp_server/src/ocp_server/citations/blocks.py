@@ -94,7 +94,8 @@ def loose_place(lines: Sequence[str], c: Stored, own: bool) -> tuple[int, int] |
     """Where the cited block is anywhere in a file (`own`: its own, the block outside any
     definition; else the one its file became), nearest the old place; a short one (found just
     anywhere it proves nothing) only at its one place in its own file. (Lines a definition
-    held are looked for in it, by its name: a short one elsewhere proves nothing either.)"""
+    held are looked for in it, by its name, and in the functions it calls: extracted.py; a
+    short one elsewhere proves nothing either.)"""
     if len(normalized(c.content.splitlines())) >= MIN_LOOSE_BLOCK:
         return find_block(lines, c, 1, len(lines))
     return only_place(lines, c) if own else None
