@@ -119,6 +119,9 @@ class FakeOpenAI(FakeServer):
         # The id every answer names when set: an OpenAI-compatible server's own shape (a
         # uuid, a longer id); a fresh req_<32 hex>, as OpenAI's, each otherwise.
         self.request_id: str | None = None
+        # The model every answer names when set: OpenAI names the dated snapshot that served
+        # an alias (`gpt-4o` answered as `gpt-4o-2024-08-06`); the model asked for otherwise.
+        self.answer_model: str | None = None
         self._ids = itertools.count(1)
 
     @property
@@ -363,7 +366,7 @@ class FakeOpenAI(FakeServer):
             usage |= out["usage"]
         cid = f"chatcmpl-{next(self._ids)}" + uuid.uuid4().hex[:12]
         created = int(time.time())
-        model = body["model"]
+        model = self.answer_model or body["model"]
         if body.get("stream"):
             include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
             return StreamResponse(

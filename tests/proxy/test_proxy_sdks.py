@@ -36,7 +36,7 @@ def test_a_simple_anthropic_request_is_answered_by_the_local_model(
         system="You are terse.",
         messages=[{"role": "user", "content": SIMPLE}],
     )
-    assert message.model == "llama3.2"
+    assert message.model == "claude-opus-5-5"  # the model asked for (served_model.py)
     assert [b.type for b in message.content] == ["text"]
     assert message_text(message) == f"local answer: {SIMPLE}"
     assert message.stop_reason == "end_turn"

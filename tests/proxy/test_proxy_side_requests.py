@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 from tests.proxy.conftest import RunningProxy
-from tests.proxy.dialects import ANTHROPIC_HEADERS, HARD, SIMPLE
+from tests.proxy.dialects import ANTHROPIC_HEADERS, HARD, SIMPLE, TOOLS
 from tests.proxy.outcomes import NEAR, Outcomes, phase1_only
 from tests.proxy.recorded import all_written, last_row
 
@@ -22,9 +22,20 @@ SESSION = "0b6e3d4c-5a8f-4e21-9c7d-2f1a6b8e9d03"
 USER_ID = json.dumps({"device_id": "a4b8c0", "account_uuid": "", "session_id": SESSION})
 AGENT_SYSTEM = "You are an interactive agent that helps users with software engineering tasks."
 TITLE_SYSTEM = "Generate a concise, sentence-case title (3-7 words) for this session."
+# The start of the last user message of Claude Code 2.1.197's compaction request (its bundled
+# code): the rest asks for an <analysis> and a <summary> of sections, and repeats the first line.
+COMPACT = (
+    "CRITICAL: Respond with TEXT ONLY. Do NOT call any tools.\n"
+    "- Do NOT use Read, Bash, Grep, Glob, Edit, Write, or ANY other tool.\n"
+    "- You already have all the context you need in the conversation above.\n"
+    "Your task is to create a detailed summary of the conversation so far, paying close "
+    "attention to the user's explicit requests and your previous actions."
+)
 
 
-def _asked(proxy: RunningProxy, system: str, messages: list[dict[str, Any]]) -> dict[str, Any]:
+def _asked(
+    proxy: RunningProxy, system: str, messages: list[dict[str, Any]], **extra: Any
+) -> dict[str, Any]:
     """The trace of a request of Claude Code's session SESSION, once it is stored."""
     body = {
         "model": "claude-opus-5-5",
@@ -32,7 +43,7 @@ def _asked(proxy: RunningProxy, system: str, messages: list[dict[str, Any]]) -> 
         "system": system,
         "messages": messages,
         "metadata": {"user_id": USER_ID},
-    }
+    } | extra
     headers = ANTHROPIC_HEADERS | {"x-claude-code-session-id": SESSION}
     with httpx.Client(base_url=proxy.url, timeout=20) as http:
         answered = http.post("/v1/messages", json=body, headers=headers)
@@ -82,3 +93,29 @@ async def test_a_wrong_local_answer_lifts_its_conversation_not_the_sessions_side
     ]
     again = _asked(proxy, AGENT_SYSTEM, turn)
     assert again["tier"] == "mid" and _raised(again), again
+
+
+def test_a_compaction_request_is_its_conversations_and_kept_at_its_tier(
+    start_proxy: Callable[..., RunningProxy], proxy_env: dict[str, str]
+) -> None:
+    """Claude Code 2.1.197 asks for a compaction's summary as a fork of the conversation (its
+    bundled code: `querySource: "compact"`, the conversation's cache-safe parameters): the
+    agent's system prompt, tools and history, and one more user message asking for the
+    summary. It is the conversation's next request, not a side request: it keeps the floor, so
+    its summary of a conversation that needed the top tier is written there (and the paid
+    model's prompt cache of that history is read, not written again elsewhere). Passed on
+    the code before too: it pins that the title request's fix left this one alone."""
+    proxy = start_proxy(phase1_only(proxy_env) | {"OCP_STICKY": "upward"})
+    first = [{"role": "user", "content": HARD}]
+    agent = _asked(proxy, AGENT_SYSTEM, first, tools=TOOLS)
+    assert agent["tier"] == "top", agent
+    history = first + [
+        {"role": "assistant", "content": "Here is the plan."},
+        {"role": "user", "content": SIMPLE},
+        {"role": "assistant", "content": "4"},
+    ]
+    compact = _asked(
+        proxy, AGENT_SYSTEM, history + [{"role": "user", "content": COMPACT}], tools=TOOLS
+    )
+    assert compact["session"] == agent["session"]
+    assert compact["tier"] == "top" and _raised(compact), compact

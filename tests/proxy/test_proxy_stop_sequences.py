@@ -75,7 +75,8 @@ def test_a_local_answer_stopped_by_a_stop_sequence_says_which(
         response = http.post("/v1/messages", json=_ask(stops), headers=ANTHROPIC_HEADERS)
         assert response.status_code == 200, response.text
         message = response.json()
-        assert message["model"] == "llama3.2"
+        assert message["model"] == "claude-opus-5-5"  # the model asked for
+        assert response.headers["x-ocp-served-model"] == "llama3.2"
         assert message["content"] == [{"type": "text", "text": text}]
         assert not fake_anthropic.message_requests()  # not escalated
         assert (message["stop_reason"], message["stop_sequence"]) == ("stop_sequence", matched)

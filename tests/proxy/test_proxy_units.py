@@ -256,7 +256,7 @@ async def test_a_local_answer_with_a_tool_call_renders_as_an_anthropic_event_str
 
 
 def test_a_local_answer_with_a_tool_call_renders_as_openai_json() -> None:
-    out = openai.render_json(EVENTS, "llama3.2", "chatcmpl-1")
+    out = openai.render_json(EVENTS, "llama3.2", "chatcmpl-1", served="llama3.2")
     assert out["choices"][0]["finish_reason"] == "tool_calls"
     call_id = out["choices"][0]["message"]["tool_calls"][0]["id"]
     assert call_id.startswith("call_")  # OpenAI's form, not the local answer's id

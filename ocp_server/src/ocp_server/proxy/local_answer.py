@@ -25,6 +25,7 @@ from ocp_server.proxy.dialect import ANTHROPIC, Dialect, error_answer, timed_out
 from ocp_server.proxy.local import LocalFailed, stream_local, unread_prompt
 from ocp_server.proxy.recorder import Attempted, ProxyRecord
 from ocp_server.proxy.relayed import Relayed
+from ocp_server.proxy.served_model import served_header
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +114,9 @@ class LocalAnswer(ProxyBase):
             return None
         message_id = ("msg_ocp" if d is ANTHROPIC else "chatcmpl-ocp") + uuid.uuid4().hex[:20]
         record.answered_tier, record.model, record.backend = "local", target.model, target.kind
-        price = self.router.price(record.requested_model)
+        asked = record.requested_model  # what the answer names (served_model.py)
+        served = served_header(target.model)
+        price = self.router.price(asked)
 
         def settle(done: Event | None, ok: bool, error: str | None = None) -> None:
             ms = round((time.perf_counter() - t0) * 1000, 3)
@@ -151,7 +154,11 @@ class LocalAnswer(ProxyBase):
                 return None
             record.status = 200
             settle(done, True)
-            return JSONResponse(d.module.render_json(collected, target.model, message_id))
+            if d is ANTHROPIC:
+                whole = anthropic.render_json(collected, asked, message_id)
+            else:
+                whole = openai.render_json(collected, asked, message_id, served=target.model)
+            return JSONResponse(whole, headers=served)
 
         record.status = 200
         record.first_byte_ms = round((time.perf_counter() - started) * 1000, 3)
@@ -177,11 +184,11 @@ class LocalAnswer(ProxyBase):
                 record.answered_tier, record.status = None, 500
                 settle(None, False, str(exc))
                 return timed_out_answer(d, exc)
-            rendered = anthropic.render_stream(tee(), target.model, message_id, prompt_tokens)
+            rendered = anthropic.render_stream(tee(), asked, message_id, prompt_tokens)
         else:
             options = body.get("stream_options")
             include = isinstance(options, dict) and options.get("include_usage") is True
-            rendered = openai.render_stream(tee(), target.model, message_id, include)
+            rendered = openai.render_stream(tee(), asked, message_id, include, served=target.model)
 
         async def body_stream() -> AsyncGenerator[bytes, None]:
             error: str | None = None
@@ -202,5 +209,7 @@ class LocalAnswer(ProxyBase):
                 settle(done, error is None, error)
 
         return Relayed(
-            body_stream(), media_type="text/event-stream", headers={"cache-control": "no-cache"}
+            body_stream(),
+            media_type="text/event-stream",
+            headers={"cache-control": "no-cache"} | served,
         )

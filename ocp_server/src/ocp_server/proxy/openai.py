@@ -320,7 +320,11 @@ def _finish(done: Event) -> str:
     return "stop" if done.stop == "stop_sequence" else done.stop
 
 
-def render_json(events: list[Event], model: str, completion_id: str) -> dict[str, Any]:
+def render_json(
+    events: list[Event], model: str, completion_id: str, *, served: str
+) -> dict[str, Any]:
+    """The local answer as a chat completion naming `model` (the one asked for), its
+    fingerprint the `served` model's."""
     done = next((e for e in events if e.kind == "done"), Event("done"))
     text = "".join(e.text for e in events if e.kind == "text")
     calls = _tool_calls(events)
@@ -344,7 +348,7 @@ def render_json(events: list[Event], model: str, completion_id: str) -> dict[str
         "choices": [choice],
         "usage": _usage(done.usage),
         "service_tier": SERVICE_TIER,
-        "system_fingerprint": fingerprint(model),
+        "system_fingerprint": fingerprint(served),
     }
 
 
@@ -376,10 +380,16 @@ def argument_pieces(arguments: str, size: int = ARGUMENT_PIECE) -> list[str]:
 
 
 async def render_stream(
-    events: AsyncIterator[Event], model: str, completion_id: str, include_usage: bool
+    events: AsyncIterator[Event],
+    model: str,
+    completion_id: str,
+    include_usage: bool,
+    *,
+    served: str,
 ) -> AsyncIterator[bytes]:
+    """As `render_json`, streamed."""
     created = int(time.time())
-    system_fingerprint = fingerprint(model)
+    system_fingerprint = fingerprint(served)
 
     def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
         # every streamed choice has `"logprobs": null`, as OpenAI's do

@@ -35,6 +35,7 @@ from ocp_server.proxy.dialect import (
 )
 from ocp_server.proxy.recorder import Attempted, ProxyRecord
 from ocp_server.proxy.relayed import Relayed, settled
+from ocp_server.proxy.served_model import renamed, renamed_lines, served_header
 from ocp_server.proxy.settings import Ceiling
 from ocp_server.proxy.upstream import (
     Outcome,
@@ -187,7 +188,9 @@ class PaidRelay(ProxyBase):
             outcome.status, outcome.error = 502, unreadable
             await settle()
             return error_answer(d, 502, outcome.error)
-        relayed = relay_headers(response.headers)
+        relayed = relay_headers(response.headers) | served_header(model)
+        # a model substituted for the one asked for is named as that one (served_model.py)
+        asked = record.requested_model if model != record.requested_model else None
         if said := response.headers.get(d.request_id_header):  # relayed as the request's id
             # kept as long as `ocp_result_save` takes one, which finds it by it
             record.upstream_request_id = kept_id(said, MAX_TRACE_ID_CHARS)
@@ -231,7 +234,7 @@ class PaidRelay(ProxyBase):
             if head.rest is not None:  # too long to hold: relayed as it comes
                 record.first_byte_ms = round((time.perf_counter() - started) * 1000, 3)
                 relayed_body = relay_body(
-                    response, head, outcome, d.module.usage_of_message, failure
+                    response, head, outcome, d.module.usage_of_message, failure, asked
                 )
                 return Relayed(
                     settled(relayed_body, outcome, settle), response.status_code, relayed
@@ -248,7 +251,10 @@ class PaidRelay(ProxyBase):
                     await settle()
                     return error_answer(d, 502, outcome.error)
             await settle()
-            data = head.data if response.status_code == 200 else redacted_error(head.data)
+            if response.status_code != 200:
+                data = redacted_error(head.data)
+            else:
+                data = renamed(head.data, asked) if asked is not None else head.data
             return Response(data, response.status_code, relayed)
         record.first_byte_ms = round((time.perf_counter() - started) * 1000, 3)
         events = relay_stream(
@@ -258,6 +264,7 @@ class PaidRelay(ProxyBase):
             d.module.stream_error,
             failure,
             openai.unasked_usage if unasked_usage else None,
+            (lambda lines: renamed_lines(lines, asked)) if asked is not None else None,
         )
         return Relayed(settled(events, outcome, settle), status_code=200, headers=relayed)
 

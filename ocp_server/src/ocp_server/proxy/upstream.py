@@ -29,6 +29,7 @@ from ocp_server.proxy.boundary import redacted_error
 from ocp_server.proxy.chat import Usage
 from ocp_server.proxy.json_field import TopLevelField
 from ocp_server.proxy.lines import LineBuffer, LineTooLong
+from ocp_server.proxy.served_model import renamed
 from ocp_server.proxy.whole_body import Head
 
 # Response headers worth relaying: content type, request ids, rate limits, retry advice.
@@ -291,22 +292,24 @@ async def relay_stream(
     stream_error: StreamError,
     failure: Callable[[httpx.HTTPError, str], str],
     hidden: Callable[[bytes], bool] | None = None,
+    rename: Callable[[bytes], bytes] | None = None,
 ) -> AsyncGenerator[bytes, None]:
     """The upstream's event stream, line by line as whole lines arrive (an error appended
     after half a line would not parse); usage folded from each `data:` line that mentions it;
     an in-stream `error` event noted; a failed read told by `failure(exc, "mid-stream")`.
-    Lines `hidden` says are not for the client are read, not relayed. Always closes the
-    upstream response."""
+    Lines `hidden` says are not for the client are read, not relayed; `rename` names the
+    model in those that are (served_model.renamed_lines). Always closes the upstream
+    response."""
     lines = LineBuffer()
     try:
         async for chunk in response.aiter_bytes():  # decoded: the encoding is not relayed
             if complete := lines.feed(chunk):
                 if shown := _shown_lines(complete, hidden):
-                    yield shown
+                    yield rename(shown) if rename else shown
                 _scan(complete, outcome, fold)
         if rest := lines.rest():
             if shown := _shown_lines(rest, hidden):
-                yield shown
+                yield rename(shown) if rename else shown
             _scan(rest, outcome, fold)
     except LineTooLong as exc:
         outcome.error = str(exc)
@@ -374,9 +377,12 @@ async def relay_body(
     outcome: Outcome,
     usage_of_message: Callable[[Any], Usage],
     failure: Callable[[httpx.HTTPError, str], str],
+    asked: str | None = None,
 ) -> AsyncGenerator[bytes, None]:
     """A non-streaming answer too long to hold, as it comes after `head`: its top-level usage
-    found on the way (json_field.py), an answer that does not close as one JSON object noted.
+    found on the way (json_field.py), an answer that does not close as one JSON object noted;
+    its model named `asked`, when given, in `head` (served_model.renamed: both APIs name it
+    before the answer, so within the first megabyte).
     An upstream that fails mid-body fails the client's read too (a clean end would pass a cut
     answer off as whole), and so does an object that ends unclosed (an upstream whose body
     ends with the connection cannot say it was cut). Always closes the upstream response."""
@@ -384,7 +390,7 @@ async def relay_body(
     usage = TopLevelField("usage")
     try:
         usage.feed(head.data)
-        yield head.data
+        yield renamed(head.data, asked) if asked is not None else head.data
         async for chunk in head.rest:
             usage.feed(chunk)
             yield chunk
