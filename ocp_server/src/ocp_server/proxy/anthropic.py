@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 from ocp_router.redact_names import redact_name_head
@@ -166,9 +166,17 @@ def asks_for_thinking(body: Mapping[str, Any]) -> bool:
 
 def drop_local_thinking(body: dict[str, Any]) -> int:
     """Take the thinking blocks of local answers (`LOCAL_SIGNATURE`) out of the assistant
-    turns of `body`, in place; how many there were. A turn that was nothing else (a local
-    answer cut at once by a stop sequence) goes with them, but for the last (the API refuses
-    an empty message anywhere else, and joins the user turns around it)."""
+    turns of `body`, in place; how many there were."""
+    return drop_thinking(
+        body, lambda b: b.get("type") == "thinking" and b.get("signature") == LOCAL_SIGNATURE
+    )
+
+
+def drop_thinking(body: dict[str, Any], unwanted: Callable[[dict[str, Any]], bool]) -> int:
+    """Take the blocks `unwanted` says out of the assistant turns of `body`, in place; how
+    many there were. A turn that was nothing else (a local answer cut at once by a stop
+    sequence) goes with them, but for the last (the API refuses an empty message anywhere
+    else, and joins the user turns around it)."""
     messages = body.get("messages")
     if not isinstance(messages, list):
         return 0
@@ -180,15 +188,7 @@ def drop_local_thinking(body: dict[str, Any]) -> int:
         content = message.get("content")
         if not isinstance(content, list):
             continue
-        kept = [
-            b
-            for b in content
-            if not (
-                isinstance(b, dict)
-                and b.get("type") == "thinking"
-                and b.get("signature") == LOCAL_SIGNATURE
-            )
-        ]
+        kept = [b for b in content if not (isinstance(b, dict) and unwanted(b))]
         if len(kept) < len(content):
             dropped += len(content) - len(kept)
             message["content"] = kept

@@ -21,6 +21,7 @@ from ocp_server.proxy.dialect import ANTHROPIC, Dialect
 from ocp_server.proxy.local import LocalTarget
 from ocp_server.proxy.recorder import Recorder
 from ocp_server.proxy.settings import ProxySettings
+from ocp_server.proxy.signed_thinking import SignedThinking
 
 if TYPE_CHECKING:  # the proxy reads its calibration and outcomes; opened by service.py
     from ocp_server.workspaces import Workspace
@@ -74,6 +75,8 @@ class ProxyBase:
         # OpenAI-compatible upstreams (their URLs) that refused the stream_options the proxy
         # adds (older Azure API versions, some servers): asked without, their usage estimated.
         self.refuse_stream_options: set[str] = set()
+        # Which paid model signed each thinking block relayed lately (signed_thinking.py).
+        self.signed_thinking = SignedThinking()
         # The dashboard page (`/ui`), read once.
         self._dashboard = (files("ocp_server.proxy") / "dashboard.html").read_text("utf-8")
 

@@ -191,6 +191,14 @@ class PaidRelay(ProxyBase):
         relayed = relay_headers(response.headers) | served_header(model)
         # a model substituted for the one asked for is named as that one (served_model.py)
         asked = record.requested_model if model != record.requested_model else None
+        signed = self.signed_thinking if d is ANTHROPIC else None
+
+        def shown(lines: bytes) -> bytes:
+            """Streamed lines as the client gets them; the thinking blocks in them noted."""
+            if signed is not None:
+                signed.note_events(lines, model)
+            return renamed_lines(lines, asked) if asked is not None else lines
+
         if said := response.headers.get(d.request_id_header):  # relayed as the request's id
             # kept as long as `ocp_result_save` takes one, which finds it by it
             record.upstream_request_id = kept_id(said, MAX_TRACE_ID_CHARS)
@@ -242,7 +250,8 @@ class PaidRelay(ProxyBase):
             await response.aclose()
             if response.status_code == 200:
                 try:
-                    outcome.usage = d.module.usage_of_message(json.loads(head.data))
+                    message = json.loads(head.data)
+                    outcome.usage = d.module.usage_of_message(message)
                 except ValueError:
                     outcome.status = 502
                     outcome.error = (
@@ -250,6 +259,8 @@ class PaidRelay(ProxyBase):
                     )
                     await settle()
                     return error_answer(d, 502, outcome.error)
+                if signed is not None:
+                    signed.note_message(message, model)
             await settle()
             if response.status_code != 200:
                 data = redacted_error(head.data)
@@ -264,7 +275,7 @@ class PaidRelay(ProxyBase):
             d.module.stream_error,
             failure,
             openai.unasked_usage if unasked_usage else None,
-            (lambda lines: renamed_lines(lines, asked)) if asked is not None else None,
+            shown if asked is not None or signed is not None else None,
         )
         return Relayed(settled(events, outcome, settle), status_code=200, headers=relayed)
 

@@ -133,6 +133,12 @@ class Serving(Admission, LocalAnswer, PaidRelay):
             if answered is not None:
                 return answered
             tier = Tier.MID
+        if d is ANTHROPIC:
+            model = self.paid_model(ANTHROPIC, tier, requested)
+            if dropped := self.signed_thinking.drop_others(body, model):
+                record.notes.append(
+                    f"paid: {dropped} thinking block(s) another model signed taken out for {model}"
+                )
         if d is ANTHROPIC and not self._thinking_settled(body, tier, record, local_step):
             answered = await self._local(d, request, body, stream, record, finish, started)
             if answered is not None:

@@ -292,24 +292,24 @@ async def relay_stream(
     stream_error: StreamError,
     failure: Callable[[httpx.HTTPError, str], str],
     hidden: Callable[[bytes], bool] | None = None,
-    rename: Callable[[bytes], bytes] | None = None,
+    edit: Callable[[bytes], bytes] | None = None,
 ) -> AsyncGenerator[bytes, None]:
     """The upstream's event stream, line by line as whole lines arrive (an error appended
     after half a line would not parse); usage folded from each `data:` line that mentions it;
     an in-stream `error` event noted; a failed read told by `failure(exc, "mid-stream")`.
-    Lines `hidden` says are not for the client are read, not relayed; `rename` names the
-    model in those that are (served_model.renamed_lines). Always closes the upstream
-    response."""
+    Lines `hidden` says are not for the client are read, not relayed; those that are pass
+    through `edit` (which names the model asked for: served_model.renamed_lines). Always
+    closes the upstream response."""
     lines = LineBuffer()
     try:
         async for chunk in response.aiter_bytes():  # decoded: the encoding is not relayed
             if complete := lines.feed(chunk):
                 if shown := _shown_lines(complete, hidden):
-                    yield rename(shown) if rename else shown
+                    yield edit(shown) if edit else shown
                 _scan(complete, outcome, fold)
         if rest := lines.rest():
             if shown := _shown_lines(rest, hidden):
-                yield rename(shown) if rename else shown
+                yield edit(shown) if edit else shown
             _scan(rest, outcome, fold)
     except LineTooLong as exc:
         outcome.error = str(exc)
