@@ -119,3 +119,42 @@ def test_a_compaction_request_is_its_conversations_and_kept_at_its_tier(
     )
     assert compact["session"] == agent["session"]
     assert compact["tier"] == "top" and _raised(compact), compact
+
+
+def _agent_system(model_line: str) -> str:
+    """Claude Code 2.1.197's agent system prompt's environment section, naming its model."""
+    return (
+        f"{AGENT_SYSTEM}\n - Platform: linux\n - {model_line}\n"
+        " - Assistant knowledge cutoff is January 2026.\n"
+    )
+
+
+def test_a_continued_session_whose_system_prompt_names_its_model_otherwise_is_one_conversation(
+    start_proxy: Callable[..., RunningProxy], proxy_env: dict[str, str]
+) -> None:
+    """`claude -p`, then `claude -p --continue` (2.1.197, through this proxy: round 59): the
+    same session id and first message, and a system prompt that named "Opus 4.8 (1M context)
+    ... claude-opus-4-8[1m]" and then "Opus 4.8 ... claude-opus-4-8" (on resume Claude Code
+    restores the model without its 1M variant). The line naming the model is not part of the
+    conversation's key, so the continued turns keep its floor."""
+    proxy = start_proxy(phase1_only(proxy_env) | {"OCP_STICKY": "upward"})
+    first = [{"role": "user", "content": HARD}]
+    named_1m = _agent_system(
+        "You are powered by the model named Opus 4.8 (1M context). "
+        "The exact model ID is claude-opus-4-8[1m]."
+    )
+    agent = _asked(proxy, named_1m, first)
+    assert agent["tier"] == "top", agent
+    named = _agent_system(
+        "You are powered by the model named Opus 4.8. The exact model ID is claude-opus-4-8."
+    )
+    turn = first + [
+        {"role": "assistant", "content": "Here is the plan."},
+        {"role": "user", "content": SIMPLE},
+    ]
+    continued = _asked(proxy, named, turn)
+    assert continued["session"] == agent["session"]
+    assert continued["tier"] == "top" and _raised(continued), continued
+    # The rest of the system prompt still tells conversations apart: a side request's stays its own.
+    title = _asked(proxy, TITLE_SYSTEM, [{"role": "user", "content": f"<session>{SIMPLE}"}])
+    assert title["session"] != agent["session"]

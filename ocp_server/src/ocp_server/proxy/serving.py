@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -263,7 +264,7 @@ class Serving(Admission, LocalAnswer, PaidRelay):
         # other side requests carry its agent's): it only keeps apart two that start alike.
         first = next((m.text for m in payload.messages if m.role == "user"), "")
         hint = d.module.session_hint(body, headers)
-        return _session_id(*([hint] if hint else []), payload.system, first)
+        return _session_id(*([hint] if hint else []), _without_model(payload.system), first)
 
     async def _paid_blocked(self, creds: dict[str, str]) -> str | None:
         if not creds:
@@ -280,6 +281,22 @@ class Serving(Admission, LocalAnswer, PaidRelay):
 
 def problem_status(problem: str) -> int:
     return 429 if problem.startswith("budget") else 401
+
+
+# The lines of Claude Code's system prompt (2.1.197) that name the model it asks for: "You are
+# powered by the model named Opus 4.8 (1M context). The exact model ID is claude-opus-4-8[1m]."
+# (or "You are powered by the model X.") and the model's knowledge cutoff. `--continue` restores
+# the model without its 1M variant, so one conversation's prompt names it two ways
+# (docs/routing-rounds.md, round 59).
+_MODEL_NAMED = "You are powered by the model"
+_MODEL_LINES = re.compile(
+    r"^.*(?:You are powered by the model|Assistant knowledge cutoff is) .*$", re.MULTILINE
+)
+
+
+def _without_model(system: str) -> str:
+    """`system` without the lines naming the model, as a conversation's key reads it."""
+    return _MODEL_LINES.sub("", system) if _MODEL_NAMED in system else system
 
 
 def _session_id(*parts: str) -> str:
