@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
+from ocp_server.proxy.served_model import renamed
 from tests.fakes.anthropic import FakeAnthropic
 from tests.fakes.openai import FakeOpenAI
 from tests.proxy.conftest import RunningProxy
@@ -115,3 +116,29 @@ def test_a_paid_answer_of_the_model_asked_for_is_relayed_with_the_name_its_provi
     for answer in whole_and_streamed(proxy, path, headers, body):
         assert _models_named(answer) == {"gpt-4o-2024-08-06"}
         assert answer.headers[SERVED] == "gpt-4o"
+
+
+@pytest.mark.parametrize(
+    ("relayed", "expected"),
+    [
+        (
+            b'{"id":"m","model": "claude-sonnet-5-5","content":[]}',
+            b'{"id":"m","model":"A","content":[]}',
+        ),
+        # a "model" inside the answer (a tool call's input) is never reached
+        (b'{"content":[{"input":{"model":"x"}}],"model":"s"}', None),
+        (
+            b'{"id":"c","model":"a \\"quoted\\" name","choices":[]}',
+            b'{"id":"c","model":"A","choices":[]}',
+        ),
+        (b'{"id":"m","model":null,"content":[]}', None),  # not a string: as it came
+        (
+            b'data: {"id":"c","model":"s","choices":[]}\n',
+            b'data: {"id":"c","model":"A","choices":[]}\n',
+        ),
+    ],
+)
+def test_a_relayed_answers_model_is_renamed_in_its_bytes_only_where_it_names_the_model(
+    relayed: bytes, expected: bytes | None
+) -> None:
+    assert renamed(relayed, "A") == (relayed if expected is None else expected)
