@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,13 +41,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_search_latency import CACHE, K, _queries  # noqa: E402
 
 # The server with marks: each is (name, perf_counter, thread_time), one list a request,
-# written as JSON lines to OCP_BENCH_MARKS at exit. A measurement harness only.
+# written as JSON lines to OCP_BENCH_MARKS when the last request (a ping) comes. A measurement
+# harness only.
 MARKED_SERVER = """
-import atexit, json, os, sys, time
+import json, os, sys, time
 import ocp_server.stdio as stdio
 import ocp_server.tool_answers as answers
 from ocp_server.cli import main
 marks, now = [], []
+# Written when the client's last request comes (DUMP_REQUEST), not at exit: the server's end
+# gives exit handlers half a second (hard_exit), which a loaded machine's dump overran.
+DUMP = os.environ["OCP_BENCH_DUMP"].encode()
+def dump():
+    with open(os.environ["OCP_BENCH_MARKS"], "w") as f:
+        for m in marks:
+            f.write(json.dumps(m) + "\\n")
 def mark(name):
     now.append((name, time.perf_counter(), time.thread_time()))
 def wrap_sync(owner, attr, before, after):
@@ -73,6 +82,8 @@ def fed(self, chunk):
     if now:
         marks.append(list(now))
         now.clear()
+    if DUMP in chunk:  # the client's last request: the marks so far, on disk before its answer
+        dump()
     mark("read")
     return feed(self, chunk)
 stdio._Lines.feed = fed
@@ -130,13 +141,6 @@ def loaded():
     app_loaded()
     return out
 server._load_app = loaded
-def dump():
-    if now:
-        marks.append(list(now))
-    with open(os.environ["OCP_BENCH_MARKS"], "w") as f:
-        for m in marks:
-            f.write(json.dumps(m) + "\\n")
-atexit.register(dump)
 import asyncio.base_events as base_events
 run_once = base_events.BaseEventLoop._run_once
 def counted(self):  # each pass of the event loop, marked: the gaps show how many a stage takes
@@ -147,6 +151,17 @@ if os.environ.get("OCP_BENCH_LOOPS"):
 sys.argv[0] = "ocp-server"
 main()
 """
+
+
+#: The id of the client's last request, a ping: the server writes its marks on reading it.
+DUMP_REQUEST = "ocp-bench-dump-marks"
+
+
+def _last_marks(ask: Callable[..., None], marks_file: Path) -> list[Any]:
+    """The server's marks, one list a request: asked for by a last request (a ping), which
+    the server answers once they are written, so that they do not wait for its exit."""
+    ask("ping", {}, request_id=DUMP_REQUEST)
+    return [json.loads(line) for line in marks_file.read_text().splitlines()]
 
 
 def _run(
@@ -161,6 +176,7 @@ def _run(
             "OCP_WORKSPACE": str(root),
             "OCP_DB_PATH": str(db),
             "OCP_BENCH_MARKS": str(marks_file),
+            "OCP_BENCH_DUMP": DUMP_REQUEST,
             **marks,
         }
         python = Path(cmd).resolve().parent / "python"
@@ -176,8 +192,10 @@ def _run(
         ids = iter(range(1, 1 << 30))
         client: list[dict[str, Any]] = []
 
-        def ask(method: str, params: dict[str, Any], label: str = "") -> None:
-            rid = next(ids)
+        def ask(
+            method: str, params: dict[str, Any], label: str = "", request_id: object = None
+        ) -> None:
+            rid = next(ids) if request_id is None else request_id
             line = json.dumps({"jsonrpc": "2.0", "id": rid, "method": method, "params": params})
             t0 = time.perf_counter()
             proc.stdin.write(line.encode() + b"\n")  # type: ignore[union-attr]
@@ -209,9 +227,9 @@ def _run(
         for r in range(rounds):
             for q in queries:
                 ask(search, params(q), f"round {r}")
+        server = _last_marks(ask, marks_file)
         proc.stdin.close()
         proc.wait(30)
-        server = [json.loads(line) for line in marks_file.read_text().splitlines()]
     # the server's marks, one list a search (initialize and the notification have none)
     server = [m for m in server if any(name == "search_answer" for name, _, _ in m)]
     calls = [c for c in client if c["label"]]
