@@ -61,7 +61,9 @@ async def test_a_glob_with_brace_alternatives_matches_any_of_them(
 def test_a_glob_of_too_many_brace_alternatives_is_an_error_naming_path_glob() -> None:
     from ocp_server.index.globs import glob_matcher
 
-    with pytest.raises(InputError, match=r"^path_glob: .* over 256 alternatives"):
+    with pytest.raises(
+        InputError, match=r"^`path_glob`: expected a glob of at most 256 alternatives"
+    ):
         glob_matcher("{a,b}" * 10)
 
 
@@ -107,7 +109,9 @@ async def test_an_absolute_glob_outside_the_workspace_is_an_error_naming_path_gl
     index: WorkspaceIndex,
 ) -> None:
     await index.update()
-    with pytest.raises(InputError, match=r"^path_glob: '/etc/\*' is not inside the workspace"):
+    with pytest.raises(
+        InputError, match=r"^`path_glob`: .* \(got '/etc/\*'\); it is not inside the workspace"
+    ):
         await index.search("token", path_glob="/etc/*")
 
 
@@ -124,7 +128,7 @@ async def test_a_relative_glob_leading_out_of_the_workspace_is_an_error_naming_p
 ) -> None:
     # It can match nothing: an empty answer would read as "no such code".
     await index.update()
-    with pytest.raises(InputError, match=r"^path_glob: .* leads out of the workspace"):
+    with pytest.raises(InputError, match=r"^`path_glob`: .*; it leads out of the workspace"):
         await index.search("token", path_glob=written)
 
 
@@ -148,7 +152,9 @@ async def test_a_malformed_glob_is_an_error_naming_path_glob_and_what_is_wrong(
     await index.update()
     with pytest.raises(InputError) as raised:
         await index.search("token", path_glob=written)
-    assert str(raised.value).startswith(f"path_glob: {written!r} is malformed: {wrong}")
+    assert str(raised.value).startswith(
+        f"`path_glob`: expected a well-formed glob (got {written!r}); {wrong}"
+    )
 
 
 @pytest.mark.parametrize("written", ["[!]]*", "[]-]*", "[{]*", "[}]*", "src/[a-z]*.{py,ts}"])
@@ -187,7 +193,8 @@ async def test_a_language_that_names_none_is_an_error_listing_the_known_ones(
     with pytest.raises(InputError) as refused:
         await index.search("token", language="klingon")
     message = str(refused.value)
-    assert message.startswith("language: 'klingon'") and "python" in message
+    assert message.startswith("`language`: expected a language OCP indexes") and "python" in message
+    assert "(got 'klingon')" in message
 
 
 def test_a_glob_matches_alike_when_fnmatch_ends_its_patterns_as_python_3_14_does(

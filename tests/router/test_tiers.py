@@ -179,10 +179,10 @@ async def test_forcing_a_model_with_no_paid_backend_is_a_clear_error(
     await router.aclose()
     assert router.local is not None
     # Was: "model 'gpt-9' is not the local model and no paid backend is configured", not
-    # saying which the local model is nor what to do.
+    # saying which the local model is nor what to do; said as a bad argument is said.
     assert str(refused.value) == (
-        f"model 'gpt-9' is not the local model ({router.local.model}) and no paid backend is "
-        "configured to answer it: name the local model, leave `model` out, or pass OCPRouter "
+        f"`model`: expected the local model ({router.local.model}), as no paid backend is "
+        "configured (got 'gpt-9'); name the local model, leave `model` out, or pass OCPRouter "
         "a `paid` backend"
     )
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from mcp.types import CallToolResult
 
+from ocp_server.memory.citing import CITABLE
 from tests.server.inproc import inproc_client, text_of
 
 
@@ -51,8 +52,7 @@ async def test_a_citation_spelled_unusually_cites_the_lines_it_names(
     [
         (
             "src/auth.py:1٣",
-            "'src/auth.py:1٣': a line number mixes the digits of two scripts ('1٣'): "
-            "write it in one (ASCII 0-9)",
+            "a line number mixes the digits of two scripts ('1٣'): write it in one (ASCII 0-9)",
         ),
         (
             "src/../../auth.py:6-8",
@@ -65,7 +65,7 @@ async def test_a_citation_that_could_name_another_place_is_refused_saying_why(
 ) -> None:
     saved = await _saved(workspace, monkeypatch, citation)
     assert saved.is_error
-    assert text_of(saved) == f"notes[0].citations[0]: {error}"
+    assert text_of(saved) == f"`notes[0].citations[0]`: {CITABLE} (got {citation!r}); {error}"
 
 
 async def test_a_dotdot_through_a_symlink_is_refused_not_read_as_another_file(
@@ -77,7 +77,8 @@ async def test_a_dotdot_through_a_symlink_is_refused_not_read_as_another_file(
     saved = await _saved(workspace, monkeypatch, "web/to_src/../auth.py:6-8")
     assert saved.is_error
     assert text_of(saved) == (
-        "notes[0].citations[0]: 'web/to_src/../auth.py': '..' after a symbolic link "
+        f"`notes[0].citations[0]`: {CITABLE} (got 'web/to_src/../auth.py:6-8'); "
+        "'web/to_src/../auth.py': '..' after a symbolic link "
         "(web/to_src) names another file than web/auth.py: cite the path without '..'"
     )
 
@@ -95,6 +96,5 @@ async def test_a_session_id_holding_a_nul_is_refused_naming_the_field(
         result = await client.call_tool(tool, arguments)
     assert result.is_error, text_of(result)
     assert text_of(result) == (
-        "invalid arguments: `session_id`: it holds a NUL character, which no id or name may "
-        "hold (got 'ab\\x00cd')"
+        "`session_id`: it holds a NUL character, which no id or name may hold (got 'ab\\x00cd')"
     )

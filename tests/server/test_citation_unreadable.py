@@ -11,6 +11,7 @@ import pytest
 
 from ocp_server.errors import CitationError
 from ocp_server.memory import NoteIn
+from ocp_server.memory.citing import CITABLE
 from tests.server.citations import opened_repo
 
 
@@ -24,6 +25,7 @@ async def test_a_cited_file_turned_into_a_pipe_says_it_is_no_regular_file(
         with pytest.raises(CitationError) as caught:
             await repo.memory.save(sid, notes=[NoteIn("checked", ("src/auth.py:17-21",))])
     assert str(caught.value) == (
-        "notes[0].citations[0]: 'src/auth.py' cannot be read (not a regular file: a pipe, a "
+        f"`notes[0].citations[0]`: {CITABLE} (got 'src/auth.py:17-21'); 'src/auth.py' cannot "
+        "be read (not a regular file: a pipe, a "
         "socket, a device or a folder)"
     )

@@ -125,4 +125,4 @@ def test_index_wait_takes_seconds_only(workspace: Path) -> None:
     for bad in ("nan", "-1", "soon"):
         done = run(workspace, "index", "--wait", bad)
         assert done.returncode == 2, done.stderr
-        assert f"--wait: expected seconds, 0 or more, got '{bad}'" in done.stderr
+        assert f"--wait: expected seconds, 0 or more (got '{bad}')" in done.stderr

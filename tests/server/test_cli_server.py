@@ -201,7 +201,7 @@ def test_since_a_span_of_nothing_is_refused_not_reported_as_no_routes(nothing: s
     with pytest.raises(ValueError) as refused:
         parse_since(nothing, now=1_000_000.0)
     assert str(refused.value) == (
-        f"--since: {nothing!r} is invalid: expected a whole number above 0 and d, h or m (7d)"
+        f"--since: expected a whole number above 0 and d, h or m, as 7d (got {nothing!r})"
     )
 
 

@@ -41,7 +41,9 @@ async def test_an_unknown_reference_is_bad_input_named_by_its_field_and_not_logg
     async with inproc_client(workspace, monkeypatch) as client:
         result = await client.call_tool("ocp_result_save", {"resolve": [12345]})
         assert result.is_error
-        assert text_of(result).startswith("resolve: no open item #12345")
+        assert text_of(result).startswith(
+            "`resolve[0]`: expected the id of an open item (got 12345); no open item #12345"
+        )
         assert "internal error" not in text_of(result)
     assert not [r for r in caplog.records if r.name == "ocp_server.server"]
 
@@ -76,10 +78,10 @@ async def test_a_value_no_branch_of_a_union_takes_is_named_by_its_field_with_wha
             )
         )
         keyed = text_of(await client.call_tool("ocp_result_save", {"state": {"Ok-Key": 5}}))
-    assert wrong_type == "invalid arguments: `notes[0]`: expected a string or an object (got 123)"
-    assert bad_inside.startswith("invalid arguments: `notes[1].citations`: ")
+    assert wrong_type == "`notes[0]`: expected a string or an object (got 123)"
+    assert bad_inside.startswith("`notes[1].citations`: ")
     assert "NoteArg" not in bad_inside and "constrained" not in bad_inside
-    assert keyed.startswith("invalid arguments: `state.Ok-Key`: ")  # a key, not a branch
+    assert keyed.startswith("`state.Ok-Key`: ")  # a key, not a branch
 
 
 @pytest.mark.parametrize(
@@ -103,7 +105,7 @@ async def test_true_or_false_for_an_integer_is_named_by_its_field_not_read_as_1_
         result = await client.call_tool(tool, arguments)
         kept = await client.call_tool("ocp_context_search", {"query": "verify token", "k": "2"})
     assert result.is_error
-    assert text_of(result).startswith(f"invalid arguments: `{field}`: ")
+    assert text_of(result).startswith(f"`{field}`: ")
     assert "expected an integer" in text_of(result)
     assert not kept.is_error  # a number sent as a string is still read as one
 
@@ -180,7 +182,7 @@ async def test_each_tool_call_is_logged_at_debug_with_its_outcome_and_time(
     calls = [line for line in lines if line.startswith("ocp_context_search: ")]
     assert len(calls) == 2, lines
     assert " answered in " in calls[0] and calls[0].endswith(" ms")
-    assert "tool error (invalid arguments: `k`" in calls[1] and calls[1].endswith(" ms")
+    assert "tool error (`k`: expected at least 1" in calls[1] and calls[1].endswith(" ms")
 
 
 async def test_a_save_of_nothing_is_refused_naming_the_fields_it_takes(

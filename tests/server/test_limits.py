@@ -164,8 +164,6 @@ async def test_a_bad_state_key_is_named_as_a_key_of_state(
             "ocp_result_save", {"state": {"k" * (wire.MAX_STATE_KEY_CHARS + 1): "v"}}
         )
     assert empty.is_error and long.is_error
-    assert text_of(empty) == (
-        "invalid arguments: `state`: a key: expected text that is not blank (got '')"
-    )
+    assert text_of(empty) == ("`state`: a key: expected text that is not blank (got '')")
     assert "`state`: a key: expected at most 200 characters" in text_of(long), text_of(long)
     assert "[key]" not in text_of(empty) + text_of(long)

@@ -86,9 +86,12 @@ async def test_forget_by_id_erases_the_memory_and_it_is_never_served(repo: Repo)
     assert tuple(next(iter(texts))) == ("", "", 0, 0)
     again = await repo.memory.save(sid, forget_decisions=[decision])
     assert again.warnings == (f"decision #{decision} was already forgotten",)
-    with pytest.raises(ValueError, match=r"^forget_notes: no note #999"):
+    with pytest.raises(
+        ValueError,
+        match=r"^`forget_notes\[0\]`: expected the id of a note \(got 999\); no note #999",
+    ):
         await repo.memory.save(sid, forget_notes=[999])
-    with pytest.raises(ValueError, match=r"^decisions\[0\]\.supersedes: .*does not exist"):
+    with pytest.raises(ValueError, match=r"^`decisions\[0\]\.supersedes`: .*does not exist"):
         await repo.memory.save(sid, decisions=[DecisionIn("x", "y", supersedes=decision)])
 
 

@@ -71,7 +71,7 @@ async def test_a_citation_that_cannot_be_resolved_names_the_field_and_saves_noth
     repo: Repo, citation: str, message: str
 ) -> None:
     sid = await repo.memory.start_session(str(repo.root))
-    with pytest.raises(ValueError, match=r"^decisions\[1\]\.citations\[0\]: ") as err:
+    with pytest.raises(ValueError, match=r"^`decisions\[1\]\.citations\[0\]`: ") as err:
         await repo.memory.save(
             sid,
             decisions=[DecisionIn("Fine", "fine"), DecisionIn("Bad", "bad", citations=(citation,))],
@@ -85,7 +85,7 @@ async def test_an_absolute_citation_into_a_symlink_loop_names_the_field(repo: Re
     os.symlink("loop_b", repo.root / "loop_a")
     os.symlink("loop_a", repo.root / "loop_b")
     sid = await repo.memory.start_session(str(repo.root))
-    with pytest.raises(ValueError, match=r"^decisions\[0\]\.citations\[0\]: "):
+    with pytest.raises(ValueError, match=r"^`decisions\[0\]\.citations\[0\]`: "):
         await repo.memory.save(
             sid, decisions=[DecisionIn("Loop", "x", citations=(f"{repo.root}/loop_a/x.py:1",))]
         )

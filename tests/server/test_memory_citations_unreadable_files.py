@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from ocp_server.memory import DecisionIn, NoteIn
+from ocp_server.memory.citing import CITABLE
 from ocp_server.settings import ServerSettings
 from ocp_server.workspaces import close_workspace, open_workspace
 from tests.server.citations import Repo
@@ -33,7 +34,12 @@ async def test_a_cited_file_grown_past_the_size_limit_is_not_read_and_its_citati
             assert brief.decisions == ()
             assert [c.change for s in brief.stale for c in s.citations] == [too_large]
             await ws.index.update()
-        with pytest.raises(ValueError, match=re.escape(f"notes[0].citations[0]: {too_large}")):
+        with pytest.raises(
+            ValueError,
+            match=re.escape(
+                f"`notes[0].citations[0]`: {CITABLE} (got 'src/auth.py:11-21'); {too_large}"
+            ),
+        ):
             await ws.memory.save("s1", notes=[NoteIn("sessions", ("src/auth.py:11-21",))])
     finally:
         await close_workspace(ws)

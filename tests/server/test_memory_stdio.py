@@ -104,13 +104,17 @@ async def test_bad_citations_and_unknown_ids_are_errors_naming_the_field(
             {"decisions": [{"title": "t", "decision": "d", "citations": ["src/auth.py:90-99"]}]},
         )
         assert result.is_error
-        assert "decisions[0].citations[0]: src/auth.py:90-99: the file has 21 lines" in (
+        assert "`decisions[0].citations[0]`: expected code in the workspace index" in (
+            tool_text(result)
+        )
+        assert "(got 'src/auth.py:90-99'); src/auth.py:90-99: the file has 21 lines" in (
             tool_text(result)
         )
         try:
             await client.save(forget_decisions=[42])
         except OCPToolError as exc:
-            assert "forget_decisions: no decision #42" in str(exc)
+            said = "`forget_decisions[0]`: expected the id of a decision (got 42); no decision #42"
+            assert said in str(exc)
         else:
             raise AssertionError("forgetting an unknown id must fail")
         saved = await client.save(

@@ -25,7 +25,9 @@ async def test_superseding_and_forgetting_one_decision_in_one_save_names_both(
             forget_decisions=[old],
         )
     said = str(refused.value)
-    assert said.startswith(f"decisions[1].supersedes: decision #{old} is in forget_decisions")
+    assert said.startswith(
+        f"`decisions[1].supersedes`: expected a decision not in `forget_decisions` (got {old})"
+    )
     assert "does not exist" not in said
     brief = await store.restore(max_tokens=2_000)
     assert [(d.id, d.title) for d in brief.decisions] == [(old, "Queue")]
@@ -56,7 +58,8 @@ async def test_resolving_a_note_says_it_is_a_note_and_how_to_retire_it(
     with pytest.raises(InputError) as refused:
         await store.save(sid, resolve=[note])
     assert str(refused.value) == (
-        f"resolve: #{note} is a note, not an open item (forget_notes retires a note)"
+        f"`resolve[0]`: expected the id of an open item (got {note}); #{note} is a note "
+        "(forget_notes retires a note)"
     )
 
 

@@ -58,7 +58,7 @@ async def test_an_unknown_decision_id_is_refused_naming_the_argument(
     app: AppState, workspace: Path
 ) -> None:
     ws = await opened(app, workspace)
-    with pytest.raises(InputError, match=r"decision: no decision #999"):
+    with pytest.raises(InputError, match=r"^`decision`: .* \(got 999\); no decision #999"):
         await app.restore(ws, wire.RestoreArgs(decision=999))
 
 

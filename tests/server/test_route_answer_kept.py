@@ -66,4 +66,6 @@ def test_the_rest_of_an_answer_cut_for_claude_code_is_read_through_the_restore_t
     assert len(parts) >= 2 and parts[-1]["note"].endswith("(its end).")
     assert ANSWER.startswith(dashed["answer"]) and dashed["answer"], dashed
     assert "answer" not in brief
-    assert unknown["isError"] and "answer_of: no answer" in unknown["content"][0]["text"]
+    assert (
+        unknown["isError"] and "`answer_of`: expected the trace id" in unknown["content"][0]["text"]
+    )

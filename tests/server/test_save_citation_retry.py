@@ -83,7 +83,7 @@ async def test_a_citation_an_update_would_not_fix_is_refused_without_one(
     if callable(before):
         before(workspace)
     updates = counted_updates(ws, monkeypatch)
-    with pytest.raises(CitationError, match="notes\\[0\\].citations\\[0\\]: ") as caught:
+    with pytest.raises(CitationError, match="`notes\\[0\\].citations\\[0\\]`: ") as caught:
         await small_app.save(ws, note(citation))
     assert why in str(caught.value), caught.value
     assert updates == []

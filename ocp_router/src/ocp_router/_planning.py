@@ -64,13 +64,15 @@ class Planning(RouterBase):
                 return Tier.LOCAL, model, f"model {model} forced by caller"
             if name_holds_secret(model):  # it would go out as it is, in the paid request
                 raise ConfigError(
-                    "model: it looks like it holds a secret (a key or token); pass a model name"
+                    "`model`: expected a model's name; it looks like it holds a secret (a key "
+                    "or token)"
                 )
             if self.paid is None:  # what the local model is called, and how to have a paid one
                 local = f" ({self.local.model})" if self.local is not None else ""
+                # as the server's tool errors say a bad argument (argument_errors.field_problem)
                 raise ConfigError(
-                    f"model {model!r} is not the local model{local} and no paid backend is "
-                    f"configured to answer it: name the local model, leave `model` out, or "
+                    f"`model`: expected the local model{local}, as no paid backend is "
+                    f"configured (got {model!r}); name the local model, leave `model` out, or "
                     f"{self.names.paid}"
                 )
             tier = Tier.TOP if model == self.top_model else Tier.MID

@@ -6,6 +6,7 @@ the session restore tool's `answer_of` and `answer_from` give it part by part, e
 from __future__ import annotations
 
 import ocp_wire as wire
+from ocp_server.argument_errors import field_problem
 from ocp_server.client_limits import RESULT_TOKEN_LIMITS
 from ocp_server.errors import InputError
 from ocp_server.render import restore_tokens
@@ -23,12 +24,23 @@ async def answer_part(
     whole = await traces.kept_answer(trace_id)
     if whole is None:
         raise InputError(
-            f"answer_of: no answer of a route {args.answer_of!r} is kept (only a model's "
-            "answer cut to fit what this client accepts of a result is)"
+            field_problem(
+                "answer_of",
+                "expected the trace id of a route whose answer was cut to fit this client",
+                args.answer_of,
+                hint="no answer of that route is kept (only a model's answer cut to fit what "
+                "this client accepts of a result is)",
+            )
         )
     start = args.answer_from
     if start > len(whole):
-        raise InputError(f"answer_from: the answer has {len(whole):,} characters")
+        raise InputError(
+            field_problem(
+                "answer_from",
+                f"expected at most {len(whole):,} (the answer's length in characters)",
+                start,
+            )
+        )
     budget = min(args.max_tokens, RESULT_TOKEN_LIMITS.get(client, args.max_tokens))
     empty = answer_result("-", start, len(whole), trace_id, session_id)
     part = _part(whole, start, budget - restore_tokens(empty) - 20)

@@ -1,10 +1,11 @@
-"""How arguments that break a tool's schema are told to the caller: one line per problem,
-naming the field and what was expected, the caller's value echoed only so far, redacted (an
-error text reaches the agent's cloud model like any result)."""
+"""How a bad argument is told to the caller, in one format wherever it is found (the tool's
+schema, the tool's own checks, a CLI option): the field, what was expected in plain words,
+and what was given, echoed only so far, redacted (an error text reaches the agent's cloud
+model like any result): `` `k`: expected at most 50 (got 51) `` (field_problem)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from pydantic import BaseModel, ValidationError
 
@@ -40,13 +41,37 @@ def clip(text: str, limit: int = ECHO_CHARS) -> str:
 _JSON_LITERALS = {None: "null", True: "true", False: "false"}
 
 
-def echo(value: object) -> str:
+#: `got` of a problem that quotes no value (a field that is missing)
+NOTHING: Final = object()
+
+
+def field_problem(
+    field: str,
+    message: str,
+    got: object = NOTHING,
+    *,
+    hint: str = "",
+    option: str = "",
+    limit: int = ECHO_CHARS,
+) -> str:
+    """One bad argument as every error says it: the field as the caller names it
+    (`decisions[0].supersedes`), what was expected in plain words (`message`: `expected the
+    id of an open item`), the value given (redacted, cut), and what to do when that is not
+    plain from the rest (`hint`): `` `resolve[0]`: expected the id of an open item (got 99)
+    ``. On the command line the field is the `option` typed: `--glob: expected …`. `limit`:
+    how much of the value is shown (a folder's path is shown whole, as far as it may be)."""
+    name = option or f"`{field}`"
+    shown = "" if got is NOTHING else f" (got {echo(got, limit)})"
+    return f"{name}: {message}{shown}{f'; {hint}' if hint else ''}"
+
+
+def echo(value: object, limit: int = ECHO_CHARS) -> str:
     """A caller's value as an error text shows it: its repr (a JSON literal as JSON writes
-    it), redacted, cut short when long."""
+    it), redacted, cut short when longer than `limit`."""
     if value is None or isinstance(value, bool):
         return _JSON_LITERALS[value]
     shown = repr(value)
-    if len(shown) <= ECHO_CHARS:
+    if len(shown) <= limit:
         return redact_name(shown).text
     if isinstance(value, str):
         size, unit = len(value), "characters"
@@ -56,7 +81,7 @@ def echo(value: object) -> str:
         size, unit = len(shown.lstrip("-")), "digits"
     else:
         size, unit = len(shown), "characters"
-    return f"{redact_name_head(shown, ECHO_CHARS, _SECRET_SPAN, _READ_AT_MOST)}… ({size:,} {unit})"
+    return f"{redact_name_head(shown, limit, _SECRET_SPAN, _READ_AT_MOST)}… ({size:,} {unit})"
 
 
 #: What pydantic names a union's branches by in an error's location, said as an expected
@@ -187,15 +212,14 @@ def problems(
         if loc[-1:] == ("[key]",):  # a mapping's key itself (pydantic: `state`, key, "[key]")
             loc, message = loc[:-2], f"a key: {message}"  # the key is shown as what was got
         field = clip(field_path(loc))  # a key is the caller's text
-        got = err.get("input")
-        shown = f" (got {echo(got)})" if err["type"] != "missing" else ""
+        got = err.get("input") if err["type"] != "missing" else NOTHING
         if err["type"] == "extra_forbidden":
             message = extra
         elif err["type"] == "value_error" and not field:
             # A check across fields already names them: `request` and `messages`: …
             lines.append(message)
             continue
-        lines.append(f"`{field or 'arguments'}`: {message}{shown}")
+        lines.append(field_problem(field or "arguments", message, got))
     if len(errors) > MAX_ARGUMENT_ERRORS:
         lines.append(f"and {len(errors) - MAX_ARGUMENT_ERRORS} more")
     return "; ".join(lines)
@@ -215,5 +239,6 @@ def field_path(loc: tuple[Any, ...]) -> str:
 
 
 def argument_error(exc: ValidationError) -> str:
-    """A tool's arguments that break its schema, one problem after another."""
-    return "invalid arguments: " + problems(exc)
+    """A tool's arguments that break its schema, one problem after another, as the tool's
+    own checks say theirs (no "invalid arguments:" before them: the field comes first)."""
+    return problems(exc)

@@ -328,7 +328,7 @@ def wait_seconds(text: str) -> float:
     except ValueError:
         seconds = -1.0
     if not 0 <= seconds < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected seconds, 0 or more, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected seconds, 0 or more (got {text!r})")
     return seconds
 
 
@@ -342,7 +342,7 @@ def port_number(text: str) -> int:
     from ocp_server.proxy.settings import MAX_PORT  # here: the CLI's start stays short
 
     if not 0 <= port <= MAX_PORT:
-        raise argparse.ArgumentTypeError(f"expected a port from 0 to {MAX_PORT}, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected a port from 0 to {MAX_PORT} (got {text!r})")
     return port
 
 

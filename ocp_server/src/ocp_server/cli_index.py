@@ -16,6 +16,7 @@ from rich.table import Table
 
 from ocp_router.redact_names import redact_name
 from ocp_router.words import counted
+from ocp_server.argument_errors import field_problem
 from ocp_server.cli_output import IndexProgress, console, option_problems
 from ocp_server.cli_waits import OtherIndexer
 from ocp_server.enclosing import answering_index
@@ -212,11 +213,15 @@ def _empty_query(query: str) -> InputError | None:
     if not parse_query(query).empty:
         return None
     # Not "no results" and 0: a script passing an empty variable would take it for a
-    # search done. What it prints goes to an agent's model: redacted, cut.
-    shown = redact_name(query if len(query) <= 80 else query[:80] + "…").text
+    # search done. What it prints goes to an agent's model: redacted, cut (field_problem).
     return InputError(
-        f"the search query {shown!r} {NO_SEARCHABLE_WORDS}: give words, a symbol name or a "
-        'question, as in `ocp-server search "verify token"`'
+        field_problem(
+            "query",
+            'expected words, a symbol name or a question, as in `ocp-server search "verify token"`',
+            query,
+            hint=f"it {NO_SEARCHABLE_WORDS}",
+            option="query",
+        )
     )
 
 
@@ -238,9 +243,10 @@ def _search_args(args: argparse.Namespace) -> SearchArgs:
 
 
 def _as_option(message: str) -> str:
-    """A tool's error naming its field first (`path_glob: ...`), said with the option the user
-    typed (`--glob: ...`)."""
-    field, sep, rest = message.partition(": ")
+    """A tool's error naming its field first (`` `path_glob`: … ``), said with the option the
+    user typed (`--glob: …`), as field_problem says an option's."""
+    named, sep, rest = message.partition(": ")
+    field = named.strip("`")
     return f"{_OPTIONS[field]}{sep}{rest}" if sep and field in _OPTIONS else message
 
 
@@ -300,7 +306,8 @@ async def _search(
 
 def run_search(args: argparse.Namespace, workspace: Path) -> int:
     if not 1 <= args.k <= MAX_SEARCH_RESULTS:
-        print(f"error: -k must be from 1 to {MAX_SEARCH_RESULTS}, got {args.k}", file=sys.stderr)
+        said = field_problem("k", f"expected 1 to {MAX_SEARCH_RESULTS}", args.k, option="-k")
+        print(f"error: {said}", file=sys.stderr)
         return EXIT_USAGE
     workspace, scope = answering(args, workspace, scoped=True)
     try:

@@ -31,7 +31,7 @@ from rich.progress import (
 from rich.text import Text
 
 from ocp_router.words import counted, per_second
-from ocp_server.argument_errors import echo, expected
+from ocp_server.argument_errors import NOTHING, expected, field_problem
 from ocp_server.settings import columns_set
 
 PIPE_WIDTH = 100_000  # "no wrapping" for rich, which needs some width
@@ -46,9 +46,8 @@ def option_problems(exc: ValidationError, options: Mapping[str, str]) -> str:
     problems = []
     for err in exc.errors():
         field = ".".join(str(p) for p in err["loc"])
-        message = expected(err)
-        got = f" (got {echo(err['input'])})" if err["type"] != "missing" else ""
-        problems.append(f"{options.get(field, field)}: {message}{got}")
+        got = err["input"] if err["type"] != "missing" else NOTHING
+        problems.append(field_problem(field, expected(err), got, option=options.get(field, "")))
     return "; ".join(problems)
 
 

@@ -24,6 +24,7 @@ from ocp_router.redact_names import redact_name
 from ocp_router.sticky import TierFloors
 from ocp_router.words import counted
 from ocp_server.app import AppState
+from ocp_server.argument_errors import field_problem
 from ocp_server.cli_index import answering, first_run_check, interrupted
 from ocp_server.cli_output import console, option_problems
 from ocp_server.doctor import run_checks
@@ -193,7 +194,12 @@ def parse_since(value: str | None, now: float | None = None) -> float | None:
     match = _SINCE.match(value.strip())
     if not match:
         raise ValueError(
-            f"--since: {value!r} is invalid: expected a whole number above 0 and d, h or m (7d)"
+            field_problem(
+                "since",
+                "expected a whole number above 0 and d, h or m, as 7d",
+                value,
+                option="--since",
+            )
         )
     seconds = int(match.group(1)) * {"d": 86400, "h": 3600, "m": 60}[match.group(2)]
     return (now or time.time()) - seconds

@@ -1,8 +1,10 @@
 """What a tool call can end in, and what the client sees.
 
     OCPError                        a tool error; its message is shown to the caller as it is
-    ├── InputError (ValueError)     the arguments name something wrong or unknown: the message
-    │   │                           starts with the field (`trace_id: no trace 'x' is recorded`)
+    ├── InputError (ValueError)     the arguments name something wrong or unknown: said as a
+    │   │                           schema error is (argument_errors.field_problem): ``
+    │   │                           `resolve[0]`: expected the id of an open item (got 99);
+    │   │                           no open item #99 ``
     │   ├── WorkspaceError          no usable workspace; the message says how to set one
     │   │   └── RootsMovedAway      its folder left the client's roots while the call was on
     │   │                           its way (server.py resolves it again)
@@ -16,7 +18,7 @@
     ocp_router.ConfigError          a bad environment value (PayloadError: a malformed payload);
                                     shown with its message, like an InputError
     pydantic.ValidationError        arguments that break the tool's schema, before any handler
-                                    runs: "`field`: what was expected"
+                                    runs: "`field`: what was expected (got what was given)"
     sqlite3 "database is locked"    another process held the write lock past the busy
                                     timeout: answered "busy, try again", not logged as a bug
     sqlite3 "database or disk is    SQLITE_FULL: answered "the disk is full, free space", not

@@ -26,10 +26,12 @@ from urllib.parse import unquote, urlparse
 
 from ocp_router.env import env_value, unexpanded
 from ocp_router.errors import ConfigError
+from ocp_server.argument_errors import field_problem
 from ocp_server.errors import WorkspaceError as WorkspaceError  # re-exported
 from ocp_server.index.gitdirs import find_git_dirs
 from ocp_server.index.limits import DEFAULT_HISTORY_COMMITS, DEFAULT_MAX_FILE_BYTES
 from ocp_server.workspace_folder import not_a_folder
+from ocp_wire.base import MAX_WORKSPACE_CHARS
 
 # The tools' own bounds of the budgets these settings stand in for: a default may not be what a
 # caller could not ask for. Re-exported.
@@ -37,6 +39,9 @@ from ocp_wire.route import MAX_CONTEXT_TOKENS as MAX_CONTEXT_TOKENS
 from ocp_wire.search import MAX_SEARCH_TOKENS as MAX_SEARCH_TOKENS
 from ocp_wire.search import MIN_SEARCH_TOKENS as MIN_SEARCH_TOKENS
 from ocp_wire.tools import TOOL_NAME_STYLES, ToolNameStyle, ToolShape
+
+#: How much of a refused workspace path an error shows: all of it, in quotes.
+PATH_CHARS = MAX_WORKSPACE_CHARS + 2
 
 DEFAULT_MAX_FILES = 200_000  # a first index of more files needs --force (the CLI asks)
 
@@ -357,7 +362,15 @@ def kept_index(settings: ServerSettings, open_now: Callable[[], Iterable[Path]] 
 def _usable(path: Path, source: str, kept: Kept | None = None) -> Path:
     path = path.expanduser()
     if not path.is_absolute():
-        raise WorkspaceError(f"{source} must be an absolute path, got {str(path)!r}")
+        raise WorkspaceError(
+            field_problem(
+                "workspace",
+                "expected an absolute path",
+                str(path),
+                option=source,
+                limit=PATH_CHARS,
+            )
+        )
     resolved = resolved_folder(path)
     if resolved is None and kept is not None and not os.path.lexists(path):
         # Gone (a drive not mounted yet, a folder moved away) with its index kept: served
@@ -455,9 +468,15 @@ def resolve_workspace(
         return max(containing, key=lambda f: len(f.parts))
     allowed = ", ".join(str(f) for f in folders) or "none"
     raise WorkspaceError(
-        f"`workspace` {argument!r} is outside the folders this server may open ({allowed}): "
-        "pass one of them or a folder inside one, or leave `workspace` out. Other folders are "
-        "opened only when configured (OCP_WORKSPACE) or opened in the client (MCP roots)."
+        field_problem(
+            "workspace",
+            f"expected one of the folders this server may open ({allowed}) or a folder inside one",
+            argument,
+            limit=PATH_CHARS,
+            hint="it is outside the folders this server may open; leave `workspace` out, or "
+            "pass one of them. Other folders are opened only when configured (OCP_WORKSPACE) "
+            "or opened in the client (MCP roots).",
+        )
     )
 
 

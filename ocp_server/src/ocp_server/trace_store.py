@@ -21,6 +21,7 @@ from typing import Any, Final
 
 import aiosqlite
 
+from ocp_server.argument_errors import field_problem
 from ocp_server.at_rest import kept_id, redacted, redacted_head
 from ocp_server.cjk_terms import with_cjk_pairs
 from ocp_server.errors import InputError
@@ -283,7 +284,11 @@ class TraceStore:
 
     async def _require_session(self, session_id: str) -> None:
         if not await self._fetch("SELECT 1 FROM sessions WHERE id = ?", (session_id,)):
-            raise InputError(f"session_id: no session {session_id!r} (start_session first)")
+            raise InputError(
+                field_problem(
+                    "session_id", "expected a session started (start_session first)", session_id
+                )
+            )
 
     # ---- sessions -------------------------------------------------------------------------
     async def start_session(self, workspace: str, session_id: str | None = None) -> str:
@@ -292,11 +297,19 @@ class TraceStore:
         if session_id is not None:
             session_id = session_id.strip()
             if not session_id or len(session_id) > MAX_SESSION_ID:
-                raise InputError(f"session_id: must be 1 to {MAX_SESSION_ID} characters")
+                raise InputError(
+                    field_problem(
+                        "session_id", f"expected 1 to {MAX_SESSION_ID} characters", session_id
+                    )
+                )
             if redacted(session_id) != session_id:  # a key other rows point to: kept as given
                 raise InputError(
-                    "session_id: it looks like it holds a secret (a key or token), and it would "
-                    "be stored as given: use an id that is not a credential"
+                    field_problem(
+                        "session_id",
+                        "expected an id that is not a credential",
+                        hint="it looks like it holds a secret (a key or token), and it would "
+                        "be stored as given",
+                    )
                 )
         sid = session_id or uuid.uuid4().hex
         async with self._transaction():
@@ -344,7 +357,9 @@ class TraceStore:
         async with self._transaction():
             await self._require_session(session_id)
             if await self._fetch("SELECT 1 FROM traces WHERE id = ?", (trace.id,)):
-                raise InputError(f"trace_id: trace {trace.id!r} is already recorded")
+                raise InputError(
+                    field_problem("trace_id", "expected the id of no trace recorded", trace.id)
+                )
             created = self.clock() if trace.created_at is None else trace.created_at
             if trace.outcome:
                 trace = replace(trace, outcome=redacted(trace.outcome))
@@ -414,7 +429,12 @@ class TraceStore:
             )
             if len(rows) > 1:
                 raise InputError(
-                    f"trace_id: {trace_id!r} starts more than one trace; give more of the id"
+                    field_problem(
+                        "trace_id",
+                        "expected the id of one trace",
+                        trace_id,
+                        hint="it starts more than one trace; give more of the id",
+                    )
                 )
             if rows:
                 return str(rows[0][0])

@@ -83,7 +83,7 @@ class RouteArgs(WireIn):
     @model_validator(mode="after")
     def _request_or_messages(self) -> RouteArgs:
         if self.request is None and self.messages is None:
-            raise ValueError("`request`: required (a string), unless `messages` is given")
+            raise ValueError("`request`: is required (a string), unless `messages` is given")
         if self.request is not None and self.messages is not None:
             raise ValueError("`request` and `messages`: give one, not both")
         if self.messages is not None or self.tools is not None:

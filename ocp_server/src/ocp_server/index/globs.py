@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from itertools import pairwise
 from pathlib import Path
 
-from ocp_router.redact_names import redact_name_head
+from ocp_server.argument_errors import field_problem
 from ocp_server.errors import InputError
 
 __all__ = ["glob_matcher", "malformed", "relative_glob", "scoped_glob"]
@@ -29,14 +29,21 @@ def relative_glob(root: Path, path_glob: str, *, scoped: bool = False) -> str:
     in, and the error says so (an example under src/ makes no sense in web/)."""
     hint = HINT_SCOPED if scoped else HINT
     if (wrong := malformed(path_glob)) is not None:
-        raise InputError(f"path_glob: {path_glob!r} is malformed: {wrong}")
+        raise InputError(
+            field_problem("path_glob", "expected a well-formed glob", path_glob, hint=wrong)
+        )
     where = "the folder searched" if scoped else "the workspace"
     glob = path_glob.replace("\\", "/")
     absolute = glob.startswith("/")
     glob = _DOT_SEGMENTS.sub("/", glob if absolute else "/" + glob)
     if (collapsed := _without_parent_steps(glob)) is None:
         raise InputError(
-            f"path_glob: {path_glob!r} leads out of {where} {root.as_posix()}; give a glob {hint}"
+            field_problem(
+                "path_glob",
+                f"expected a glob {hint}",
+                path_glob,
+                hint=f"it leads out of {where} {root.as_posix()}",
+            )
         )
     glob = collapsed
     if not absolute:
@@ -46,7 +53,12 @@ def relative_glob(root: Path, path_glob: str, *, scoped: bool = False) -> str:
         if glob.startswith(prefix):
             return glob[len(prefix) :]
     raise InputError(
-        f"path_glob: {path_glob!r} is not inside {where} {root.as_posix()}; give a glob {hint}"
+        field_problem(
+            "path_glob",
+            f"expected a glob {hint}",
+            path_glob,
+            hint=f"it is not inside {where} {root.as_posix()}",
+        )
     )
 
 
@@ -179,10 +191,13 @@ def _brace_alternatives(glob: str) -> list[str]:
             current[:start] + current[a + 1 : b] + current[end + 1 :] for a, b in pairwise(cuts)
         ]
         if len(done) + len(todo) > MAX_ALTERNATIVES:
-            shown = redact_name_head(glob, 100)  # redacted whole, then cut
             raise InputError(
-                f"path_glob: {shown!r} expands to over {MAX_ALTERNATIVES} alternatives; "
-                "give fewer {a,b} groups"
+                field_problem(
+                    "path_glob",
+                    f"expected a glob of at most {MAX_ALTERNATIVES} alternatives (fewer "
+                    "{a,b} groups)",
+                    glob,
+                )
             )
     return list(dict.fromkeys(reversed(done)))
 

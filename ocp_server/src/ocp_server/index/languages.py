@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import posixpath
 
+from ocp_server.argument_errors import field_problem
 from ocp_server.errors import InputError
 from ocp_server.index.chunking.registry import EXTENSIONS as GRAMMAR_EXTENSIONS
 from ocp_server.index.chunking.registry import FILENAMES as GRAMMAR_FILENAMES
@@ -170,8 +171,12 @@ def language_named(value: str) -> str:
     found = wanted if wanted in KNOWN_LANGUAGES else _EXTENSIONS.get("." + wanted.lstrip("."))
     if found is None:
         raise InputError(
-            f"language: {value!r} is not a language OCP indexes; use one of "
-            f"{', '.join(sorted(KNOWN_LANGUAGES))}, or a file extension such as py"
+            field_problem(
+                "language",
+                "expected a language OCP indexes or a file extension such as py",
+                value,
+                hint=f"the languages: {', '.join(sorted(KNOWN_LANGUAGES))}",
+            )
         )
     return found
 

@@ -7,12 +7,23 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 
+from ocp_server.argument_errors import field_problem
 from ocp_server.at_rest import redacted
 from ocp_server.citations import CitationError, CodeView, Located
 from ocp_server.citations.suggestions import names_in
 from ocp_server.errors import InputError
 from ocp_server.memory.forget import MemoryForgets
 from ocp_server.memory.values import DecisionIn, NoteIn, SuggestedCitation
+
+#: What a citation that cannot be resolved was expected to be, as its error says it.
+CITABLE = "expected code in the workspace index: path:start-end, path:symbol or a symbol"
+
+
+def _why(raw: str, exc: CitationError) -> str:
+    """Why a citation failed, without the citation itself where it starts the message (the
+    error says it as what was given)."""
+    said = str(exc).removeprefix(f"{raw!r}: ")
+    return f"it {said.removeprefix(f'{raw!r} ')}" if said.startswith(f"{raw!r} ") else said
 
 
 class MemoryCites(MemoryForgets):
@@ -33,7 +44,12 @@ class MemoryCites(MemoryForgets):
             return {}, [], {}
         if self.workspace is None:
             field = next(f for f, c, _ in wanted if c)
-            raise InputError(f"{field}.citations: this memory has no workspace to cite from")
+            raise InputError(
+                field_problem(
+                    f"{field}.citations",
+                    "expected none: this memory has no workspace to cite from",
+                )
+            )
         view = await CodeView.open(self.db, self.workspace, self.max_file_bytes)
         cited: dict[str, tuple[Located, ...]] = {}
         suggested: list[SuggestedCitation] = []
@@ -47,9 +63,10 @@ class MemoryCites(MemoryForgets):
                     try:
                         located = await view.resolve(raw, scope)
                     except CitationError as exc:
-                        raise CitationError(
-                            f"{field}.citations[{k}]: {exc}", not_indexed=exc.not_indexed
-                        ) from None
+                        said = field_problem(
+                            f"{field}.citations[{k}]", CITABLE, raw, hint=_why(raw, exc)
+                        )
+                        raise CitationError(said, not_indexed=exc.not_indexed) from None
                     found.setdefault((located.path, located.start_line, located.end_line), located)
                 if found:
                     cited[field] = tuple(found.values())

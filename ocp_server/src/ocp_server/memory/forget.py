@@ -24,6 +24,7 @@ from contextlib import asynccontextmanager
 
 import aiosqlite
 
+from ocp_server.argument_errors import field_problem
 from ocp_server.errors import InputError
 from ocp_server.memory.base import MemoryBase
 from ocp_server.memory.folding import title_key
@@ -83,6 +84,7 @@ class MemoryForgets(MemoryBase):
         ):
             kind = "decision" if table == "decisions" else "note"
             for item in dict.fromkeys(ids):  # an id listed twice: forgotten once, by this save
+                field = f"{arg}[{list(ids).index(item)}]"
                 extra = " AND kind IN ('note', 'open_item', 'outcome')" if kind == "note" else ""
                 rows = await self._fetch(
                     f"SELECT retired, {'kind' if kind == 'note' else 'NULL'} FROM {table} "
@@ -90,7 +92,11 @@ class MemoryForgets(MemoryBase):
                     (item,),
                 )
                 if not rows:
-                    raise InputError(f"{arg}: no {kind} #{item}")
+                    raise InputError(
+                        field_problem(
+                            field, f"expected the id of a {kind}", item, hint=f"no {kind} #{item}"
+                        )
+                    )
                 # An open item is a note row, but the brief and the save name it an open item.
                 named = f"{'open item' if rows[0][1] == 'open_item' else kind} #{item}"
                 if rows[0][0] == "forgotten":

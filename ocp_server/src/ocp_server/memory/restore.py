@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from ocp_server.argument_errors import field_problem
 from ocp_server.brief import (
     SECTION_NAMES,
     SHRUNK_DECISION,
@@ -85,9 +86,9 @@ class MemoryRestores(CitationChecks):
         out (queries.IN_SCOPE); the other sections are the workspace's, as the text says.
         """
         if max_tokens < 0:
-            raise InputError("max_tokens: must be 0 or more")
+            raise InputError(field_problem("max_tokens", "expected at least 0", max_tokens))
         if stale not in ("list", "count"):
-            raise InputError("stale: expected 'list' or 'count'")
+            raise InputError(field_problem("stale", "expected 'list' or 'count'", stale))
         query = query.strip() if query and query.strip() else None
         now = self.clock()
         cut = now - self.ttl_seconds if self.ttl_seconds else float("-inf")
@@ -173,8 +174,12 @@ class MemoryRestores(CitationChecks):
         rows = await self._fetch(DECISION_ROWS.format(where=where), {"id": decision})
         if not rows:
             raise InputError(
-                f"decision: no decision #{decision} to show (forgotten and expired ones are "
-                "gone); the ids are those a restore or a save names"
+                field_problem(
+                    "decision",
+                    "expected the id of a decision a restore or a save names",
+                    decision,
+                    hint=f"no decision #{decision} to show (forgotten and expired ones are gone)",
+                )
             )
         by = await self._fetch("SELECT superseded_by FROM decisions WHERE id = ?", (decision,))
         item = _memory_item("decision", rows[0])

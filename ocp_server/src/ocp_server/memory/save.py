@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Final
 
+from ocp_server.argument_errors import field_problem
 from ocp_server.brief import cap
 from ocp_server.citations import Located
 from ocp_server.errors import InputError
@@ -69,12 +70,18 @@ class MemorySaves(MemoryCites, MemoryDuplicates):
         )
         if cites > MAX_SAVE_CITATIONS:  # each is read from disk and keeps its code
             raise InputError(
-                f"citations: at most {MAX_SAVE_CITATIONS} in one save (this one has {cites}); "
-                "cite what each memory is about, or save in parts"
+                field_problem(
+                    "citations",
+                    f"expected at most {MAX_SAVE_CITATIONS} in one save",
+                    cites,
+                    hint="cite what each memory is about, or save in parts",
+                )
             )
         for key in state:
             if not isinstance(key, str) or not key.strip():
-                raise InputError("state: keys must be non-empty strings")
+                raise InputError(
+                    field_problem("state", "a key: expected text that is not blank", key)
+                )
         # One save at a time, in the order they came: a large one is redacted in a worker
         # thread (kept.py), and a small one sent after it must not overtake it (the later
         # value of a state key wins).
@@ -107,10 +114,16 @@ class MemorySaves(MemoryCites, MemoryDuplicates):
                 if trace_id is not None:
                     rows = await self._fetch("SELECT outcome FROM traces WHERE id = ?", (trace_id,))
                     if not rows:
-                        hint = f" (give {SHORT_TRACE_ID} or more characters of its id)"
                         short = len(trace_id.strip()) < SHORT_TRACE_ID
                         raise InputError(
-                            f"trace_id: no trace {trace_id!r} is recorded{hint if short else ''}"
+                            field_problem(
+                                "trace_id",
+                                "expected the id of a recorded trace",
+                                trace_id,
+                                hint=f"give {SHORT_TRACE_ID} or more characters of its id"
+                                if short
+                                else "",
+                            )
                         )
                     if outcome and outcome.strip():
                         previous = rows[0][0]
@@ -260,11 +273,23 @@ class MemorySaves(MemoryCites, MemoryDuplicates):
                     (d.supersedes,),
                 )
                 if not rows or rows[0][2] == "forgotten":
-                    raise InputError(f"{field}.supersedes: decision #{d.supersedes} does not exist")
+                    raise InputError(
+                        field_problem(
+                            f"{field}.supersedes",
+                            "expected the id of an active decision",
+                            d.supersedes,
+                            hint=f"decision #{d.supersedes} does not exist",
+                        )
+                    )
                 if rows[0][0] != "active":
                     raise InputError(
-                        f"{field}.supersedes: decision #{d.supersedes} is already superseded "
-                        f"by #{rows[0][1]}; supersede that one instead"
+                        field_problem(
+                            f"{field}.supersedes",
+                            "expected the id of an active decision",
+                            d.supersedes,
+                            hint=f"decision #{d.supersedes} is already superseded by "
+                            f"#{rows[0][1]}; supersede that one instead",
+                        )
                     )
             else:
                 text = f"{title}\n{d.decision.strip()}"
@@ -404,6 +429,7 @@ class MemorySaves(MemoryCites, MemoryDuplicates):
     async def _resolve(self, ids: Sequence[int], warnings: list[str]) -> list[int]:
         done = []
         for item in dict.fromkeys(ids):  # an id listed twice: resolved once, by this save
+            field = f"resolve[{list(ids).index(item)}]"
             rows = await self._fetch(
                 "SELECT resolved FROM notes WHERE id = ? AND kind = 'open_item'", (item,)
             )
@@ -411,10 +437,18 @@ class MemorySaves(MemoryCites, MemoryDuplicates):
                 kind = await self._fetch("SELECT kind FROM notes WHERE id = ?", (item,))
                 if kind and kind[0][0] == "note":  # the brief shows notes' ids too
                     raise InputError(
-                        f"resolve: #{item} is a note, not an open item (forget_notes retires "
-                        "a note)"
+                        field_problem(
+                            field,
+                            "expected the id of an open item",
+                            item,
+                            hint=f"#{item} is a note (forget_notes retires a note)",
+                        )
                     )
-                raise InputError(f"resolve: no open item #{item}")
+                raise InputError(
+                    field_problem(
+                        field, "expected the id of an open item", item, hint=f"no open item #{item}"
+                    )
+                )
             if rows[0][0]:
                 warnings.append(f"open item #{item} was already resolved")
                 continue
@@ -465,18 +499,30 @@ def _check_decisions(decisions: Sequence[DecisionIn], forget: Sequence[int] = ()
     forgotten = set(forget)
     for n, d in enumerate(decisions):
         if not d.title.strip():
-            raise InputError(f"decisions[{n}].title: must not be empty")
+            raise InputError(
+                field_problem(f"decisions[{n}].title", "expected text that is not blank", d.title)
+            )
         if not d.decision.strip():
-            raise InputError(f"decisions[{n}].decision: must not be empty")
+            raise InputError(
+                field_problem(
+                    f"decisions[{n}].decision", "expected text that is not blank", d.decision
+                )
+            )
         if d.supersedes is not None and (
             isinstance(d.supersedes, bool) or not isinstance(d.supersedes, int)
         ):
-            raise InputError(f"decisions[{n}].supersedes: must be a decision id")
+            raise InputError(
+                field_problem(f"decisions[{n}].supersedes", "expected an integer", d.supersedes)
+            )
         if d.supersedes in forgotten:
             # (forgotten first in the transaction, it was then said not to exist)
             raise InputError(
-                f"decisions[{n}].supersedes: decision #{d.supersedes} is in forget_decisions "
-                "too: supersede it (its successor is served) or forget it, not both"
+                field_problem(
+                    f"decisions[{n}].supersedes",
+                    "expected a decision not in `forget_decisions`",
+                    d.supersedes,
+                    hint="supersede it (its successor is served) or forget it, not both",
+                )
             )
         if d.supersedes is not None:
             # (the second would find it superseded by the first's new id, which the failed
@@ -484,6 +530,11 @@ def _check_decisions(decisions: Sequence[DecisionIn], forget: Sequence[int] = ()
             first = superseding.setdefault(d.supersedes, n)
             if first != n:
                 raise InputError(
-                    f"decisions[{n}].supersedes: decisions[{first}] of this save supersedes "
-                    f"#{d.supersedes} too; one decision replaces it"
+                    field_problem(
+                        f"decisions[{n}].supersedes",
+                        "expected a decision no other of this save supersedes",
+                        d.supersedes,
+                        hint=f"decisions[{first}] supersedes #{d.supersedes} too; one decision "
+                        "replaces it",
+                    )
                 )
