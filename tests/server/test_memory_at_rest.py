@@ -387,7 +387,7 @@ async def test_a_session_id_holding_a_secret_is_refused_not_stored(
     for secret in (STRIPE, AWS):  # (a password alone is not recognised without its name)
         with pytest.raises(ValidationError, match="session_id"):  # the tool's arguments
             wire.SaveArgs(session_id=f"s-{secret}", notes=["a note"])
-        with pytest.raises(InputError, match="session_id: .*secret"):  # the store's own
+        with pytest.raises(InputError, match="`session_id`: .*secret"):  # the store's own
             await ws.memory.start_session(str(ws.path), f"s-{secret}")
     await app.save(ws, wire.SaveArgs(session_id="ci-run-4521", notes=["a note"]))
     assert leftovers(database_bytes(workspace.parent / "ocp.db")) == []
