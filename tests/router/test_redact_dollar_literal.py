@@ -1,8 +1,11 @@
 """A password that starts with `$` and a symbol (`$Pf|>aI…`) is the password itself where
 nothing expands `$`: inside a shell word's single quotes, though the quote opens before the
 user (`-U 'backup%X'`, `'scott/"X"@orcl'`, `-u 'admin:X'`), and in Windows' cmd (`net use`,
-whose variables are `%X%`). A reference (`$NAME`, `${NAME}`, `$(cmd)`, PowerShell's
-`$env:NAME`) there is still one, quoted for a later shell, and stays.
+whose variables are `%X%`), in a .pgpass line's last field (libpq expands nothing), in a
+sentence ("the password is X"), and in the double quotes Oracle asks of a password with
+symbols, the shell's word unquoted (`sqlplus scott/"X"@orcl`). A reference (`$NAME`,
+`${NAME}`, `$(cmd)`, PowerShell's `$env:NAME`) there is still one, quoted for a later shell
+or a heredoc writing the file, and stays.
 
 Secrets are assembled at run time, so this file holds no literal password."""
 
@@ -23,6 +26,12 @@ LITERAL = [
     'NET USE \\\\backup01\\share "{v}" /USER:backup\n',
     '      - run: net use \\\\nas\\drops /user:ci "{v}"\n        shell: cmd\n',
     "curl -u 'admin:{v}' https://api.example.com/v1\n",
+    "db.internal:5432:app:app:{v}\n",
+    "fe80\\:\\:1:5432:app:app:{v}\n",
+    "fyi the prod db password is {v} until friday\n",
+    "the password for the staging db: {v} until friday\n",
+    'sqlplus scott/"{v}"@orcl @migrate.sql\n',
+    'SQL> connect scott/"{v}"@orcl\n',
 ]
 REFERENCES = ["$SMB_PASSWORD", "${SMB_PASSWORD}", "$(cat /run/secrets/pw)", "$env:NET_PASS"]
 

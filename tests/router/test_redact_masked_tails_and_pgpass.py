@@ -56,3 +56,16 @@ def test_a_pgpass_line_with_any_host_has_its_password_redacted(host: str) -> Non
 def test_a_pgpass_comment_is_left() -> None:
     text = "# hostname:port:database:username:password\n"
     assert redact(text).text == text
+
+
+@pytest.mark.parametrize("word", ["tayeiapbu", "nerapevxizi", "dalfdelk", "postgres"])
+def test_a_pgpass_password_that_reads_as_a_word_is_redacted(word: str) -> None:
+    # the fifth field is the password whatever it reads as (a flag's value is judged so too)
+    text = f"db.internal:5432:app:app:{word}\n"
+    assert redact(text).text == "db.internal:5432:app:app:[REDACTED:password_assignment]\n"
+
+
+@pytest.mark.parametrize("value", ["password", "$PGPASSWORD", "${PGPASSWORD}", "<password>"])
+def test_a_pgpass_placeholder_or_a_heredocs_variable_is_left(value: str) -> None:
+    text = f"db.internal:5432:app:app:{value}\n"
+    assert redact(text).text == text

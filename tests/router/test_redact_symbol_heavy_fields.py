@@ -5,7 +5,9 @@ scalar, was hidden only up to its first `)`, `;`, `]` or `}`, or not at all: a v
 assignment (`password: Y=8oeCugV4` read as `password: Y = 8oeCugV4`). Now such a value is
 hidden whole, and so is any value a `,` and the next field follow (`db: password=amber-falcon,
 user=app` was read as code, where words are a variable); the `,` stays, and so does the code
-around a keyword argument (`f(token=aB3$x9Q!zz)`)."""
+around a keyword argument (`f(token=aB3$x9Q!zz)`). A `,` ending an object's member line after a
+value symbol-heavy without it was hidden with it (a Markdown label's may be the password's own
+last character); among an object's members it is their separator, and stays."""
 
 from __future__ import annotations
 
@@ -42,6 +44,15 @@ from ocp_router.redact import redact
         ("Password: A]hd=d?O]|SDD]KU1OCdt,\n", "A]hd=d?O]|SDD]KU1OCdt,"),
         # symbol-heavy without its last `,`: the `,` may be the password's (a corpus sample's is)
         ("  password: Kx9!m@Q2vLp8,\n", "Kx9!m@Q2vLp8,"),
+        ("User: admin\nPassword: /kAd4o!lS7=!Y$>AMqTq{#4,\nHost: db\n", "/kAd4o!lS7=!Y$>AMqTq{#4,"),
+        # but among an object's members (`{` or a member before, the next key or `}` after) it
+        # separates them, and stays
+        (
+            "db = {\n  user: app,\n  password: A]hd=d?O]|SDD]KU1OCdt,\n  host: db,\n}\n",
+            "A]hd=d?O]|SDD]KU1OCdt",
+        ),
+        ('db: {\n  password: A]hd=d?O]|SDD]KU1OCdt,\n  "host": "db"\n}\n', "A]hd=d?O]|SDD]KU1OCdt"),
+        ("db = {\n  password: Kx9!m@Q2vLp8,\n}\n", "Kx9!m@Q2vLp8"),
         # code keeps its punctuation
         ("f(token=aB3$x9Q!zz)\n", "aB3$x9Q!zz"),
         ("conn = connect(host,\npassword=Xy9$kq!2Lm)\n", "Xy9$kq!2Lm"),

@@ -55,3 +55,46 @@ def test_a_random_password_after_7zips_slash_switch_is_redacted_on_any_line() ->
 )
 def test_paths_scopes_and_prompting_switches_keep_their_words(text: str) -> None:
     assert not redact(text).redactions, redact(text).text
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        # alone on its line (no other switch let the line be read)
+        "rar a /hp{pw} arch.rar\n",
+        "rar a /hp{pw} arch.rar docs\n",
+        # where 7-Zip and RAR take a switch and no path: before the archive's name, or after it
+        # when the command adds no files (a Unix line: no `\\`, no `.exe`)
+        "rar a -u /hp{pw} arch.rar files\n",
+        "7z x b.7z /p{pw}\n",
+        "7z x /p{pw} b.7z\n",
+        "7z a -tzip /p{pw} dist.zip build\n",
+        "rar x arch.rar /p{pw}\n",
+        # a command quoted in code: its literal's escape is no part of the password
+        'cmd = "rar a -u /hp{pw} x.rar\\n"\n',
+        'run("7z x b.7z /p{pw}\\n")\n',
+    ],
+)
+@pytest.mark.parametrize("pw", PASSWORDS)
+def test_an_archivers_slash_switch_is_redacted_where_no_path_goes(command: str, pw: str) -> None:
+    text = command.replace("{pw}", pw)
+    result = redact(text)
+    assert [text[r.start : r.end] for r in result.redactions] == [pw], result.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # files to add after the archive: a Unix path's `/p`, `/hp`
+        "7z a b.7z /proc\n",
+        "7z u b.7z /public\n",
+        "rar a x.rar /hpux\n",
+        "rar a -r x.rar /hpux /home\n",
+        # a command quoted in code: `ux\\n` was read as a Windows line's password
+        'cmd = "rar a -u x.rar /hpux\\n"\n',
+        'cmd = "rar a -u x.rar -hpux\\n"\n',
+        'args = "7z a b.7z /proc\\n"\n',
+    ],
+)
+def test_an_archivers_paths_stay_where_files_go(text: str) -> None:
+    assert not redact(text).redactions, redact(text).text

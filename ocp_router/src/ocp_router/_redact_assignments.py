@@ -11,7 +11,13 @@ from collections.abc import Generator, Iterator
 from ocp_router._redact_base import MARKER_OPEN, PRIORITY, Hit, cut_at_escape, line_before
 from ocp_router._redact_fields import ado_value_end, closed_field, putenv_value
 from ocp_router._redact_flag_values import cli_value, triple_quoted_value
-from ocp_router._redact_line_kind import code_before, env_context, in_ini, label_context
+from ocp_router._redact_line_kind import (
+    code_before,
+    env_context,
+    in_ini,
+    label_context,
+    object_member,
+)
 from ocp_router._redact_name_class import classify_name, documented_class, words_of_name
 from ocp_router._redact_paired import config_value, other_value, quoted_span
 from ocp_router._redact_prose import (
@@ -373,11 +379,15 @@ def _assignment_value(
             # `password: Kx9!mQ2vLp8,`: judged as written (the `,` makes it symbol-heavy), but an
             # object literal's `,` at the line's end separates it from the next key and stays;
             # after a value symbol-heavy without it (a password manager's) it may be its last
-            # character, and is hidden with it
+            # character, and is hidden with it, unless an object's members are around it (`{`
+            # or a member before, the next key after: a Markdown label list has neither)
             separator = (
                 v.endswith((",", ";"))
                 and symbol_heavy_random(v)
-                and not symbol_heavy_random(v[:-1])
+                and (
+                    not symbol_heavy_random(v[:-1])
+                    or object_member(text, start - len(line_prefix), vs + len(rest))
+                )
             )
             if (
                 v.endswith((",", ";", "{", "("))

@@ -22,11 +22,10 @@ from collections.abc import Iterator
 
 from ocp_router import _redact_scan as _scan
 from ocp_router._redact_base import PRIORITY, Hit
-from ocp_router._redact_values import is_placeholder, is_reference
+from ocp_router._redact_values import dollar_reference, is_placeholder, is_reference
 
 __all__ = [
     "command_hits",
-    "dollar_reference",
     "flag_named_in_sentence",
     "flag_password",
     "single_quoted",
@@ -128,16 +127,6 @@ def flag_password(v: str, dollar_literal: bool) -> bool:
     if is_placeholder(v, ("password",)) or (v[0] == "$" and not dollar_literal):
         return False
     return not dollar_reference(v) and not is_reference(v, ("password",), code=False)
-
-
-# PowerShell's environment variable, which is_placeholder's templates leave out (a shell's
-# `$NAME` is one of them, unless the name looks random: `'$aB3xK9mQ2zT'` is a password)
-_POWERSHELL_ENV_RE = re.compile(r"\$env:[A-Za-z_]\w*", re.I)
-
-
-def dollar_reference(v: str) -> bool:
-    """`$env:NAME`, which PowerShell expands in double quotes (`net use … "$env:PW"`)."""
-    return _POWERSHELL_ENV_RE.fullmatch(v) is not None
 
 
 def single_quoted(text: str, s: int) -> bool:
@@ -277,8 +266,7 @@ def command_hits(
             yield from _flag_hits(text, name_re, flags)
     for name_re, gate, flags in _BY_NAME:
         if _scan.contains(lowered, gate):
-            # cmd expands `%X%`, not `$`: `net use … "$Pf|>aI…"` is the password
-            yield from _flag_hits(text, name_re, flags, cmd=gate == "net use")
+            yield from _flag_hits(text, name_re, flags, gate)
     if "htpasswd" in wanted:
         yield from _htpasswd_hits(text)
     if _scan.contains(lowered, "conn"):
@@ -294,14 +282,22 @@ def _connect_hits(text: str, lowered: str) -> Iterator[Hit]:
             continue
         if m.group("u") in _SENTENCE_WORDS or m.group("v") in _SENTENCE_WORDS:
             continue  # "connect to/from the host"
-        s, e = _unquoted(text, *m.span("v"))
+        vs, ve = m.span("v")
+        s, e = _unquoted(text, vs, ve)
         v = text[s:e]
-        if not v.startswith("&") and flag_password(v, False):
+        if not v.startswith("&") and flag_password(v, _oracle_quoted(text, vs, s)):
             yield s, e, PRIORITY["password_assignment"]
 
 
+def _oracle_quoted(text: str, vs: int, s: int) -> bool:
+    """The value at `s` is in the double quotes Oracle asks of a password with symbols
+    (`scott/"$Pf|>aI…"@orcl`, quoted at `vs`): its `$` is the password's, as typed from
+    Oracle's documentation (a whole `"$DB_PASS"` is still a variable, `flag_password`'s)."""
+    return s != vs and text[vs] == '"'
+
+
 def _flag_hits(
-    text: str, name_re: re.Pattern[str], flags: tuple[re.Pattern[str], ...], cmd: bool = False
+    text: str, name_re: re.Pattern[str], flags: tuple[re.Pattern[str], ...], gate: str = ""
 ) -> Iterator[Hit]:
     prio = PRIORITY["password_assignment"]
     for at, line in _tool_lines(text, name_re):
@@ -311,5 +307,11 @@ def _flag_hits(
                 s, e = _unquoted(text, vs, ve)
                 if s == vs and flag_named_in_sentence(text, s, e):
                     continue
-                if flag_password(text[s:e], cmd or single_quoted(text, s)):
+                # cmd expands `%X%`, not `$`: `net use … "$Pf|>aI…"` is the password
+                dollar_literal = (
+                    gate == "net use"
+                    or (gate == "sqlplus" and _oracle_quoted(text, vs, s))
+                    or single_quoted(text, s)
+                )
+                if flag_password(text[s:e], dollar_literal):
                     yield s, e, prio

@@ -85,6 +85,17 @@ def code_before(text: str, line_start: int) -> bool:
     )
 
 
+# The next line names the next key (`host: db`, `"port": 5432`) or closes the object.
+_NEXT_KEY_LINE_RE = re.compile(r"\r?\n[ \t]*(?:[\"']?[A-Za-z_][\w.-]*[\"']?[ \t]*[:=]|[}\]])")
+
+
+def object_member(text: str, line_start: int, line_end: int) -> bool:
+    """The line from `line_start` to `line_end` (its line break) is a member of an object
+    literal or a flow mapping: code opens or continues it on the line before, and the next
+    line names the next key or closes it. A `,` ending it is the members' separator."""
+    return code_before(text, line_start) and _NEXT_KEY_LINE_RE.match(text, line_end) is not None
+
+
 def in_ini(text: str, pos: int) -> bool:
     """An INI section header ([database]) comes earlier: `key = value` lines are literal."""
     return _INI_SECTION_RE.search(text, max(0, pos - 4096), pos) is not None

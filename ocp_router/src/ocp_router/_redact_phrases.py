@@ -13,9 +13,8 @@ import re
 from collections.abc import Iterator
 
 from ocp_router import _redact_scan as _scan
-from ocp_router._redact_base import PRIORITY, Hit, line_before
+from ocp_router._redact_base import PRIORITY, Hit, cut_at_escape, line_before
 from ocp_router._redact_commands import (
-    dollar_reference,
     flag_named_in_sentence,
     flag_password,
     single_quoted,
@@ -23,6 +22,7 @@ from ocp_router._redact_commands import (
 from ocp_router._redact_hashes import DIGEST_HINT, digest_hits
 from ocp_router._redact_name_class import NAME_WORD_RE
 from ocp_router._redact_values import (
+    dollar_reference,
     high_entropy,
     is_connection_placeholder,
     is_filler,
@@ -234,9 +234,10 @@ _COMMAND_FLAGS: tuple[tuple[str, re.Pattern[str]], ...] = (
 # one a flag); on the lower-cased text
 _FLAG_RE = re.compile(r"-(?<=[ \t]-)(?:h?p|[awku]|-user)")
 _FLAG_WIDTH = 6  # its widest match: how far a window of a long text must reach (a test checks)
-# Windows' " /p" (7-Zip's /pX, sqlcmd's /P X): a literal looked for apart (`[-/]` leading the
-# scan above cost it 4.5-4.8% of redaction: no literal to search for first)
-_SLASH_P = " /p"
+# Windows' " /p" and " /hp" (7-Zip's /pX, sqlcmd's /P X, WinRAR's /hpX): one scan led by the
+# literal " /" (`[-/]` leading the scan above cost it 4.5-4.8% of redaction: no literal to
+# search for first)
+_SLASH_P_RE = re.compile(r" /(?:p|hp)")
 
 
 _LOGIN_COMMANDS = frozenset("docker podman nerdctl helm oc cf az".split())  # `X login -p pw`
@@ -248,11 +249,8 @@ def _command_words(lowered: str) -> Iterator[re.Match[str]]:
         lowered.rfind("\n", 0, f.start()) + 1
         for f in _scan.finditer_windowed(_FLAG_RE, lowered, _FLAG_WIDTH)
     }
-    if _scan.contains(lowered, _SLASH_P):
-        i = lowered.find(_SLASH_P)
-        while i >= 0:
-            starts.add(lowered.rfind("\n", 0, i) + 1)
-            i = lowered.find(_SLASH_P, i + 1)
+    for f in _scan.finditer_windowed(_SLASH_P_RE, lowered, 4):
+        starts.add(lowered.rfind("\n", 0, f.start()) + 1)
     for start in sorted(starts):
         end = lowered.find("\n", start)
         yield from _COMMAND_RE.finditer(lowered, start, end if end >= 0 else len(lowered))
@@ -275,15 +273,29 @@ def _runs_command(lowered: str, at: int) -> bool:
 
 
 _WINDOWS_LINE_RE = re.compile(r"\\|\.exe\b", re.I)
+# 7-Zip's and RAR's commands, and those of them whose arguments after the archive are files to
+# add (a path there may start `/p`: `7z a b.7z /proc`); the others' name what the archive holds
+_ARCHIVE_COMMANDS = frozenset(
+    "a b c ch cw d e f h i k l lb lt m p r rc rn rr rv s t u v vb vt x".split()
+)
+_ADDING_COMMANDS = frozenset("a f h m u".split())
 
 
-def _slash_switch(line: str, v: str) -> bool:
-    """A value glued to a `/` switch, not a Unix path's tail (`/projects/app`, `/proc`): no `/`
-    in it, and a lower-case word only on a line Windows' (a `\\`, an `.exe`; p7zip reads `/`
-    as a path's)."""
+def _slash_switch(line: str, at: int, v: str) -> bool:
+    """The value `v` glued to a `/` switch at `at` in `line` (the command's words after its
+    name), not a Unix path's tail (`/projects/app`, `/proc`): no `/` in it, and a lower-case
+    word only where 7-Zip and RAR take a switch and no path (before the archive's name, or
+    after it when the command adds no files: `rar a /hpX b.rar`, `7z x b.7z /pX`) or on a line
+    Windows' (a `\\`, an `.exe`; p7zip reads `/` as a path's)."""
     if "/" in v:
         return False
-    return not (v.isalpha() and v.islower()) or _WINDOWS_LINE_RE.search(line) is not None
+    if not (v.isalpha() and v.islower()) or _WINDOWS_LINE_RE.search(line) is not None:
+        return True
+    words = line[:at].split()
+    if not words or words[0].lower() not in _ARCHIVE_COMMANDS:
+        return False
+    before_archive = all(w.startswith(("-", "/")) for w in words[1:])
+    return before_archive or words[0].lower() not in _ADDING_COMMANDS
 
 
 def _unquoted(text: str, s: int, e: int) -> tuple[int, int]:
@@ -324,14 +336,17 @@ def phrase_hits(text: str, lowered: str, password_words: bool) -> Iterator[Hit]:
     if _COLON_RECORD_HINT_RE.search(text):
         for m in _PGPASS_RE.finditer(text):
             s, e = m.span("v")
-            if literal_password(text[s:e]):
+            # the fifth field is the password, as a flag's value is (a word too), and libpq
+            # expands nothing in it: `$Pf|>aI…` is one; a heredoc's `$PGPASSWORD` stays
+            if flag_password(text[s:e], True):
                 yield s, e, prio
         yield from digest_hits(text)
     for m in _command_words(lowered):
         if not _runs_command(lowered, m.start()):
             continue
         end = text.find("\n", m.end())
-        line = text[m.end() : end if end >= 0 else len(text)]
+        # a command quoted in code ends at its literal's escape (`"rar a x.rar /hpux\\n"`)
+        line = cut_at_escape(text, m.end(), text[m.end() : end if end >= 0 else len(text)], False)
         cmd = m.group("cmd")
         for family, flag_re in _COMMAND_FLAGS:
             if not cmd.startswith(family) and not (family == "login" and " login" in line):
@@ -342,7 +357,7 @@ def phrase_hits(text: str, lowered: str, password_words: bool) -> Iterator[Hit]:
                 if "sw" in flag_re.groupindex and f.group("sw") == "/":
                     # `/pX`, `/hpX`, as a path's `/proc`, `/hpux`
                     glued = not line[f.end("sw") : f.start("v")].strip("hHpP")
-                    if glued and not _slash_switch(line, f.group("v").strip("'\"")):
+                    if glued and not _slash_switch(line, f.start(), f.group("v").strip("'\"")):
                         continue
                 vs, ve = m.end() + f.start("v"), m.end() + f.end("v")
                 s, e = _unquoted(text, vs, ve)

@@ -30,11 +30,12 @@ every detector above still needs a needle (looked for in the whole text: "new re
 `glued_tokens` test it) or a character the set leaves out (":", "=", "@", "$", "{", "/",
 "\\", "<", "|", a line break); what a space opens needs one of those too: "log in"/"sign in"
 a user and password apart by "/" or ":" (`_redact_prose._CREDS_PAIR_RE`), `net use` a
-``\\\\server`` or ``/user:``, 7-Zip's and sqlcmd's switches " /p", "X is the key" a
-keyword. The three characters of the set a detector can start from are settled by running that
-detector itself, only when the text holds one: "." Discord's tokens (`discord_hits`), "(" a
-call's secret argument (`call_hits`), "-" a command's flag and ConvertTo-SecureString
-(`phrase_hits`, with no password word, as `redact._detectors` calls it when no keyword occurs).
+``\\\\server`` or ``/user:``, 7-Zip's and sqlcmd's switches " /p", WinRAR's " /hp", "X is the
+key" a keyword. The three characters of the set a detector can start from are settled by
+running that detector itself, only when the text holds one: "." Discord's tokens
+(`discord_hits`), "(" a call's secret argument (`call_hits`), "-" a command's flag and
+ConvertTo-SecureString (`phrase_hits`, with no password word, as `redact._detectors` calls it
+when no keyword occurs).
 
 tests/router/test_redact_plain_words.py checks both verdicts against the rules over the secret
 corpus's samples, the words and sentences in them, the redaction tests' literals, the sources'

@@ -227,8 +227,11 @@ def prose_hits(text: str, lowered: str) -> Iterator[Hit]:
         if strict:
             if chosen_password(v):
                 yield s, e, prio
-        # "password = x" may be code; "password for the staging db: x" is a sentence
-        elif literal_password(v, code=m.group("op") in ("=", ":", "->")):
+            continue
+        # "password = x" may be code; "password for the staging db: x" is a sentence, where
+        # nothing expands `$` ("the password is $Pf|>aI…"; "$HOME" is a variable's name)
+        code = m.group("op") in ("=", ":", "->")
+        if literal_password(v, code=code, dollar_literal=not code):
             yield s, e, prio
 
 

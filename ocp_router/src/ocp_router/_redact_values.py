@@ -29,6 +29,7 @@ __all__ = [
     "char_classes",
     "chosen_password",
     "common_bigram_fraction",
+    "dollar_reference",
     "high_entropy",
     "is_connection_placeholder",
     "is_filler",
@@ -486,11 +487,26 @@ def _holds_reference_word(v: str) -> bool:
 _PW_WORD_RE = re.compile(r"(?:(?<![A-Za-z0-9])(?:pw|Pw|PW)|(?<=[a-z])(?:Pw|PW))[dDsS]?(?![a-z])")
 
 
-def literal_password(v: str, *, code: bool = False) -> bool:
-    """A value that is a password someone chose, not a word, a template or a reference."""
+# PowerShell's environment variable, which is_placeholder's templates leave out (a shell's
+# `$NAME` is one of them, unless the name looks random: `'$aB3xK9mQ2zT'` is a password)
+_POWERSHELL_ENV_RE = re.compile(r"\$env:[A-Za-z_]\w*", re.I)
+
+
+def dollar_reference(v: str) -> bool:
+    """`$env:NAME`, which PowerShell expands in double quotes (`net use … "$env:PW"`)."""
+    return _POWERSHELL_ENV_RE.fullmatch(v) is not None
+
+
+def literal_password(v: str, *, code: bool = False, dollar_literal: bool = False) -> bool:
+    """A value that is a password someone chose, not a word, a template or a reference. A `$`
+    first is a variable's unless nothing expands it there (`dollar_literal`: a sentence); then
+    only a template's (`$HOME`, `${PASS}`, `$(cat f)`, is_placeholder's) is one: `$Pf|>aI…`
+    is the password."""
     if is_placeholder(v, ("password",)) or plain_word(v):
         return False
-    if v[0] == "$" or is_reference(v, ("password",), code=code):
+    if v[0] == "$" and (not dollar_literal or dollar_reference(v)):
+        return False
+    if is_reference(v, ("password",), code=code):
         return False
     return True
 
