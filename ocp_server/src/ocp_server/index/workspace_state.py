@@ -174,7 +174,10 @@ class WorkspaceState(ClosesOnExit):
     def _reader_connection(self) -> sqlite3.Connection:
         if self._reader is None:
             uri = f"{current_path(self.db_path).resolve().as_uri()}?mode=ro"
-            self._reader = sqlite3.connect(uri, uri=True, timeout=0.05, isolation_level=None)
+            # It reads on the event loop, so it waits for no lock (busy timeout 0): a read that
+            # finds the database busy (another process's WAL recovery, a rollback-journal
+            # writer) goes through aiosqlite, which waits in its thread (db.BUSY_TIMEOUT_MS).
+            self._reader = sqlite3.connect(uri, uri=True, timeout=0, isolation_level=None)
             # A search's first read of a chunk walks its row's overflow pages (1 KiB pages):
             # mapped, not a read() each (pytest's first-time queries: about 50 µs less a query)
             self._reader.execute(f"PRAGMA mmap_size = {READ_MMAP_BYTES}")
