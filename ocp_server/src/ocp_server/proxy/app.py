@@ -15,6 +15,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from ocp_router import Tier
+from ocp_server.errors import busy_text, database_busy
 from ocp_server.off_loop import WorkTimedOut
 from ocp_server.proxy.admission import Refused
 from ocp_server.proxy.count_tokens import TokenCounting
@@ -57,8 +58,14 @@ class Proxy(Serving, TokenCounting, ModelListing):
         except WorkTimedOut as exc:  # before the request's trace began (later ones end it)
             response = timed_out_answer(d, exc)
         except Exception as exc:  # noqa: BLE001 - the top-level handler
-            logger.exception("proxy %s: the request failed", request_id(trace_id))
-            response = error_answer(d, 500, f"the OCP proxy failed: {type(exc).__name__}")
+            if database_busy(exc):  # another process kept the database: no bug (errors.py)
+                ws = self.workspace
+                busy = busy_text("the request", ws.index.db_path if ws is not None else None)
+                logger.warning("proxy %s: %s", request_id(trace_id), busy)
+                response = error_answer(d, 503, busy)
+            else:
+                logger.exception("proxy %s: the request failed", request_id(trace_id))
+                response = error_answer(d, 500, f"the OCP proxy failed: {type(exc).__name__}")
         return named(d, response, trace_id)
 
     # Answers that route nothing name their request too, as every answer of the API does

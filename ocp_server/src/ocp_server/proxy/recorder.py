@@ -19,6 +19,7 @@ from typing import Any
 from ocp_router.redact_names import redact_name
 from ocp_router.tiers import Phase
 from ocp_server.at_rest import redacted_head
+from ocp_server.errors import database_busy
 from ocp_server.ledger import WorkspaceLedger
 from ocp_server.outcomes import route_facts
 from ocp_server.route_record import UNAVAILABLE
@@ -28,6 +29,9 @@ from ocp_server.trace_store import AttemptRecord, TraceRecord, TraceStore
 logger = logging.getLogger(__name__)
 
 MAX_QUEUED = 20_000  # traces waiting for the store before new ones are dropped
+#: Seconds between tries of a trace whose write found the database busy past its busy timeout
+#: (another process's writer or WAL recovery): it is kept, not lost.
+BUSY_RETRY_S = 1.0
 
 
 @dataclass(slots=True)
@@ -193,6 +197,8 @@ class Recorder:
         self.written = 0
         self.write_errors = 0
         self.dropped = 0
+        self._closing = False  # aclose: a busy write is tried no more
+        self._busy = False  # the last write found the database busy (said once)
 
     def start(self) -> None:
         if self.memory is not None and self._task is None:
@@ -211,9 +217,10 @@ class Recorder:
             self._queue.put_nowait(record)
 
     async def aclose(self) -> None:
-        """Write what is queued, then stop."""
+        """Write what is queued (a busy database is tried once more each), then stop."""
         if self._task is None:
             return
+        self._closing = True
         self._queue.put_nowait(None)
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
@@ -221,12 +228,35 @@ class Recorder:
 
     async def _run(self) -> None:
         while (record := await self._queue.get()) is not None:
+            await self._store(record)
+
+    async def _store(self, record: ProxyRecord) -> None:
+        while True:
             try:
                 await self._write(record)
-                self.written += 1
-            except Exception:  # noqa: BLE001 - a trace that cannot be stored must not stop the proxy
+            except Exception as exc:  # noqa: BLE001 - a trace that cannot be stored must not stop the proxy
+                if database_busy(exc) and not self._closing:
+                    if not self._busy:  # not a bug (errors.py): said once, and tried again
+                        logger.warning(
+                            "proxy: the database is busy (another process holds its write "
+                            "lock): traces are kept and stored once it is free"
+                        )
+                    self._busy = True
+                    await asyncio.sleep(BUSY_RETRY_S)
+                    continue
                 self.write_errors += 1
-                logger.exception("proxy: could not store the trace of %s", record.request_id)
+                if database_busy(exc):
+                    logger.warning(
+                        "proxy: the trace of %s was not stored: %s", record.request_id, exc
+                    )
+                else:
+                    logger.exception("proxy: could not store the trace of %s", record.request_id)
+                return
+            self.written += 1
+            if self._busy:
+                self._busy = False
+                logger.info("proxy: the database is free again: traces are stored")
+            return
 
     async def _write(self, r: ProxyRecord) -> None:
         assert self.memory is not None
