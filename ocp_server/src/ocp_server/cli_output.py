@@ -30,8 +30,9 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from ocp_router.words import counted, per_second
+from ocp_router.words import per_second
 from ocp_server.argument_errors import NOTHING, expected, field_problem
+from ocp_server.build_progress import files_done
 from ocp_server.settings import columns_set
 
 PIPE_WIDTH = 100_000  # "no wrapping" for rich, which needs some width
@@ -186,7 +187,7 @@ class IndexProgress:
         pct = 100 * done / total
         eta = format_seconds((total - done) / rate) if rate else "…"
         return (
-            f"indexing {done:,}/{counted(total, 'file')} ({pct:.0f}%), "
+            f"indexing {files_done(done, total)} ({pct:.0f}%), "
             f"{_files_per_second(rate)}, ETA {eta}, {elapsed}"
         )
 

@@ -47,6 +47,7 @@ import ocp_wire as wire
 from ocp_router.errors import ConfigError
 from ocp_server import __version__, read_ahead
 from ocp_server.argument_errors import argument_error, clip, echo
+from ocp_server.build_progress import build_notice
 from ocp_server.client_limits import tool_meta
 from ocp_server.collector import importing
 from ocp_server.daemon_thread import in_daemon_thread
@@ -449,10 +450,7 @@ def build_server(
         wanted = bool(ctx.meta and ctx.meta.get("progress_token") is not None)
         notices = ProgressNotices(ctx.session.report_progress, wanted=wanted)
         if ws is not None and ws.index.building:
-            done, total = ws.index.progress
-            await notices.send(
-                f"building the workspace index: {done}/{total} files", done, total or None
-            )
+            await notices.send(*build_notice(ws.index.progress))
         line = turns.get(spec.underscore)
         client = ctx.session.client_params
         state.client = client_name = client.client_info.name if client is not None else ""

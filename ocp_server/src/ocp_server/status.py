@@ -83,7 +83,7 @@ async def index_report(index: WorkspaceIndex, *, watching: bool = False) -> wire
     recorded = await _meta(index, "build")
     if index.building:  # this process builds the first index right now
         done, total = index.progress
-        build = wire.BuildState(state="building", done=done, total=total)
+        build = wire.BuildState(state="building", done=done, total=total or 0)
     elif recorded is not None:
         try:
             values = json.loads(recorded)

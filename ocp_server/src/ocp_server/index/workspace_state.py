@@ -70,7 +70,8 @@ class WorkspaceState(ClosesOnExit):
         self.building = False
         self._built = False  # whether built() has seen a complete index
         self._first_wait_ends: float | None = None  # when searches stop waiting for the index
-        self.progress: tuple[int, int] = (0, 0)  # files done, files to do, of the running update
+        # files done, files to read (None while they are listed), of the running update
+        self.progress: tuple[int, int | None] = (0, None)
         self._holds_lease = False
         self._lock = asyncio.Lock()
         self._ignore_path = str(workspace / ".ocpignore")

@@ -50,7 +50,7 @@ class WorkspaceUpdates(WorkspaceState):
                 if progress is not None:
                     progress(done, total)
 
-            self.progress = (0, 0)
+            self.progress = (0, None)
             try:
                 summary = await self._indexer.update(record, max_files=max_files)
             except LeaseLost:
