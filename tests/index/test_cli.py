@@ -243,19 +243,27 @@ def test_a_bad_ocp_workspace_is_named_as_the_setting_it_is(
     # It said "error: workspace /x is not a folder" (status 1), naming no variable: a user
     # with OCP_WORKSPACE left exported from another project could not tell where /x came
     # from. And a relative OCP_WORKSPACE was taken from the shell's folder, while the server
-    # and `doctor` refuse it ("must be an absolute path"): the CLI searched a folder the
-    # IDE's server would never open (`init` wrote its config into that folder).
+    # and `doctor` refuse it (a relative path): the CLI searched a folder the
+    # IDE's server would never open (`init` wrote its config into that folder). Said in the
+    # words the server and `doctor` use (it said "OCP_WORKSPACE='/x' is invalid: expected an
+    # existing folder", a validator's wording, where they say "does not exist").
     (tmp_path / "a-file").write_text("x")
     for value, expected in (
-        (str(tmp_path / "nope"), "expected an existing folder"),
-        (str(tmp_path / "a-file"), "expected an existing folder"),
-        ("src", "expected an absolute path"),
+        (str(tmp_path / "nope"), "does not exist"),
+        (str(tmp_path / "a-file"), "is not a folder"),
+        (
+            "src",
+            "is a relative path: give the folder's absolute path (a relative one depends on "
+            "the folder the server starts in)",
+        ),
     ):
         done = run_env(workspace, {"OCP_WORKSPACE": value}, *command)
         assert done.returncode == 2 and not done.stdout, (value, done)
         lines = done.stderr.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith(f"ocp-server: OCP_WORKSPACE={value!r}")
-        assert expected in lines[0]
+        assert lines == [f"ocp-server: OCP_WORKSPACE {value} {expected}"], lines
+        if command == ["status"]:  # the same words as `doctor` says it in
+            doctor = run_env(workspace, {"OCP_WORKSPACE": value}, "doctor")
+            assert f"OCP_WORKSPACE {value} {expected}" in doctor.stdout, doctor.stdout
     # --workspace still wins over it, relative to the shell's folder as any path argument
     fine = run_env(workspace, {"OCP_WORKSPACE": "src"}, "--workspace", ".", "status")
     assert fine.returncode == 0, fine.stderr

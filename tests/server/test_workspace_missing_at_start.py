@@ -112,7 +112,7 @@ def test_the_cli_reads_the_kept_index_of_a_missing_folder_and_will_not_index_it(
     assert not workspace.exists()  # nothing made where the folder was
     # a folder with no index kept is refused as before
     never = {**env, "OCP_DB_PATH": str(tmp_path / "none.db")}
-    assert "expected an existing folder" in _cli(never, "status").stderr
+    assert f"OCP_WORKSPACE {workspace} does not exist" in _cli(never, "status").stderr
 
 
 def test_each_cli_command_says_once_that_the_folder_is_gone(

@@ -28,7 +28,7 @@ from ocp_server.hard_exit import end_process
 from ocp_server.mcp_config import CLIENTS
 from ocp_server.sdk_imports import import_server_sdk
 from ocp_server.settings import ServerSettings, workspace_setting
-from ocp_server.workspace_folder import not_a_folder
+from ocp_server.workspace_folder import not_a_folder, not_absolute
 from ocp_wire.restore import MAX_RESTORE_TOKENS, MIN_RESTORE_TOKENS
 from ocp_wire.search import DEFAULT_SEARCH_RESULTS, MAX_SEARCH_RESULTS
 
@@ -63,14 +63,14 @@ def command_workspace(
     if not env:
         return Path.cwd()
     path = Path(env).expanduser()
-    shown = redact_name(env).text  # a folder's name can hold a token
-    if check_env and not path.is_absolute():
-        raise ConfigError(
-            f"OCP_WORKSPACE={shown!r} is invalid: expected an absolute path (the server refuses "
-            "a relative one)"
-        )
-    if check_env and not path.is_dir() and not _gone_and_kept(path, kept):
-        raise ConfigError(f"OCP_WORKSPACE={shown!r} is invalid: expected an existing folder")
+    if not check_env:
+        return path.resolve()
+    # in the server's and doctor's words (workspace_folder.py)
+    problem = not_absolute(path, "OCP_WORKSPACE")
+    if problem is None and not _gone_and_kept(path, kept):
+        problem = not_a_folder(path, "OCP_WORKSPACE")
+    if problem is not None:
+        raise ConfigError(redact_name(problem).text)  # a folder's name can hold a token
     return path.resolve()
 
 

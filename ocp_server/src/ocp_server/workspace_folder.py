@@ -1,5 +1,6 @@
-"""What is wrong with a workspace path that is no folder, in the one wording every command
-and the index say: a path that is not there (a typo) does not exist, a file is not a folder.
+"""What is wrong with a workspace path that is no folder, in the one wording every command,
+`doctor`, the server and the index say: a path that is not there (a typo) does not exist, a
+file is not a folder, a relative path is one.
 Imports nothing heavy: the CLI checks it before it opens anything."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from ocp_server.path_text import path_text
 
-__all__ = ["not_a_folder"]
+__all__ = ["not_a_folder", "not_absolute"]
 
 
 def not_a_folder(workspace: Path, name: str = "workspace") -> str | None:
@@ -28,3 +29,15 @@ def not_a_folder(workspace: Path, name: str = "workspace") -> str | None:
             return None
         why = "is not a folder"
     return f"{name} {path_text(workspace)} {why}"
+
+
+def not_absolute(path: str | Path, name: str = "workspace") -> str | None:
+    """`workspace src is a relative path: ...`; None when `path` is absolute. `name` as for
+    `not_a_folder`. A relative one would be taken from wherever the process started (`/` for
+    Claude Desktop, the home folder for VS Code), not the folder meant. Not redacted."""
+    if Path(path).expanduser().is_absolute():
+        return None
+    return (
+        f"{name} {path_text(path)} is a relative path: give the folder's absolute path "
+        "(a relative one depends on the folder the server starts in)"
+    )
