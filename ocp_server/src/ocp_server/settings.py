@@ -30,7 +30,7 @@ from ocp_server.argument_errors import field_problem
 from ocp_server.errors import WorkspaceError as WorkspaceError  # re-exported
 from ocp_server.index.gitdirs import find_git_dirs
 from ocp_server.index.limits import DEFAULT_HISTORY_COMMITS, DEFAULT_MAX_FILE_BYTES
-from ocp_server.workspace_folder import not_a_folder
+from ocp_server.workspace_folder import not_a_folder, not_absolute
 from ocp_wire.base import MAX_WORKSPACE_CHARS
 
 # The tools' own bounds of the budgets these settings stand in for: a default may not be what a
@@ -361,16 +361,9 @@ def kept_index(settings: ServerSettings, open_now: Callable[[], Iterable[Path]] 
 
 def _usable(path: Path, source: str, kept: Kept | None = None) -> Path:
     path = path.expanduser()
-    if not path.is_absolute():
-        raise WorkspaceError(
-            field_problem(
-                "workspace",
-                "expected an absolute path",
-                str(path),
-                option=source,
-                limit=PATH_CHARS,
-            )
-        )
+    problem = not_absolute(path, source)  # in the CLI's and doctor's words
+    if problem is not None:
+        raise WorkspaceError(problem)
     resolved = resolved_folder(path)
     if resolved is None and kept is not None and not os.path.lexists(path):
         # Gone (a drive not mounted yet, a folder moved away) with its index kept: served
@@ -462,6 +455,16 @@ def resolve_workspace(
         if folders:
             return folders[0]
         raise WorkspaceError(NO_WORKSPACE + _left_out(settings, roots, cwd))
+    if not Path(argument).expanduser().is_absolute():  # said as every argument error is
+        raise WorkspaceError(
+            field_problem(
+                "workspace",
+                "expected an absolute path",
+                argument,
+                option="`workspace`",
+                limit=PATH_CHARS,
+            )
+        )
     path = _usable(Path(argument), "`workspace`")
     containing = [f for f in folders if path.is_relative_to(f)]
     if containing:
