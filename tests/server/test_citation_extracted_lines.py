@@ -58,3 +58,25 @@ async def test_a_short_line_deleted_is_not_followed_to_a_called_function_amid_ot
     brief = await repo.rewritten("src/load.py", text)
     assert brief.decisions == ()
     assert brief.stale[0].citations[0].status == "stale"
+
+
+# `load`'s guard answers None; `first`, which it calls and which was there all along, has the
+# same guard. Its `return None` cited, then changed in `load` to `return []`.
+GUARDED = (
+    "def load(items):\n    if not items:\n        return None\n    head = first(items)\n"
+    "    return head\n\n\ndef first(items):\n    if not items:\n        return None\n"
+    "    return items[0]\n"
+)
+
+
+async def test_a_short_line_changed_is_not_followed_to_a_like_line_of_a_function_it_calls(
+    repo: Repo,
+) -> None:
+    """The line beside the like one (`if not items:`) is still in the cited function: nothing
+    moved out of it, so the like line is another's, and the cited one is stale (it was
+    followed to `first`'s `return None`, reported moved: the guard's change unseen)."""
+    await repo.cite("src/load.py", GUARDED, "src/load.py:3-3", title="G", decision="none")
+    changed = GUARDED.replace("        return None\n    head", "        return []\n    head")
+    brief = await repo.rewritten("src/load.py", changed)
+    assert brief.decisions == ()
+    assert brief.stale[0].citations[0].status == "stale"

@@ -1,8 +1,10 @@
 """Lines cited within a definition that a split took out of it: a stretch of its body moved
 to a new function it calls in their place (an "extract function" refactoring). A short
 block (an import, `x = 1`) found just anywhere in its file proves nothing (blocks.py), but
-found in a function the cited one calls, and only there, with a line beside it as it was,
-it is the cited code moved with its stretch. The citation keeps the cited definition's
+found in a function the cited one calls, and only there, with a line beside it as it was
+and gone from the cited one (moved with it: a like line of a helper that was there all along,
+beside a line the cited function still has, is another's), it is the cited code moved with
+its stretch. The citation keeps the cited definition's
 name: the lines are looked for through it again at each check, so that the split undone
 (the helper gone, the lines back where they were) finds them in it as before."""
 
@@ -12,7 +14,7 @@ import re
 from collections.abc import Sequence
 
 from ocp_server.citations.blocks import places_in
-from ocp_server.citations.context import context_of, sides_as_they_were
+from ocp_server.citations.context import context_of
 from ocp_server.citations.definitions import FUNCTION_KINDS
 from ocp_server.citations.values import Definition, Stored
 
@@ -27,8 +29,8 @@ def extracted_place(
 ) -> tuple[int, int] | None:
     """The one place of the cited block within the functions the cited definitions
     (`holders`, where it is no longer found) call, or those call in turn, with at least
-    one of the lines around it as it was (context.py); None when none or several have it,
-    or the lines around were not kept (saved before m048)."""
+    one of the lines around it as it was (context.py) and no longer in the holders; None when
+    none or several have it, or the lines around were not kept (saved before m048)."""
     if not c.context or not holders:
         return None
     spans = [(d.start_line, d.end_line) for d in _called(defs, lines, holders)]
@@ -36,7 +38,22 @@ def extracted_place(
     if len(places) != 1:
         return None
     at = places[0]
-    return at if sides_as_they_were(context_of(lines, *at), c.context) >= 1 else None
+    return at if _moved_beside(lines, at, c.context, holders) else None
+
+
+def _moved_beside(
+    lines: Sequence[str], at: tuple[int, int], context: str, holders: Sequence[Definition]
+) -> bool:
+    """Whether a line beside `at` is the one the cited block had there (`context`) and is
+    no longer in `holders`: it went with the block."""
+    held = {lines[i].strip() for d in holders for i in range(d.start_line - 1, d.end_line)}
+    above = next((lines[i] for i in range(at[0] - 2, -1, -1) if lines[i].strip()), None)
+    below = next((lines[i] for i in range(at[1], len(lines)) if lines[i].strip()), None)
+    now, then = context_of(lines, *at).split(":", 2)[:2], context.split(":", 2)[:2]
+    return any(
+        line is not None and line.strip() not in held and k < len(then) and now[k] == then[k]
+        for k, line in enumerate((above, below))
+    )
 
 
 def _called(
