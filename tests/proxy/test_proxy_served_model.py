@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ocp_server.proxy.served_model import renamed
+from ocp_server.proxy.served_model import renamed, renamed_lines
 from tests.fakes.anthropic import FakeAnthropic
 from tests.fakes.openai import FakeOpenAI
 from tests.proxy.conftest import RunningProxy
@@ -142,3 +142,15 @@ def test_a_relayed_answers_model_is_renamed_in_its_bytes_only_where_it_names_the
     relayed: bytes, expected: bytes | None
 ) -> None:
     assert renamed(relayed, "A") == (relayed if expected is None else expected)
+
+
+def test_a_streamed_tool_calls_input_naming_a_model_is_relayed_as_it_came() -> None:
+    """A `content_block_start` may carry a tool call's whole input (an upstream that sends no
+    `input_json_delta` after it): its `"model"` is the tool's argument, not the answer's model
+    (it was renamed, no `"content"` key coming before it in that event)."""
+    start = (
+        b'event: content_block_start\ndata: {"type":"content_block_start","index":1,'
+        b'"content_block":{"type":"tool_use","id":"toolu_1","name":"pick",'
+        b'"input":{"model":"gpt-4o"}}}\n\n'
+    )
+    assert renamed_lines(start, "A") == start

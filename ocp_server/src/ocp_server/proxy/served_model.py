@@ -10,8 +10,9 @@ proxy does for every answer); so does this one, whenever it substituted a model.
 
 A relayed answer is renamed in its bytes, not parsed and written again: in a whole body or a
 streamed event (Anthropic's `message_start`, each OpenAI chunk), the first `"model"` key,
-found before any `"content"` or `"choices"` key (both APIs name the model before the answer,
-so a `"model"` inside a tool call's input is never reached), and only when its value is a
+found before any `"content"`, `"choices"`, `"content_block"` or `"delta"` key (both APIs name
+the model before the answer, so a `"model"` inside a tool call's input, whole in an answer or
+in a streamed block's start, is never reached), and only when its value is a
 plain JSON string. Anything else is relayed as it came.
 """
 
@@ -25,7 +26,7 @@ __all__ = ["SERVED_MODEL_HEADER", "renamed", "renamed_lines", "served_header"]
 SERVED_MODEL_HEADER = "x-ocp-served-model"
 
 _MODEL = re.compile(rb'"model"\s*:\s*"(?:[^"\\]|\\.)*"')
-_ANSWER_KEYS = (b'"content"', b'"choices"')
+_ANSWER_KEYS = (b'"content"', b'"choices"', b'"content_block"', b'"delta"')
 
 
 def served_header(model: str) -> dict[str, str]:
