@@ -64,3 +64,28 @@ def test_a_thinking_block_goes_back_to_the_model_that_signed_it_and_to_no_other(
     assert (to_top["model"], to_mid["model"]) == ("claude-opus-5-5", "claude-sonnet-5-5")
     assert to_top["messages"][1]["content"] == [OTHERS, {"type": "text", "text": "4"}]
     assert to_mid["messages"][1]["content"] == turn["content"]
+
+
+def test_a_token_count_for_the_model_asked_for_carries_no_block_another_model_signed(
+    start_proxy: Callable[..., RunningProxy],
+    proxy_env: dict[str, str],
+    fake_anthropic: FakeAnthropic,
+) -> None:
+    """The count is the provider's for the model asked for, which the block another model
+    signed would not go to (and a paid call to which carries it no more): it went (counted,
+    and sent to a model that did not sign it)."""
+    pins = {"OCP_PIN_HARD_SECONDS": "0", "OCP_PIN_SOFT_SECONDS": "0"}
+    proxy = start_proxy(phase1_only(proxy_env) | pins)
+    first = [{"role": "user", "content": SIMPLE}]
+    fake_anthropic.script = [{"thinking": "two and two", "text": "4"}]
+    signed = _answer(proxy, first, False, tools=TOOLS)["content"][0]  # mid: claude-sonnet-5-5
+    turn = {"role": "assistant", "content": [OTHERS, signed, {"type": "text", "text": "4"}]}
+    body = {
+        "model": "claude-opus-5-5",
+        "messages": [*first, turn, {"role": "user", "content": HARD}],
+    }
+    with httpx.Client(base_url=proxy.url, timeout=30) as http:
+        counted = http.post("/v1/messages/count_tokens", json=body, headers=ANTHROPIC_HEADERS)
+    assert counted.status_code == 200, counted.text
+    (sent,) = [r.body for r in fake_anthropic.requests_to("/v1/messages/count_tokens", "POST")]
+    assert sent["messages"][1]["content"] == [OTHERS, {"type": "text", "text": "4"}]

@@ -64,6 +64,8 @@ class TokenCounting(Admission):
             return error_answer(d, 400, str(exc))
         creds = self._credentials(d, request.headers, consumed)
         if creds:
+            # counted for the model asked for, which no block another model signed goes to
+            self.signed_thinking.drop_others(body, body["model"])
             size = body_size(request)
             await self._work("redaction", size, _for_upstream, body, building=True)
             headers = creds | self._forwarded(request.headers)
