@@ -80,3 +80,26 @@ async def test_a_short_line_changed_is_not_followed_to_a_like_line_of_a_function
     brief = await repo.rewritten("src/load.py", changed)
     assert brief.decisions == ()
     assert brief.stale[0].citations[0].status == "stale"
+
+
+# Two classes' `load`: `A.load` holds the cited line; `B.load` calls a helper holding its like.
+TWO_LOADS = (
+    "class A:\n    def load(self):\n        a = 1\n        x = 1\n        return a\n\n\n"
+    "class B:\n    def load(self):\n        return self.part()\n\n"
+    "    def part(self):\n        a = 1\n        x = 1\n        return a\n"
+)
+
+
+async def test_a_short_line_deleted_is_not_followed_into_what_a_namesake_of_another_class_calls(
+    repo: Repo,
+) -> None:
+    """`A.load`'s lines deleted: `B.load` (a namesake by its bare name only) calls `B.part`,
+    which holds the like lines all along; `A.load` calls nothing. The line is stale (it was
+    followed to `B.part`, under the name `A.load`)."""
+    await repo.cite("src/m.py", TWO_LOADS, "src/m.py:4-4", title="X", decision="x is one")
+    gone = TWO_LOADS.replace(
+        "        a = 1\n        x = 1\n        return a\n\n\n", "        return 2\n\n\n", 1
+    )
+    brief = await repo.rewritten("src/m.py", gone)
+    assert brief.decisions == ()
+    assert brief.stale[0].citations[0].status == "stale"

@@ -160,8 +160,10 @@ async def _find(view: CodeView, c: Stored, path: str, lines: list[str]) -> Locat
             return None
         if (found := await _find_loose(view, c, path, lines)) is not None or not holders:
             return found
-        # split off into a function it calls: found through its name, which it keeps
-        at = extracted_place(defs, lines, c, holders)
+        # split off into a function it calls: found through its name, which it keeps (the
+        # name's best holders only: a namesake by the bare name is another class's method)
+        best = matches(holders[0], c.symbol)
+        at = extracted_place(defs, lines, c, [d for d in holders if matches(d, c.symbol) == best])
         return None if at is None else located(path, lines, at[0], at[1], holders[0].name, False)
     return await _find_loose(view, c, path, lines) if path == c.path else None
 
