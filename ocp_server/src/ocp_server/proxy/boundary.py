@@ -1,9 +1,11 @@
 """The paid boundary for forwarded bodies: every text a paid provider would read (system
-prompt, message text, tool results, tool-call arguments, and the descriptions, defaults and
-examples of tool definitions) is redacted with the router's `redact_all`, in place, keeping
-the body's shape byte-for-byte otherwise (cache_control blocks, images, tool names, schema
-types and enums, metadata and unknown fields pass untouched). Redaction is deterministic, so
-a prompt-cache prefix stays the same from one request to the next.
+prompt, every string of the messages: text, tool results, tool-call arguments, a document's
+plain-text source, title and context, a search result's, a citation's quoted text; and the
+descriptions, defaults and examples of tool definitions and answer schemas) is redacted with
+the router's `redact_all`, in place, keeping the body's shape byte-for-byte otherwise (ids,
+names, types, media types, signatures, binary sources, tool names, schema types and enums,
+and the fields beside the messages, metadata among them, pass untouched). Redaction is
+deterministic, so a prompt-cache prefix stays the same from one request to the next.
 
 Checked against `redact_all` by tests/proxy/test_proxy_units.py."""
 
@@ -20,25 +22,34 @@ from ocp_router.redact_names import redact_name
 _Slot = tuple[Any, Any]
 
 
-_TEXT_KEYS = frozenset({"text", "content", "input", "arguments", "system", "thinking"})
+# In the messages every string is text the model reads but for these fields, which say what a
+# block is and whom it answers: an allow-list of text fields missed the texts of blocks it did
+# not name (a text document's `data`, a search result's `source`, a citation's `cited_text`).
+_STRUCTURAL_KEYS = frozenset(
+    {"type", "id", "tool_use_id", "tool_call_id", "name", "role", "signature", "media_type"}
+    | {"file_id", "url", "cache_control", "encrypted_content"}
+)
+# Blocks (and sources) of binary or opaque data: nothing to read, and too large to scan.
+_OPAQUE_TYPES = frozenset(
+    {"image", "image_url", "input_audio", "base64", "file", "redacted_thinking"}
+)
 
 
-def _collect(
-    value: Any, slots: list[_Slot], container: Any, key: Any, everything: bool = False
-) -> None:
-    """Find the strings a model reads: text fields, and every string inside tool input."""
+def _collect(value: Any, slots: list[_Slot], container: Any, key: Any, inside: bool) -> None:
+    """Find the strings a model reads: all but the structural fields' (`inside`: under a tool
+    call's `input`, where every string is the call's, a field named `id` too)."""
     if isinstance(value, str):
         if value:
             slots.append((container, key))
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            _collect(item, slots, value, i, everything)
+            _collect(item, slots, value, i, inside)
     elif isinstance(value, dict):
-        if value.get("type") in ("image", "image_url", "input_audio"):
-            return  # binary payloads: nothing to read, and too large to scan
+        if value.get("type") in _OPAQUE_TYPES:
+            return
         for k, item in value.items():
-            if everything or k in _TEXT_KEYS or isinstance(item, dict | list):
-                _collect(item, slots, value, k, everything or k == "input")
+            if inside or k not in _STRUCTURAL_KEYS:
+                _collect(item, slots, value, k, inside or k == "input")
 
 
 # In a tool definition (and its JSON schema, at any depth) the prose the model reads; names,
@@ -63,9 +74,12 @@ def redact_body(body: dict[str, Any]) -> Counter[str]:
     slots: list[_Slot] = []
     for key in ("system", "messages"):
         if key in body:
-            _collect(body[key], slots, body, key)
-    if isinstance(body.get("tools"), list):
-        _collect_tool_text(body["tools"], slots)
+            _collect(body[key], slots, body, key, False)
+    # a structured answer's schema is read as a tool's is (OpenAI's `response_format`,
+    # Anthropic's `output_format` and `output_config.format`)
+    for key in ("tools", "response_format", "output_format", "output_config"):
+        if isinstance(body.get(key), list | dict):
+            _collect_tool_text(body[key], slots)
     counts: Counter[str] = Counter()
     if not slots:
         return counts
