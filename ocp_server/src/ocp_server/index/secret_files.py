@@ -131,6 +131,11 @@ SECRET_PATTERNS: tuple[str, ...] = (
     ".remote-sync.json",
     "*firebase-adminsdk*.json",
     "msal_token_cache.*",
+    # What a shell or a database client kept of what was typed, passwords on a command line
+    # among them (`sudo -S <<< 'pw'`): a home folder or a dotfiles repository holds them.
+    ".*_history",
+    ".histfile",
+    "fish_history",
     # A tool's login in a home-like folder, at any depth (`deploy/.kube/config`), not only the
     # workspace root: a gitignore pattern with a slash is anchored unless it starts with `**/`.
     "**/.aws/credentials",
