@@ -8,7 +8,8 @@ matched without regard to case (`.ENV`, `server.PEM`); the content rules find pr
 dotenv files holding a secret (`env/production`), netrc, pgpass, git-credentials, htpasswd,
 docker and npm auth (`.npmrc`, Yarn's `.yarnrc.yml`), AWS credential files, Terraform state
 and Kubernetes Secrets, and key material in other forms: .NET's RSA XML keys, OpenVPN static
-keys, WireGuard interfaces, keypair files of 64 random bytes as JSON.
+keys, WireGuard interfaces, keypair files of 64 random bytes as JSON, and a value alone in a
+file named after a password, token or key (a Docker secret, `secrets/db_password.txt`).
 """
 
 from __future__ import annotations
@@ -335,6 +336,17 @@ _DOTENV_SUFFIXES = frozenset(
 _DOTENV_MAX_BYTES = 64_000
 
 
+# A file of one value alone, named after what it is: a Docker secret (Compose mounts each as a
+# file of the bare value: `secrets/db_password.txt`), a key kept for a script. Nothing in the
+# value tells a password from a word, so the name decides; a text or code file so named holds
+# more than one word.
+_LONE_MAX_BYTES = 1024
+_LONE_RE = re.compile(rb"\s*[^\s#]\S{5,}\s*")
+_LONE_NAME_RE = re.compile(
+    r"passw(?:or)?d|passwd|secret|token|api[_.-]?key|private[_.-]?key|credential|\bpin\b"
+)
+
+
 def _meaningful_lines(data: bytes) -> list[bytes]:
     return [
         line.strip()
@@ -416,6 +428,8 @@ def secret_content(data: bytes, name: str = "") -> str | None:
                     return kind
         if first and _DOTENV_LINE_RE.match(first) and _dotenv_with_secret(data, name):
             return "dotenv"
+    if len(data) <= _LONE_MAX_BYTES and _LONE_NAME_RE.search(name) and _LONE_RE.fullmatch(data):
+        return "lone_value"
     return None
 
 
