@@ -22,6 +22,7 @@ from ocp_server.citations.definitions import matches
 from ocp_server.citations.extracted import extracted_place
 from ocp_server.citations.lines import content_hash, describe_change, normalized
 from ocp_server.citations.namesakes import changed_namesake
+from ocp_server.citations.renamed_holder import renamed_place
 from ocp_server.citations.values import Check, Located, Status, Stored
 
 if TYPE_CHECKING:
@@ -158,8 +159,12 @@ async def _find(view: CodeView, c: Stored, path: str, lines: list[str]) -> Locat
                 return located(path, lines, at[0], at[1], d.name, False)
         if c.whole or path != c.path:
             return None
-        if (found := await _find_loose(view, c, path, lines)) is not None or not holders:
+        if (found := await _find_loose(view, c, path, lines)) is not None:
             return found
+        if not holders:  # its definition renamed: found by the lines around, with its new name
+            if (moved := renamed_place(defs, lines, c)) is None:
+                return None
+            return located(path, lines, moved[0], moved[1], moved[2].name, False)
         # split off into a function it calls: found through its name, which it keeps (the
         # name's best holders only: a namesake by the bare name is another class's method)
         best = matches(holders[0], c.symbol)
