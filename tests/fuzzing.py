@@ -22,7 +22,7 @@ from pydantic import BaseModel, ValidationError
 import ocp_wire as wire
 from ocp_client import OCPClient
 from ocp_router import PayloadError, parse_payload
-from ocp_server.server import TOOLS, ToolSpec
+from ocp_server.tool_table import TOOLS, ToolSpec
 
 TOOL_NAMES = [spec.underscore for spec in TOOLS] + [spec.verb for spec in TOOLS]
 MAX_ERROR_TEXT = 2_100  # the server caps error texts at 2,000 characters plus a note

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ocp_server.server import TOOLS
+from ocp_server.tool_table import TOOLS
 
 
 def _undescribed(schema: dict[str, Any]) -> list[str]:

@@ -104,7 +104,7 @@ def _limits(schema: object, defs: dict[str, object]) -> set[int]:
 def test_the_readme_lists_every_inputs_limit() -> None:
     from pathlib import Path
 
-    from ocp_server.server import TOOLS
+    from ocp_server.tool_table import TOOLS
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     table = readme.split("**Input limits.**", 1)[1].split("\n\n", 2)[1]
@@ -146,7 +146,7 @@ def test_integer_bounds_are_advertised_in_json_schema_words() -> None:
     # An optional integer with bounds (`max_tokens`, `max_context_tokens`, `supersedes`, the
     # ids of `resolve`) was advertised as {"ge": 100, "le": 50000}: pydantic's names, which
     # no JSON Schema reader knows, so a client's model was never told the range.
-    from ocp_server.server import TOOLS
+    from ocp_server.tool_table import TOOLS
 
     for spec in TOOLS:
         schema = spec.args.model_json_schema()

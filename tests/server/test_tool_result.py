@@ -14,9 +14,9 @@ from mcp_types.methods import serialize_server_result
 
 import ocp_wire as wire
 from ocp_server.render import render
-from ocp_server.server import list_tools_result
 from ocp_server.settings import ServerSettings
 from ocp_server.tool_answers import tool_result
+from ocp_server.tool_table import list_tools_result
 
 VERSIONS = (*versions.HANDSHAKE_PROTOCOL_VERSIONS, *versions.MODERN_PROTOCOL_VERSIONS)
 

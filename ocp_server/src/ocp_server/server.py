@@ -13,7 +13,7 @@ import dataclasses
 import logging
 import time
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,8 +37,6 @@ from mcp.types import (
     Resource,
     TextContent,
     TextResourceContents,
-    Tool,
-    ToolAnnotations,
 )
 from opentelemetry import trace
 from pydantic import BaseModel, ValidationError
@@ -48,7 +46,6 @@ from ocp_router.errors import ConfigError
 from ocp_server import __version__, read_ahead
 from ocp_server.argument_errors import argument_error, clip, echo
 from ocp_server.build_progress import build_notice
-from ocp_server.client_limits import tool_meta
 from ocp_server.collector import importing
 from ocp_server.daemon_thread import in_daemon_thread
 from ocp_server.enclosing import ServerAnswering
@@ -64,12 +61,13 @@ from ocp_server.errors import (
 )
 from ocp_server.mcp_config import SERVER_NAME
 from ocp_server.protocol_errors import ProtocolErrorsNamed
-from ocp_server.render import ToolAnswer, render, restore_answer, route_answer
+from ocp_server.render import render, route_answer
 from ocp_server.request_ids import unique_request_ids
 from ocp_server.runtime import Runtime
 from ocp_server.settings import ServerSettings, resolve_after_roots_moved, resolve_workspace
 from ocp_server.stdio import hardened_stdio
 from ocp_server.tool_answers import ToolCallsInWireForm, call_outcome, tool_result
+from ocp_server.tool_table import TOOLS, ToolSpec, list_tools_result
 from ocp_server.turns import ProgressNotices, Turns
 
 if TYPE_CHECKING:
@@ -105,123 +103,6 @@ STATUS_RESOURCE = Resource(
     mime_type="application/json",
 )
 RESOURCE_NOT_FOUND = -32002  # the MCP specification's code for an unknown resource URI
-
-Handler = Callable[["AppState", "Workspace | None", Any], Awaitable[BaseModel | ToolAnswer]]
-
-
-@dataclass(frozen=True, slots=True)
-class ToolSpec:
-    shape: wire.ToolShape[Any, Any]  # names and models, shared with ocp_client
-    description: str
-    handler: Handler
-    # read_only: changes nothing of the user's (OCP's own index and memory live in .ocp/ of
-    # a configured workspace); open_world: reaches outside the machine (paid model providers).
-    read_only: bool
-    needs_workspace: bool = True
-    open_world: bool = False
-
-    @property
-    def verb(self) -> str:
-        return self.shape.verb
-
-    @property
-    def args(self) -> type[BaseModel]:
-        return self.shape.args
-
-    @property
-    def output(self) -> type[BaseModel]:
-        return self.shape.result
-
-    @property
-    def underscore(self) -> str:
-        return self.shape.name
-
-
-async def _search(state: AppState, ws: Workspace | None, args: wire.SearchArgs) -> ToolAnswer:
-    assert ws is not None
-    return await state.search_answer(ws, args)
-
-
-async def _restore(state: AppState, ws: Workspace | None, args: wire.RestoreArgs) -> ToolAnswer:
-    assert ws is not None
-    return restore_answer(await state.restore(ws, args), state.client)  # the brief sent once
-
-
-async def _route(state: AppState, ws: Workspace | None, args: wire.RouteArgs) -> BaseModel:
-    return await state.route(ws, args)
-
-
-async def _save(state: AppState, ws: Workspace | None, args: wire.SaveArgs) -> BaseModel:
-    assert ws is not None
-    return await state.save(ws, args)
-
-
-TOOLS: tuple[ToolSpec, ...] = (
-    ToolSpec(
-        wire.SEARCH,
-        "Find the code that answers a question in this workspace: the most relevant "
-        "definitions and text chunks, each cited as path:start-end, from an always-fresh "
-        "index. Use before opening files. Accepts identifiers in any spelling "
-        "(verify_token, verifyToken, 'verify token') or plain questions.",
-        _search,
-        read_only=True,
-    ),
-    ToolSpec(
-        wire.RESTORE,
-        "Restore what earlier sessions left: active decisions with reasons, each checked "
-        "against the code it cites (valid, moved, or listed apart as stale with what changed), "
-        "open items, key/value state, summaries, notes and notable model routes, most relevant "
-        "and most recent first, the whole result within max_tokens. Call at the start of a task.",
-        _restore,
-        read_only=True,
-    ),
-    ToolSpec(
-        wire.ROUTE,
-        "Answer a request on the right model: simple requests go to a local model (private, "
-        "free); complex ones to a paid model (mid, or top for the hardest) with retrieved code "
-        "context and the session brief, secrets redacted. Pass `request`, or a whole "
-        "conversation as `messages` (with `system`/`tools`). Failures escalate to the next "
-        "tier; budgets are respected. Returns the answer and the full routing trace. Without a "
-        "paid API key, complex requests come back as an enriched prompt for you to answer.",
-        _route,
-        read_only=False,
-        needs_workspace=False,
-        open_world=True,
-    ),
-    ToolSpec(
-        wire.SAVE,
-        "Save what the next session should know: a summary, decisions (which may supersede "
-        "earlier ones by id; saved again under its title, reworded, one supersedes the old "
-        "one), key/value state, notes and open items, and the outcome of a "
-        "routed answer (by trace_id). Cite the code a decision or note is about (citations: "
-        "path:start-end or a symbol) so later sessions are told when it changes; forget "
-        "memories by id. Nothing is silently overwritten.",
-        _save,
-        read_only=False,
-    ),
-)
-
-
-def list_tools_result(settings: ServerSettings) -> ListToolsResult:
-    return ListToolsResult(
-        tools=[
-            Tool(
-                name=settings.tool_name(spec.shape),
-                title=spec.verb,
-                description=spec.description,
-                input_schema=spec.args.model_json_schema(),
-                output_schema=spec.output.model_json_schema(),
-                annotations=ToolAnnotations(
-                    title=spec.verb,
-                    read_only_hint=spec.read_only,
-                    destructive_hint=False,
-                    open_world_hint=spec.open_world,
-                ),
-                meta=tool_meta(spec.shape),
-            )
-            for spec in TOOLS
-        ]
-    )
 
 
 def _find(name: str) -> ToolSpec | None:
