@@ -316,6 +316,21 @@ class FakeOllama(FakeServer):
                 return self._err(400, f'option "{k}" must be of type float')
         return opts
 
+    def _checked_options(
+        self, body: dict[str, Any], model: str, verb: str
+    ) -> dict[str, Any] | Response:
+        """A chat's or a generate's options, or Ollama's 400 for what both refuse alike: bad
+        options, format or think, or a model that does not complete (`verb`: what it says)."""
+        opts = self._options(body)
+        if isinstance(opts, Response):
+            return opts
+        for check in (self._check_format(body), self._check_think(body, model)):
+            if check is not None:
+                return check
+        if "completion" not in self.capabilities_of(model):
+            return self._err(400, f'"{model}" does not support {verb}')
+        return opts
+
     def _check_format(self, body: dict[str, Any]) -> Response | None:
         fmt = body.get("format")
         if fmt in (None, "", "json") or isinstance(fmt, dict):
@@ -469,15 +484,10 @@ class FakeOllama(FakeServer):
                     f"json: cannot unmarshal {kind} into Go struct field "
                     "ChatRequest.messages.content of type string",
                 )
-        opts = self._options(body)
+        opts = self._checked_options(body, model, "chat")
         if isinstance(opts, Response):
             return opts
-        for check in (self._check_format(body), self._check_think(body, model)):
-            if check is not None:
-                return check
         caps = self.capabilities_of(model)
-        if "completion" not in caps:
-            return self._err(400, f'"{model}" does not support chat')
         if body.get("tools") and "tools" not in caps:
             full = model if "/" in model else f"registry.ollama.ai/library/{model}"
             return self._err(400, f"{full} does not support tools")
@@ -556,15 +566,10 @@ class FakeOllama(FakeServer):
             return self._err(
                 400, "json: cannot unmarshal value into Go struct field prompt of type string"
             )
-        opts = self._options(body)
+        opts = self._checked_options(body, model, "generate")
         if isinstance(opts, Response):
             return opts
-        for check in (self._check_format(body), self._check_think(body, model)):
-            if check is not None:
-                return check
         caps = self.capabilities_of(model)
-        if "completion" not in caps:
-            return self._err(400, f'"{model}" does not support generate')
         if body.get("suffix") and "insert" not in caps:
             return self._err(400, f'"{model}" does not support insert')
         if body.get("raw") and (body.get("template") or body.get("system") or body.get("context")):

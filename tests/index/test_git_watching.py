@@ -41,6 +41,15 @@ def _worktree(tmp_path: Path) -> Path:
     return tmp_path / "ws"
 
 
+def _worktree_with_a_forced_commit(tmp_path: Path) -> Path:
+    """A worktree whose last commit force-added an ignored file, debug.log."""
+    ws = _worktree(tmp_path)
+    (ws / "debug.log").write_text(FORCED)
+    git(ws, "add", "-f", "debug.log")
+    git(ws, "commit", "-qm", "forced")
+    return ws
+
+
 def _submodule(tmp_path: Path) -> Path:
     _repository(tmp_path / "lib")
     _repository(tmp_path / "super")
@@ -80,10 +89,7 @@ async def test_a_file_force_added_is_indexed_by_the_watcher_wherever_git_keeps_i
 async def test_a_reset_in_a_worktree_is_followed_by_the_watcher(tmp_path: Path) -> None:
     # `git reset HEAD~1` of a commit that force-added a file: only the worktree's own index
     # and the branch (in the common folder) change, and the file is ignored again.
-    ws = _worktree(tmp_path)
-    (ws / "debug.log").write_text(FORCED)
-    git(ws, "add", "-f", "debug.log")
-    git(ws, "commit", "-qm", "forced")
+    ws = _worktree_with_a_forced_commit(tmp_path)
     async with watched(ws, tmp_path / "ocp.db") as index:
         assert "debug.log" in await found(index, "forced_zebra_line")
         git(ws, "reset", "-q", "HEAD~1")
@@ -101,10 +107,7 @@ async def test_a_reset_in_a_worktree_is_followed_by_the_watcher(tmp_path: Path) 
 async def test_a_branch_moved_after_its_index_is_followed_by_the_watcher(tmp_path: Path) -> None:
     # The reset above with an update between its two writes, as a loaded machine may have it:
     # the file leaves at the index's write, the index is current again at the branch's.
-    ws = _worktree(tmp_path)
-    (ws / "debug.log").write_text(FORCED)
-    git(ws, "add", "-f", "debug.log")
-    git(ws, "commit", "-qm", "forced")
+    ws = _worktree_with_a_forced_commit(tmp_path)
     async with watched(ws, tmp_path / "ocp.db") as index:
         parent = git(ws, "rev-parse", "HEAD~1").strip()
         git(ws, "read-tree", parent)  # the index, as `git reset` writes it first

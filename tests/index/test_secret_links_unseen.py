@@ -40,6 +40,20 @@ def _linked_workspace(root: Path, in_git: bool) -> Path:
     return ws
 
 
+def _linked_from_outside(tmp_path: Path) -> Path:
+    """A workspace whose config/defaults.py is a hard link to a .env outside it, and
+    config/lib.py one to code outside it (linked out, and no secret)."""
+    ws = tmp_path / "ws"
+    (ws / "config").mkdir(parents=True)
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / ".env").write_text(ENV)
+    (app / "lib.py").write_text("def helper():\n    return 2\n")
+    os.link(app / ".env", ws / "config" / "defaults.py")
+    os.link(app / "lib.py", ws / "config" / "lib.py")
+    return ws
+
+
 @pytest.mark.parametrize("in_git", [True, False])
 def test_a_hard_link_to_an_ignored_secret_file_in_another_folder_is_a_secret(
     tmp_path: Path, in_git: bool
@@ -55,14 +69,7 @@ def test_a_hard_link_to_an_ignored_secret_file_in_another_folder_is_a_secret(
 def test_a_hard_link_with_a_name_outside_the_workspace_is_judged_as_a_nameless_file(
     tmp_path: Path,
 ) -> None:
-    ws = tmp_path / "ws"
-    (ws / "config").mkdir(parents=True)
-    app = tmp_path / "app"
-    app.mkdir()
-    (app / ".env").write_text(ENV)
-    (app / "lib.py").write_text("def helper():\n    return 2\n")
-    os.link(app / ".env", ws / "config" / "defaults.py")
-    os.link(app / "lib.py", ws / "config" / "lib.py")
+    ws = _linked_from_outside(tmp_path)
     (ws / "config" / "local.py").write_text(ENV)  # no link: its own name judges it
     listing = {c.path: c for c in list_workspace(ws).candidates}
     assert listing["config/defaults.py"].linked_outside
@@ -73,20 +80,11 @@ def test_a_hard_link_with_a_name_outside_the_workspace_is_judged_as_a_nameless_f
 async def test_no_chunk_of_a_hard_link_to_a_dotenv_file_outside_the_workspace_is_indexed(
     tmp_path: Path,
 ) -> None:
-    ws = tmp_path / "ws"
-    (ws / "config").mkdir(parents=True)
-    app = tmp_path / "app"
-    app.mkdir()
-    (app / ".env").write_text(ENV)
-    (app / "lib.py").write_text("def helper():\n    return 2\n")
-    os.link(app / ".env", ws / "config" / "defaults.py")
-    os.link(app / "lib.py", ws / "config" / "lib.py")  # linked out, and no secret
+    ws = _linked_from_outside(tmp_path)
     async with await WorkspaceIndex.open(ws) as index:
         summary = await index.update()
-        rows = await index.db.execute_fetchall(
-            "SELECT DISTINCT f.path FROM chunks c JOIN files f ON f.id = c.file_id"
-        )
-    assert {r[0] for r in rows} == {"config/lib.py"}
+        indexed = await _indexed_paths(index)
+    assert indexed == {"config/lib.py"}
     assert summary is not None and summary.skipped.get("secret_content") == 1
 
 
