@@ -63,17 +63,23 @@ def _module(i: int, header: str = "") -> str:
     return f"{header}import os\n\n\n{body}"
 
 
+def _old_folder(tmp_path: Path, modules: int) -> Path:
+    """A workspace of keep.py and `modules` modules in old/ (m0.py, m1.py, ...)."""
+    ws = tmp_path / "ws"
+    (ws / "old").mkdir(parents=True)
+    (ws / "keep.py").write_text("KEPT = 1\n")
+    for i in range(modules):
+        (ws / "old" / f"m{i}.py").write_text(_module(i))
+    return ws
+
+
 async def test_a_folder_moved_and_edited_past_the_bound_has_its_files_of_a_new_name_read_first(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Was: the first SKETCHED dropped files by id were read, whichever files came new: of a
     # big folder moved and edited (a package renamed, its imports fixed), those past the
     # bound were never paired (200 of 500).
-    ws = tmp_path / "ws"
-    (ws / "old").mkdir(parents=True)
-    (ws / "keep.py").write_text("KEPT = 1\n")
-    for i in range(8):
-        (ws / "old" / f"m{i}.py").write_text(_module(i))
+    ws = _old_folder(tmp_path, 8)
     index = await WorkspaceIndex.open(ws, tmp_path / "ocp.db")
     try:
         await index.update()
@@ -101,11 +107,7 @@ async def test_files_moved_and_edited_are_compared_only_with_those_sharing_a_rar
 ) -> None:
     # Was: every dropped file was compared with every new one (a line all of them hold, an
     # import, made each a candidate): quadratic in a folder of thousands moved.
-    ws = tmp_path / "ws"
-    (ws / "old").mkdir(parents=True)
-    (ws / "keep.py").write_text("KEPT = 1\n")
-    for i in range(30):
-        (ws / "old" / f"m{i}.py").write_text(_module(i))
+    ws = _old_folder(tmp_path, 30)
     compared: list[int] = []
     real = edited_moves.similarity
 

@@ -11,7 +11,8 @@ import random
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import numpy as np
@@ -121,14 +122,23 @@ async def test_an_edit_is_applied_without_reading_the_index_again(
         assert reads == [] and index.snapshots.loads == {"full": 1, "delta": 1}
 
 
-async def test_a_reader_behind_by_a_few_writes_applies_them_all(repo: Path, tmp_path: Path) -> None:
-    db = tmp_path / "ocp.db"
+@asynccontextmanager
+async def _built_and_read(
+    repo: Path, db: Path
+) -> AsyncIterator[tuple[WorkspaceIndex, WorkspaceIndex]]:
+    """Two processes' indexes on one database: `index` has built it, `reader` read its
+    snapshot of that build."""
     async with (
         await WorkspaceIndex.open(repo, db) as index,
         await WorkspaceIndex.open(repo, db) as reader,
     ):
         await index.update()
         await reader.snapshot()
+        yield index, reader
+
+
+async def test_a_reader_behind_by_a_few_writes_applies_them_all(repo: Path, tmp_path: Path) -> None:
+    async with _built_and_read(repo, tmp_path / "ocp.db") as (index, reader):
         for n in range(3):  # three updates while the reader did not search
             edit(repo / f"pkg{n}" / f"mod_{n}.py", f"zqbehind{chr(97 + n)}")
             await index.update()
@@ -285,12 +295,7 @@ async def test_a_database_restored_from_an_older_backup_is_read_whole(
     or past it (2), its numbers alone said the reader was current, or behind by one recorded
     write: it kept the rows of the writes the restore undid, and missed the new ones."""
     db = tmp_path / "ocp.db"
-    async with (
-        await WorkspaceIndex.open(repo, db) as index,
-        await WorkspaceIndex.open(repo, db) as reader,
-    ):
-        await index.update()
-        await reader.snapshot()
+    async with _built_and_read(repo, db) as (index, reader):
         _copy_database(db, tmp_path / "backup.db")
         (repo / "pkg0" / "undone.py").write_text("def zqundone():\n    return 1\n")
         await index.update()
@@ -317,13 +322,7 @@ async def test_a_reader_behind_by_keep_generations_applies_them_one_more_reads_w
     """The last `KEEP` generations are kept: a reader that many behind applies them, one
     more behind reads whole (and gets what a full load gets)."""
     monkeypatch.setattr(change_log, "KEEP", 3)
-    db = tmp_path / "ocp.db"
-    async with (
-        await WorkspaceIndex.open(repo, db) as index,
-        await WorkspaceIndex.open(repo, db) as reader,
-    ):
-        await index.update()
-        await reader.snapshot()
+    async with _built_and_read(repo, tmp_path / "ocp.db") as (index, reader):
         for behind, loads in ((3, {"full": 1, "delta": 1}), (4, {"full": 2, "delta": 1})):
             for n in range(behind):
                 edit(repo / f"pkg{n % 4}" / f"mod_{n}.py", f"zqkeep{chr(97 + behind)}{chr(97 + n)}")
@@ -353,13 +352,7 @@ async def test_a_reader_further_behind_than_the_real_keep_reads_whole_and_right(
     """A reader behind by the last `KEEP` (128) generations applies them; one more behind has
     no stamp left to be checked against and reads whole: slower, never wrong (the change log
     keeps no oldest reader's generation, and need not for its answers)."""
-    db = tmp_path / "ocp.db"
-    async with (
-        await WorkspaceIndex.open(repo, db) as index,
-        await WorkspaceIndex.open(repo, db) as reader,
-    ):
-        await index.update()
-        await reader.snapshot()
+    async with _built_and_read(repo, tmp_path / "ocp.db") as (index, reader):
         for behind, loads in ((128, {"full": 1, "delta": 1}), (129, {"full": 2, "delta": 1})):
             marker = f"zqbehind{behind}"
             edit(repo / "pkg2" / "mod_6.py", marker)
