@@ -63,6 +63,15 @@ def _module(i: int, header: str = "") -> str:
     return f"{header}import os\n\n\n{body}"
 
 
+async def _rows(db_path: Path, sql: str) -> list[Any]:
+    """The rows `sql` reads from the index's database, once the index is closed."""
+    db = await connect(db_path)
+    try:
+        return list(await db.execute_fetchall(sql))
+    finally:
+        await db.close()
+
+
 def _old_folder(tmp_path: Path, modules: int) -> Path:
     """A workspace of keep.py and `modules` modules in old/ (m0.py, m1.py, ...)."""
     ws = tmp_path / "ws"
@@ -92,14 +101,11 @@ async def test_a_folder_moved_and_edited_past_the_bound_has_its_files_of_a_new_n
         await index.update()
     finally:
         await index.close()
-    db = await connect(tmp_path / "ocp.db")
-    try:
-        rows = await db.execute_fetchall(
-            "SELECT path, moved_to FROM gone_files WHERE moved_to IS NOT NULL ORDER BY path"
-        )
-        assert [tuple(r) for r in rows] == [(f"old/m{i}.py", f"new/m{i}.py") for i in (5, 6, 7)]
-    finally:
-        await db.close()
+    rows = await _rows(
+        tmp_path / "ocp.db",
+        "SELECT path, moved_to FROM gone_files WHERE moved_to IS NOT NULL ORDER BY path",
+    )
+    assert [tuple(r) for r in rows] == [(f"old/m{i}.py", f"new/m{i}.py") for i in (5, 6, 7)]
 
 
 async def test_files_moved_and_edited_are_compared_only_with_those_sharing_a_rare_line(
@@ -126,12 +132,9 @@ async def test_files_moved_and_edited_are_compared_only_with_those_sharing_a_rar
         await index.update()
     finally:
         await index.close()
-    db = await connect(tmp_path / "ocp.db")
-    try:
-        rows = await db.execute_fetchall(
-            "SELECT count(*) FROM gone_files WHERE moved_to = replace(path, 'old/', 'new/')"
-        )
-        assert list(rows)[0][0] == 30  # each paired with itself
-    finally:
-        await db.close()
+    rows = await _rows(
+        tmp_path / "ocp.db",
+        "SELECT count(*) FROM gone_files WHERE moved_to = replace(path, 'old/', 'new/')",
+    )
+    assert rows[0][0] == 30  # each paired with itself
     assert len(compared) <= 30 * 2  # not 30 * 30

@@ -69,6 +69,19 @@ LAYOUTS: dict[str, Callable[[Path], Path]] = {
 }
 
 
+async def _leaves_once_ignored(ws: Path, db: Path, rules: Path, pattern: str) -> None:
+    """scratch_notes.py, indexed by a running watcher, leaves the index once `pattern` is
+    added to `rules` (a file of ignore rules git reads)."""
+    (ws / "scratch_notes.py").write_text("def scratch_notes():\n    pass\n")
+    async with watched(ws, db) as index:
+        assert "scratch_notes.py" in await found(index, "scratch_notes")
+        with rules.open("a") as file:
+            file.write(pattern)
+        async with asyncio.timeout(15):
+            while "scratch_notes.py" in await found(index, "scratch_notes"):
+                await asyncio.sleep(0.1)
+
+
 @pytest.mark.parametrize("layout", list(LAYOUTS))
 async def test_a_file_force_added_is_indexed_by_the_watcher_wherever_git_keeps_its_index(
     tmp_path: Path, layout: str
@@ -123,30 +136,17 @@ async def test_a_branch_moved_after_its_index_is_followed_by_the_watcher(tmp_pat
 
 async def test_a_worktrees_exclude_file_is_the_common_one_and_is_followed(tmp_path: Path) -> None:
     ws = _worktree(tmp_path)
-    (ws / "scratch_notes.py").write_text("def scratch_notes():\n    pass\n")
     exclude = tmp_path / "repo" / ".git" / "info" / "exclude"
     exclude.parent.mkdir(exist_ok=True)
-    async with watched(ws, tmp_path / "ocp.db") as index:
-        assert "scratch_notes.py" in await found(index, "scratch_notes")
-        with exclude.open("a") as file:
-            file.write("\nscratch_notes.py\n")
-        async with asyncio.timeout(15):
-            while "scratch_notes.py" in await found(index, "scratch_notes"):
-                await asyncio.sleep(0.1)
+    await _leaves_once_ignored(ws, tmp_path / "ocp.db", exclude, "\nscratch_notes.py\n")
 
 
 async def test_a_pattern_added_to_a_gitignore_above_a_subfolder_workspace_is_followed(
     tmp_path: Path,
 ) -> None:
     ws = _subfolder(tmp_path)
-    (ws / "scratch_notes.py").write_text("def scratch_notes():\n    pass\n")
-    async with watched(ws, tmp_path / "ocp.db") as index:
-        assert "scratch_notes.py" in await found(index, "scratch_notes")
-        with (tmp_path / "repo" / ".gitignore").open("a") as file:
-            file.write("scratch_notes.py\n")
-        async with asyncio.timeout(15):
-            while "scratch_notes.py" in await found(index, "scratch_notes"):
-                await asyncio.sleep(0.1)
+    gitignore = tmp_path / "repo" / ".gitignore"
+    await _leaves_once_ignored(ws, tmp_path / "ocp.db", gitignore, "scratch_notes.py\n")
 
 
 def test_head_in_a_worktree_follows_its_commits_and_resets(tmp_path: Path) -> None:
@@ -178,14 +178,7 @@ async def test_a_pattern_added_to_the_global_excludes_file_is_followed(
     if linked:
         excludes.symlink_to(edited)
     git(workspace, "config", "core.excludesFile", str(excludes))
-    (workspace / "scratch_notes.py").write_text("def scratch_notes():\n    pass\n")
-    async with watched(workspace, tmp_path / "ocp.db") as index:
-        assert "scratch_notes.py" in await found(index, "scratch_notes")
-        with edited.open("a") as file:
-            file.write("scratch_notes.py\n")
-        async with asyncio.timeout(15):
-            while "scratch_notes.py" in await found(index, "scratch_notes"):
-                await asyncio.sleep(0.1)
+    await _leaves_once_ignored(workspace, tmp_path / "ocp.db", edited, "scratch_notes.py\n")
 
 
 async def test_core_excludesfile_pointed_at_another_file_is_followed_by_the_watcher(
