@@ -25,11 +25,33 @@ def run(ws: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_index_prints_a_summary_with_skips_by_reason(workspace: Path) -> None:
-    done = run(workspace, "index")
+# What `index` and `status` say of the fixture's skipped files (and an MCP client's config),
+# each reason in words: it said "binary 1, lockfile 1, mcp_config 1, minified 1, secret 3",
+# the index's own names, which a user could not read ("mcp_config"?).
+SKIPPED_IN_WORDS = (
+    "1 file: binary; 1 file: lockfile; 1 file: MCP client config (may hold keys); "
+    "1 file: minified code; 3 files: secret by its name (.env, *.pem, …)"
+)
+
+
+def test_index_and_status_say_what_was_skipped_and_why_in_words(workspace: Path) -> None:
+    (workspace / ".mcp.json").write_text('{"mcpServers": {}}\n')
+    wide = {**os.environ, "COLUMNS": "300"}  # the table's row on one line
+    done = subprocess.run(
+        [sys.executable, "-m", "ocp_server.cli", "--workspace", str(workspace), "index"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=wide,
+    )
     assert done.returncode == 0, done.stderr
-    assert "files" in done.stdout and "secret 3" in done.stdout and "binary 1" in done.stdout
+    rows = [line.strip("│ ") for line in done.stdout.splitlines() if "skipped" in line]
+    assert [" ".join(row.split()) for row in rows] == [f"skipped │ {SKIPPED_IN_WORDS}"], rows
     assert (workspace / ".ocp" / "ocp.db").exists()
+    status = run(workspace, "status")
+    assert status.returncode == 0, status.stderr
+    lines = [line for line in status.stdout.splitlines() if line.startswith("skipped")]
+    assert lines == [f"skipped    {SKIPPED_IN_WORDS}"], status.stdout
 
 
 def test_search_json_has_exactly_the_documented_fields(workspace: Path) -> None:

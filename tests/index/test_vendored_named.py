@@ -100,4 +100,4 @@ async def test_mcp_client_configs_and_their_backups_are_skipped_as_mcp_config(
     assert report.skipped["mcp_config"] == len(configs)
     assert not indexed & set(configs)
     assert {"src/mcp.py", "docs/mcp.json.md"} <= indexed
-    assert "mcp_config 7" in render_report(report, "underscore")
+    assert "7 files: MCP client config (may hold keys)" in render_report(report, "underscore")

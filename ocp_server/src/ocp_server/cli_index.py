@@ -29,6 +29,7 @@ from ocp_server.index.languages import language_named
 from ocp_server.index.lexicon import NO_SEARCHABLE_WORDS
 from ocp_server.index.models import IndexSummary, SearchResponse
 from ocp_server.index.query import parse_query
+from ocp_server.index.skip_words import skipped_words
 from ocp_server.index.workspace_root import WorkspaceGone
 from ocp_server.render import hit_part, members_line
 from ocp_server.settings import ServerSettings, tool_names_setting
@@ -193,8 +194,7 @@ def run_index(args: argparse.Namespace, workspace: Path) -> int:
     table.add_row("read (looked changed)", f"{summary.scanned:,}")
     table.add_row("re-chunked (content changed)", f"{summary.changed:,}")
     table.add_row("removed", f"{summary.removed:,}")
-    skipped = ", ".join(f"{k} {v:,}" for k, v in sorted(summary.skipped.items())) or "none"
-    table.add_row("skipped", skipped)
+    table.add_row("skipped", skipped_words(summary.skipped))
     table.add_row("seconds", f"{summary.seconds:.2f}")
     workers = str(summary.workers)
     if summary.workers_failed:

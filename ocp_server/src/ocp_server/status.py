@@ -15,6 +15,7 @@ from ocp_server.index.file_pool import WORKERS_META_KEY, workers_failed
 from ocp_server.index.files import VENDORED_META_KEY, VENDORED_REASON
 from ocp_server.index.full_disk import STORAGE_META_KEY
 from ocp_server.index.lease import LEASE_NAME
+from ocp_server.index.skip_words import skipped_words
 from ocp_server.index.workspace import WorkspaceIndex
 from ocp_wire.tools import ToolNameStyle
 
@@ -156,12 +157,11 @@ async def _storage_failed(index: WorkspaceIndex) -> str | None:
 def render_report(report: wire.IndexReport, tool_names: ToolNameStyle) -> str:
     """The report as a few lines of text, for terminals and clients that show text; tools
     named as advertised under OCP_TOOL_NAMES=`tool_names`."""
-    skipped = ", ".join(f"{k} {v:,}" for k, v in report.skipped.items()) or "none"
     lines = [
         f"workspace  {report.workspace}",
         f"database   {report.database} ({report.db_bytes / 1e6:.1f} MB)",
         f"indexed    {counted(report.files, 'file')}, {counted(report.chunks, 'chunk')}",
-        f"skipped    {skipped}",
+        f"skipped    {skipped_words(report.skipped)}",
     ]
     if count := report.skipped.get(nested.NESTED_REASON, 0):
         lines.append(f"nested     {nested.describe(count, report.nested_repositories)}")
