@@ -54,6 +54,21 @@ MESSAGES: list[tuple[str, dict[str, Any], str]] = [
         {"query": "verify token", "workspace": "rel"},
         "`workspace`: expected an absolute path (got 'rel')",
     ),
+    # a refused folder and one outside those the server may open: said as every workspace
+    # refusal is, wherever the path came from (`workspace`, OCP_WORKSPACE, the client's root)
+    (
+        "ocp_context_search",
+        {"query": "verify token", "workspace": "/"},
+        "`workspace` / is the root folder: it cannot be a workspace (OCP would read and store "
+        "every file in it, secrets included); use the folder of one project",
+    ),
+    (
+        "ocp_context_search",
+        {"query": "verify token", "workspace": "{ws}/../other"},
+        "`workspace` {ws}/../other is outside the folders this server may open ({ws}); leave "
+        "`workspace` out, or pass one of them or a folder inside one. Other folders are opened "
+        "only when configured (OCP_WORKSPACE) or opened in the client (MCP roots).",
+    ),
     (
         "ocp_session_restore",
         {"decision": 99},
@@ -117,6 +132,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RawServer
     workspace = tmp_path_factory.mktemp("messages") / "ws"
     (workspace / "src").mkdir(parents=True)
     (workspace / "src" / "auth.py").write_text("def verify_token(token):\n    return token\n")
+    (workspace.parent / "other").mkdir()  # a folder outside the one the server may open
     with FakeOllama() as ollama:
         raw = RawServer(server_env(workspace, ollama), cwd=workspace.parent)
         try:
@@ -141,6 +157,10 @@ def test_a_bad_argument_is_told_as_its_field_what_was_expected_and_what_was_give
     server: tuple[RawServer, Path], tool: str, arguments: dict[str, Any], said: str
 ) -> None:
     raw, workspace = server
+    arguments = {
+        k: v.replace("{ws}", str(workspace)) if isinstance(v, str) else v
+        for k, v in arguments.items()
+    }
     result = raw.call_tool(tool, arguments)["result"]
     assert result["isError"], result
     assert result["content"][0]["text"] == said.replace("{ws}", str(workspace))

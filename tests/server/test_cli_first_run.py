@@ -368,7 +368,8 @@ def test_status_reports_files_chunks_skips_last_update_watcher_and_build(workspa
     assert report["build"] == {"state": "idle", "done": 0, "total": 0, "started_at": None}
     assert report["watcher"]["state"] == "none"
     text = run(workspace, "status").stdout
-    assert "5 files" in text and "secret 3" in text and "no ocp-server is watching" in text
+    assert "5 files" in text and "3 files: secret by its name" in text
+    assert "no ocp-server is watching" in text
 
 
 def test_status_counts_and_names_nested_repositories_and_submodules_left_out(

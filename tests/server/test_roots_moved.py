@@ -95,8 +95,8 @@ async def test_a_call_naming_a_folder_no_longer_configured_is_told_why(
     text = text_of(refused)
     assert "roots changed while the call was on its way" in text, text
     assert (
-        "`workspace`: expected one of the folders this server may open "
-        f"({second}) or a folder inside one (got {str(first)!r}); it is outside the folders"
+        f"`workspace` {first} is outside the folders this server may open ({second}); leave "
+        "`workspace` out, or pass one of them or a folder inside one."
     ) in text, text
     assert not (first / ".ocp").exists()  # the folder the user closed is not opened
 

@@ -13,7 +13,7 @@ import pytest
 import ocp_wire as wire
 from ocp_client import OCPClient
 from ocp_server.app import AppState
-from ocp_server.settings import ServerSettings, WorkspaceError, resolve_workspace
+from ocp_server.settings import NO_WORKSPACE, ServerSettings, WorkspaceError, resolve_workspace
 from tests.fakes import FakeOllama
 from tests.results import tool_text
 
@@ -63,6 +63,53 @@ def test_root_home_and_system_folders_are_refused_with_a_clear_error(
     message = refused(ServerSettings(workspace=workspace), argument)
     assert message.startswith("`workspace`") and why in message
     assert "cannot be a workspace" in message
+
+
+REFUSED_ROOT = (
+    "/ is the root folder: it cannot be a workspace (OCP would read and store every file in "
+    "it, secrets included); use the folder of one project"
+)
+
+
+@pytest.mark.parametrize(
+    ("settings", "argument", "source"),
+    [
+        (ServerSettings.from_env({"OCP_WORKSPACE": "/"}), None, "OCP_WORKSPACE"),
+        (ServerSettings.from_env({}, workspace_flag=Path("/")), None, "--workspace"),
+        (ServerSettings(claude_project_dir=Path("/")), None, "CLAUDE_PROJECT_DIR"),
+        (ServerSettings(), "/", "`workspace`"),
+    ],
+)
+def test_a_refused_folder_is_said_in_one_format_naming_where_it_was_given(
+    home: Path, settings: ServerSettings, argument: str | None, source: str
+) -> None:
+    # It said "OCP_WORKSPACE '/' is the root folder: it cannot be a workspace (...). Use the
+    # folder of one project.", the path quoted where "OCP_WORKSPACE /x does not exist" is
+    # not, and a client's root "the client's root '/x' ...": now one definition
+    # (workspace_folder.workspace_problem): where it was given, the path, why, what to do.
+    assert refused(settings, argument, cwd=home) == f"{source} {REFUSED_ROOT}"
+
+
+def test_a_left_out_root_and_working_directory_are_said_in_the_same_format(
+    home: Path,
+) -> None:
+    gone = home / "gone"
+    message = refused(ServerSettings(), None, ["file:///", gone.as_uri()], cwd=home)
+    assert message == (
+        f"{NO_WORKSPACE} (not used: the client's root / is the root folder; the client's root "
+        f"{gone.as_uri()} is not an existing local folder; the working directory {home} is "
+        "your home folder)"
+    )
+
+
+def test_a_folder_outside_the_configured_ones_is_said_whole(workspace: Path, home: Path) -> None:
+    outside = workspace.parent / "outside"
+    outside.mkdir()
+    assert refused(ServerSettings(workspace=workspace), str(outside)) == (
+        f"`workspace` {outside} is outside the folders this server may open ({workspace}); "
+        "leave `workspace` out, or pass one of them or a folder inside one. Other folders are "
+        "opened only when configured (OCP_WORKSPACE) or opened in the client (MCP roots)."
+    )
 
 
 def test_a_folder_outside_the_configured_ones_is_refused(workspace: Path, home: Path) -> None:
@@ -144,8 +191,8 @@ def test_no_workspace_says_which_root_or_working_directory_was_left_out_and_why(
     # VS Code opened on the home folder, Claude Desktop starting servers in /.
     message = refused(ServerSettings(), None, [home.as_uri()], cwd=Path("/"))
     assert message.startswith("no workspace")
-    assert f"the client's root {str(home)!r} is your home folder" in message
-    assert "the working directory '/' is the root folder" in message
+    assert f"the client's root {home} is your home folder" in message
+    assert "the working directory / is the root folder" in message
 
 
 @pytest.mark.parametrize("name", ["OCP_WORKSPACE", "CLAUDE_PROJECT_DIR"])
@@ -156,7 +203,7 @@ def test_no_workspace_names_a_variable_the_client_passed_unexpanded(name: str) -
     message = refused(settings, None, cwd=Path("/"))
     assert message.startswith("no workspace")
     assert f"{name} is '${{workspaceFolder}}', a variable the client did not expand" in message
-    assert "the working directory '/' is the root folder" in message
+    assert "the working directory / is the root folder" in message
 
 
 # ---- over MCP ----------------------------------------------------------------------------

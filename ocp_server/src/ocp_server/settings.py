@@ -26,11 +26,19 @@ from urllib.parse import unquote, urlparse
 
 from ocp_router.env import env_value, unexpanded
 from ocp_router.errors import ConfigError
+from ocp_router.redact_names import redact_name
 from ocp_server.argument_errors import field_problem
 from ocp_server.errors import WorkspaceError as WorkspaceError  # re-exported
 from ocp_server.index.gitdirs import find_git_dirs
 from ocp_server.index.limits import DEFAULT_HISTORY_COMMITS, DEFAULT_MAX_FILE_BYTES
-from ocp_server.workspace_folder import not_a_folder, not_absolute
+from ocp_server.path_text import path_text
+from ocp_server.workspace_folder import (
+    CLIENT_ROOT,
+    REFUSED_FOLDER,
+    not_a_folder,
+    not_absolute,
+    workspace_problem,
+)
 from ocp_wire.base import MAX_WORKSPACE_CHARS
 
 # The tools' own bounds of the budgets these settings stand in for: a default may not be what a
@@ -376,8 +384,9 @@ def _usable(path: Path, source: str, kept: Kept | None = None) -> Path:
     if why := refusal(resolved):
         shown = str(path) if resolved == path else f"{path} ({resolved})"
         raise WorkspaceError(
-            f"{source} {shown!r} {why}: it cannot be a workspace (OCP would read and store "
-            "every file in it, secrets included). Use the folder of one project."
+            workspace_problem(
+                source, shown, f"{why}: {REFUSED_FOLDER}", "use the folder of one project"
+            )
         )
     return resolved
 
@@ -429,12 +438,12 @@ def _left_out(settings: ServerSettings, roots: list[str] | None, cwd: Path | Non
         path = root_to_path(uri)
         resolved = resolved_folder(path) if path is not None else None
         if resolved is None:
-            why.append(f"the client's root {uri!r} is not an existing local folder")
+            why.append(workspace_problem(CLIENT_ROOT, uri, "is not an existing local folder"))
         elif reason := refusal(resolved):
-            why.append(f"the client's root {str(resolved)!r} {reason}")
+            why.append(workspace_problem(CLIENT_ROOT, resolved, reason))
     here = (cwd or Path.cwd()).resolve()
     if reason := refusal(here):
-        why.append(f"the working directory {str(here)!r} {reason}")
+        why.append(workspace_problem("the working directory", here, reason))
     return f" (not used: {'; '.join(why)})" if why else ""
 
 
@@ -469,16 +478,15 @@ def resolve_workspace(
     containing = [f for f in folders if path.is_relative_to(f)]
     if containing:
         return max(containing, key=lambda f: len(f.parts))
-    allowed = ", ".join(str(f) for f in folders) or "none"
+    allowed = ", ".join(redact_name(path_text(f)).text for f in folders) or "none"
     raise WorkspaceError(
-        field_problem(
-            "workspace",
-            f"expected one of the folders this server may open ({allowed}) or a folder inside one",
+        workspace_problem(
+            "`workspace`",
             argument,
-            limit=PATH_CHARS,
-            hint="it is outside the folders this server may open; leave `workspace` out, or "
-            "pass one of them. Other folders are opened only when configured (OCP_WORKSPACE) "
-            "or opened in the client (MCP roots).",
+            f"is outside the folders this server may open ({allowed})",
+            "leave `workspace` out, or pass one of them or a folder inside one. Other folders "
+            "are opened only when configured (OCP_WORKSPACE) or opened in the client (MCP "
+            "roots).",
         )
     )
 
