@@ -59,5 +59,5 @@ async def saved_during_the_first_build(
         finally:
             answered.set()
     said = text_of(result)
-    assert result.is_error and said.startswith("notes[0].citations[0]: "), said
+    assert result.is_error and said.startswith("`notes[0].citations[0]`: "), said
     return said
