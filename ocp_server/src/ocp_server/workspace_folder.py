@@ -66,7 +66,8 @@ def not_absolute(path: str | Path, name: str = "workspace") -> str | None:
     in workspace_problem."""
     if Path(path).expanduser().is_absolute():
         return None
+    shown = redact_name(path_text(path)).text
     return (
-        f"{name} {redact_name(path_text(path)).text} is a relative path: give the folder's absolute path "
+        f"{name} {shown} is a relative path: give the folder's absolute path "
         "(a relative one depends on the folder the server starts in)"
     )
