@@ -7,7 +7,9 @@ hidden whole, and so is any value a `,` and the next field follow (`db: password
 user=app` was read as code, where words are a variable); the `,` stays, and so does the code
 around a keyword argument (`f(token=aB3$x9Q!zz)`). A `,` ending an object's member line after a
 value symbol-heavy without it was hidden with it (a Markdown label's may be the password's own
-last character); among an object's members it is their separator, and stays."""
+last character); among an object's members it is their separator, and stays. On a line whose
+fields are apart by spaces alone (logfmt's `user=app password=…`) a `,` or `;` ending such a
+value was cut off as a separator too; it is the value's last character, and hidden with it."""
 
 from __future__ import annotations
 
@@ -32,7 +34,14 @@ from ocp_router.redact import redact
         ),
         # a comma before the next field separates: it stays
         ("2026-01-02 12:00:03 db: password=Xy9$kq!2Lm, user=bob\n", "Xy9$kq!2Lm"),
-        ("login ok user=app password=A]hd=d?O]|SDD]KU1OCdt, retry=3\n", "A]hd=d?O]|SDD]KU1OCdt"),
+        ("login ok user=app, password=A]hd=d?O]|SDD]KU1OCdt, retry=3\n", "A]hd=d?O]|SDD]KU1OCdt"),
+        ("user=app; password=(*:w6:*8lW4xu;zC_; retry=3\n", "(*:w6:*8lW4xu;zC_"),
+        # but where the fields before are apart by a space alone (logfmt), a `,` or `;` ending
+        # the value is its own
+        ("login ok user=app password=A]hd=d?O]|SDD]KU1OCdt, retry=3\n", "A]hd=d?O]|SDD]KU1OCdt,"),
+        ("level=info user=app password=bEn0Bg~E};f_q!I%, retry=3\n", "bEn0Bg~E};f_q!I%,"),
+        ("level=info user=app password=(*:w6:*8lW4xu;zC_; retry=3\n", "(*:w6:*8lW4xu;zC_;"),
+        ("level=info user=app password=3_9LBR&ze=lx9EBd4-@3; retry=3\n", "3_9LBR&ze=lx9EBd4-@3;"),
         # any value before a comma the next field follows; a ')' closes nothing there
         ("2026-01-02 12:00:03 db: password=amber-falcon-quartz, user=app\n", "amber-falcon-quartz"),
         ("2026-01-02 12:00:03 db: password=Meadow9270&, user=app\n", "Meadow9270&"),

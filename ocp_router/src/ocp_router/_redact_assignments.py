@@ -9,7 +9,7 @@ import re
 from collections.abc import Generator, Iterator
 
 from ocp_router._redact_base import MARKER_OPEN, PRIORITY, Hit, cut_at_escape, line_before
-from ocp_router._redact_fields import ado_value_end, closed_field, putenv_value
+from ocp_router._redact_fields import ado_value_end, closed_field, putenv_value, spaced_fields
 from ocp_router._redact_flag_values import cli_value, triple_quoted_value
 from ocp_router._redact_line_kind import (
     code_before,
@@ -236,6 +236,14 @@ def _named(text: str, lowered: str, spans: list[tuple[int, int]]) -> Generator[H
         m = _ASSIGN_TAIL_RE.match(text, name_end)
         if m is not None and m.group("aop") and _yaml_scalar_with_eq(text, m, start):
             m = _PLAIN_TAIL_RE.match(text, name_end)
+        if (
+            m is not None
+            and name.startswith("-")
+            and m.group("sp1")
+            and not m.group("sp2")
+            and m.group("op") in ("=", ":")
+        ):
+            m = None  # `--password =X`, `--password :X`: the shell's next word, `=` and all
         if m is not None:
             s, e = m.start("value"), m.end("value")
             if start >= reach:
@@ -413,7 +421,15 @@ def _assignment_value(
         elif (
             op == "="
             and not spaced
-            and (closed := closed_field(text, raw, s + len(raw))) != ""
+            and (
+                closed := closed_field(
+                    text,
+                    raw,
+                    s + len(raw),
+                    by_spaces := spaced_fields(line_prefix[: len(line_prefix) - len(lq)]),
+                )
+            )
+            != ""
             and (
                 name.startswith("-")
                 or env_context(line_prefix[: len(line_prefix) - len(lq)])
@@ -430,8 +446,12 @@ def _assignment_value(
             code = False  # .env, shell, docker -e, logfmt, --password=: no variables here
             field = True
             v = raw if closed is None else closed
-            if raw.endswith(";") and text[s + len(raw) : s + len(raw) + 1] == " ":
-                v = v.rstrip(";")  # PASSWORD=hunter2; echo done
+            if (
+                raw.endswith(";")
+                and text[s + len(raw) : s + len(raw) + 1] == " "
+                and not (by_spaces and symbol_heavy_random(raw.rstrip(";")))
+            ):
+                v = v.rstrip(";")  # PASSWORD=hunter2; echo done (logfmt's X;k%; retry=3 keeps it)
         elif op == "=" and spaced and prefix == "" and in_ini(text, start):
             code = False
             field = True  # an INI value, like a .env one

@@ -11,16 +11,26 @@ from ocp_router._redact_name_class import classify_name, words_of_name
 from ocp_router._redact_values import assignment_kind, is_reference, symbol_heavy_random
 from ocp_router._redact_wordpress import wordpress_key, wordpress_value
 
-__all__ = ["ado_value_end", "closed_field", "putenv_value"]
+__all__ = ["ado_value_end", "closed_field", "putenv_value", "spaced_fields"]
 
 # A piece of an ADO/ODBC/JDBC string after `;` that is no field (no `=`, no space) and ends at
 # the next `;` or the string's end: the password's own (`Password=…;…;Database=d`).
 _ADO_PIECE_RE = re.compile(r";([^;=\s\"'`\\]*)(?=[;\"'`\\\r\n]|$)")
 _LINE_END_RE = re.compile(r"[ \t]*(?:\r?\n|$)")
 _NEXT_FIELD_RE = re.compile(r"[ \t]+[A-Za-z_][\w.-]*[=:]")  # `, user=app`
+_FIELD_RE = re.compile(r"[A-Za-z_][\w.-]*=\S*[^\s,;]")
 
 
-def closed_field(text: str, raw: str, end: int) -> str | None:
+def spaced_fields(line_prefix: str) -> bool:
+    """Whether the line before a field holds a field ended by a space alone (logfmt's
+    `user=app password=…`): its fields are apart by spaces, so a `,` or `;` ending the next
+    value is the value's, not a separator (`user=app, password=…` parts them by `,`)."""
+    if not line_prefix.endswith((" ", "\t")) or not line_prefix.strip():
+        return False
+    return _FIELD_RE.fullmatch(line_prefix.rsplit(None, 1)[-1]) is not None
+
+
+def closed_field(text: str, raw: str, end: int, spaced: bool = False) -> str | None:
     """For an unquoted `raw` ending at `end` after `NAME=` that ends in `,` or `)`: "" where
     it is read as code (a keyword argument: `password=pw,`), else the value as a field reads
     it. A password manager's value (symbols inside) is one whole: the rest of its line
@@ -28,13 +38,14 @@ def closed_field(text: str, raw: str, end: int) -> str | None:
     user=bob`; a `,` or `;` before that `,` is its own); any value is, up to a `,` the next
     field follows (`db: password=amber-falcon, user=app`). A `)` is the value's: no
     parenthesis is open before a field (env_context, label_context). None when `raw` ends
-    otherwise."""
+    otherwise. `spaced`: the line's fields are apart by spaces (`spaced_fields`), so a
+    password manager's value keeps its `,` before more text too."""
     if not raw.endswith((",", ")")):
         return None
     # one `,` parts fields: a `,` or `;` before it is the value's (`password=Xy9$k;, user=…`)
     core = raw[:-1] if raw.endswith(",") else raw
     symbols = symbol_heavy_random(core.rstrip(")"))
-    if _LINE_END_RE.match(text, end):
+    if _LINE_END_RE.match(text, end) or (symbols and spaced):
         return raw if symbols else ""
     if symbols or (raw.endswith(",") and _NEXT_FIELD_RE.match(text, end)):
         return core
