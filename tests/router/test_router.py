@@ -75,7 +75,7 @@ async def test_a_forced_model_holding_a_token_is_refused_before_any_call() -> No
     paid = MockBackend(answer, model="claude-sonnet-4-6")
     router = OCPRouter(local=MockBackend(lambda r: "local", model="llama3.2"), paid=paid)
     for model in ("claude-ghp_" + "Xk29dLq7" * 4 + "Ab3Z", "llamaAKIA" + "QW7B3PDKHX4PY8GP"):
-        with pytest.raises(ConfigError, match="model: .*secret") as refused:
+        with pytest.raises(ConfigError, match="`model`: .*secret") as refused:
             await router.route("explain this function", model=model)
         assert model not in str(refused.value)
     assert sent == []
