@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -20,32 +17,13 @@ import pytest
 
 from ocp_server import db as ocp_db
 from ocp_server.proxy import Proxy, recorder
+from tests.db_holders import held_recovering, held_writing
 from tests.proxy.conftest import RunningProxy
 from tests.proxy.dialects import ANTHROPIC_HEADERS, HARD, SIMPLE, messages_body
 from tests.proxy.outcomes import phase1_only
 from tests.proxy.recorded import all_written
 
 Started = Callable[..., RunningProxy]
-
-_WRITING = """
-import sqlite3, sys
-db = sqlite3.connect(sys.argv[1], isolation_level=None)
-db.execute("BEGIN EXCLUSIVE")
-print("held", flush=True)
-sys.stdin.read()
-"""
-
-
-@contextmanager
-def _held(code: str, path: Path) -> Iterator[subprocess.Popen[str]]:
-    with subprocess.Popen(
-        [sys.executable, "-c", code, str(path)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    ) as other:
-        assert other.stdout is not None and other.stdout.readline().strip() == "held"
-        yield other
 
 
 def _ask(proxy: RunningProxy) -> int:
@@ -79,7 +57,7 @@ def test_a_trace_another_process_kept_busy_past_the_busy_timeout_is_stored_once_
     db = tmp_path / "ocp.db"
     assert _ask(proxy) == 200
     proxy.call(all_written)
-    with caplog.at_level(logging.INFO, logger=recorder.__name__), _held(_WRITING, db):
+    with caplog.at_level(logging.INFO, logger=recorder.__name__), held_writing(db):
         assert _ask(proxy) == 200
         deadline = time.monotonic() + 30
         while "database is busy" not in caplog.text and time.monotonic() < deadline:
@@ -89,16 +67,6 @@ def test_a_trace_another_process_kept_busy_past_the_busy_timeout_is_stored_once_
     assert _stored(db) == 2
     assert proxy.call(_write_errors) == 0
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
-
-
-_RECOVERING = """
-import fcntl, os, sys
-fd = os.open(sys.argv[1], os.O_RDWR)
-fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 3, 120, 0)
-os.pwrite(fd, bytes(136), 0)
-print("held", flush=True)
-sys.stdin.read()
-"""
 
 
 def test_a_request_needing_the_spend_while_another_process_recovers_the_database_is_busy(
@@ -118,7 +86,7 @@ def test_a_request_needing_the_spend_while_another_process_recovers_the_database
     db = tmp_path / "ocp.db"
     assert _ask(proxy) == 200
     proxy.call(all_written)
-    with caplog.at_level(logging.INFO), _held(_RECOVERING, Path(f"{db}-shm")):
+    with caplog.at_level(logging.INFO), held_recovering(db):
         assert _ask(proxy) == 200  # local: no spend read
         with httpx.Client(base_url=proxy.url, timeout=20) as http:
             paid = http.post(
